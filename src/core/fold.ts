@@ -1,0 +1,98 @@
+import { MooseError } from "../errors";
+import { dispatchDelta, type Delta } from "./deltas";
+import { cloneMap, emptyInfraMap, tableId, type InfraMap, type Table } from "./infra-map";
+
+/** A fold step failed: the file does not apply to the state before it. */
+export class FoldError extends Error {}
+
+const requireTable = (map: InfraMap, id: string): Table => {
+  const table = map.tables[id];
+  if (!table) throw new FoldError(`table '${id}' not found in infrastructure map`);
+  return table;
+};
+
+const requireColumnIndex = (table: Table, id: string, name: string): number => {
+  const i = table.columns.findIndex((c) => c.name === name);
+  if (i < 0) throw new FoldError(`column '${name}' not found in table '${id}'`);
+  return i;
+};
+
+/** Applies one delta to a map in place (Moose's `delta.apply(map)`, same error texts). */
+export const applyDelta = (map: InfraMap, delta: Delta): void => {
+  const idOf = (t: Table) => tableId(t, map.default_database);
+  dispatchDelta<void>(delta, {
+    CreateTable: (d) => {
+      const id = idOf(d.table);
+      if (map.tables[id]) throw new FoldError(`table '${id}' already exists in infrastructure map`);
+      map.tables[id] = structuredClone(d.table);
+    },
+    DropTable: (d) => {
+      const id = idOf(d.table);
+      requireTable(map, id);
+      delete map.tables[id];
+    },
+    RecreateTable: (d) => {
+      const id = idOf(d.before);
+      requireTable(map, id);
+      delete map.tables[id];
+      map.tables[idOf(d.after)] = structuredClone(d.after);
+    },
+    AddTableColumn: (d) => {
+      const table = requireTable(map, d.table_id);
+      if (table.columns.some((c) => c.name === d.column.name)) {
+        throw new FoldError(`column '${d.column.name}' already exists in table '${d.table_id}'`);
+      }
+      const after = d.after_column === null ? -1 : table.columns.findIndex((c) => c.name === d.after_column);
+      const at = d.after_column === null ? 0 : after < 0 ? table.columns.length : after + 1;
+      table.columns.splice(at, 0, structuredClone(d.column));
+    },
+    DropTableColumn: (d) => {
+      const table = requireTable(map, d.table_id);
+      table.columns.splice(requireColumnIndex(table, d.table_id, d.column_name), 1);
+    },
+    ModifyTableColumn: (d) => {
+      const table = requireTable(map, d.table_id);
+      const i = requireColumnIndex(table, d.table_id, d.before_column.name);
+      table.columns[i] = structuredClone(d.after_column);
+    },
+    RenameTableColumn: (d) => {
+      const table = requireTable(map, d.table_id);
+      const i = requireColumnIndex(table, d.table_id, d.before_name);
+      table.columns[i] = { ...table.columns[i]!, name: d.after_name };
+    },
+  });
+};
+
+export interface FoldInput {
+  id: string;
+  deltas: Delta[];
+}
+
+/**
+ * Folds files in order from a starting map (the empty state by default). A failing step is
+ * reported with the file id and delta position.
+ */
+export const foldFiles = (
+  files: readonly FoldInput[],
+  defaultDatabase: string,
+  start: InfraMap = emptyInfraMap(defaultDatabase),
+): InfraMap => {
+  const map = cloneMap(start);
+  for (const file of files) {
+    file.deltas.forEach((delta, i) => {
+      try {
+        applyDelta(map, delta);
+      } catch (e) {
+        if (!(e instanceof FoldError)) throw e;
+        throw new MooseError(
+          "MIGRATION_FOLD_FAILED",
+          `Migration '${file.id}' does not apply to the state before it: delta ${i + 1} (${delta.type}): ${e.message}`,
+          {
+            hint: "A committed file was edited or files were merged out of order. Run `moose migrate --validate` to see every problem, then fix or regenerate the file.",
+          },
+        );
+      }
+    });
+  }
+  return map;
+};

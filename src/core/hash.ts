@@ -1,0 +1,84 @@
+import { createHash } from "node:crypto";
+import type { InfraMap, Engine, Table } from "./infra-map";
+
+/** Compact JSON with object keys sorted at every level; non-ASCII kept as is (Moose's form). */
+export const canonicalJson = (value: unknown): string => JSON.stringify(sortKeys(value));
+
+const sortKeys = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+};
+
+export const sha256Hex = (text: string): string =>
+  createHash("sha256").update(text, "utf8").digest("hex");
+
+const OLAP_KEYS = [
+  "dmv1_views",
+  "materialized_views",
+  "olap_dictionaries",
+  "select_row_policies",
+  "sql_resources",
+  "tables",
+  "views",
+] as const;
+
+/** Moose's `olap_hash`: SHA-256 of the canonical JSON of the OLAP subset of the map. */
+export const olapStateHash = (map: InfraMap): string => {
+  const subset: Record<string, unknown> = {};
+  for (const key of OLAP_KEYS) subset[key] = map[key];
+  return sha256Hex(canonicalJson(subset));
+};
+
+/** The hash of the empty state (`2cef55d3…`), the parent of a project's first file. */
+export const EMPTY_STATE_HASH = olapStateHash({
+  default_database: "",
+  tables: {},
+  views: {},
+  materialized_views: {},
+  dmv1_views: {},
+  sql_resources: {},
+  select_row_policies: {},
+  olap_dictionaries: {},
+});
+
+/** Moose's `table_settings_hash`: SHA-256 of `k:v;` pairs sorted by key. */
+export const tableSettingsHash = (settings: Record<string, string>): string =>
+  sha256Hex(
+    Object.keys(settings)
+      .sort()
+      .map((k) => `${k}:${settings[k]}`)
+      .join(";") + (Object.keys(settings).length > 0 ? ";" : ""),
+  );
+
+/** Moose's `engine_params_hash`: SHA-256 of the engine name followed by its parameter values. */
+export const engineParamsHash = (engine: Engine): string => {
+  if (typeof engine === "string") return sha256Hex(engine);
+  const parts: string[] = [];
+  if ("ReplacingMergeTree" in engine) {
+    parts.push("ReplacingMergeTree", engine.ReplacingMergeTree.ver ?? "");
+    parts.push(engine.ReplacingMergeTree.is_deleted ?? "");
+  } else if ("SummingMergeTree" in engine) {
+    parts.push("SummingMergeTree", ...(engine.SummingMergeTree.columns ?? []));
+  } else if ("CollapsingMergeTree" in engine) {
+    parts.push("CollapsingMergeTree", engine.CollapsingMergeTree.sign);
+  } else {
+    const p = engine.VersionedCollapsingMergeTree;
+    parts.push("VersionedCollapsingMergeTree", p.sign, p.ver);
+  }
+  return sha256Hex(parts.join(""));
+};
+
+/** Recomputes the derived hash fields of a table from its engine and settings. */
+export const withDerivedHashes = (table: Table): Table => ({
+  ...table,
+  engine_params_hash: engineParamsHash(table.engine),
+  table_settings_hash: tableSettingsHash(table.table_settings ?? {}),
+});

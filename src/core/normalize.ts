@@ -1,0 +1,180 @@
+import { viewDataType } from "./data-type";
+import type { Column, DataType, Engine, Table } from "./infra-map";
+
+/**
+ * Normalization rules applied to both sides before comparing, so ClickHouse's own spelling of
+ * what the code declared never shows up as a change. Never stored: only compared.
+ */
+
+/** Whitespace and backtick-insensitive form of an SQL expression. */
+export const normalizeExpr = (expr: string): string =>
+  expr
+    .replace(/`/g, "")
+    .replace(/\s+/g, " ")
+    .replace(/\(\s+/g, "(")
+    .replace(/\s+\)/g, ")")
+    .replace(/\s*,\s*/g, ", ")
+    .trim();
+
+/** Removes one pair of parentheses wrapping the whole expression (`(a, b)` -> `a, b`). */
+export const stripOuterParens = (expr: string): string => {
+  const t = expr.trim();
+  if (!t.startsWith("(") || !t.endsWith(")")) return t;
+  let depth = 0;
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] === "(") depth++;
+    else if (t[i] === ")") depth--;
+    if (depth === 0 && i < t.length - 1) return t;
+  }
+  return t.slice(1, -1).trim();
+};
+
+const INTERVAL_UNITS: Record<string, string> = {
+  Second: "SECOND",
+  Minute: "MINUTE",
+  Hour: "HOUR",
+  Day: "DAY",
+  Week: "WEEK",
+  Month: "MONTH",
+  Quarter: "QUARTER",
+  Year: "YEAR",
+};
+
+/** ClickHouse reports `INTERVAL 30 DAY` as `toIntervalDay(30)`. */
+export const normalizeTtl = (ttl: string | undefined): string | undefined => {
+  if (ttl === undefined || ttl.trim() === "") return undefined;
+  const unified = ttl.replace(
+    /toInterval(Second|Minute|Hour|Day|Week|Month|Quarter|Year)\(\s*(-?\d+)\s*\)/g,
+    (_m, unit: string, n: string) => `INTERVAL ${n} ${INTERVAL_UNITS[unit]}`,
+  );
+  return normalizeExpr(unified).replace(/INTERVAL (\d+) (\w+)/gi, (_m, n: string, u: string) => `INTERVAL ${n} ${u.toUpperCase().replace(/S$/, "")}`);
+};
+
+/** ClickHouse spells a default codec level out (`ZSTD` -> `ZSTD(1)`, `Delta` -> `Delta(…)`). */
+export const normalizeCodec = (codec: string | undefined): string | undefined => {
+  if (codec === undefined || codec.trim() === "") return undefined;
+  const inner = codec.trim().replace(/^CODEC\(([\s\S]*)\)$/, "$1");
+  return normalizeExpr(inner)
+    .replace(/\bZSTD\b(?!\()/g, "ZSTD(1)")
+    .replace(/\bLZ4HC\b(?!\()/g, "LZ4HC(9)");
+};
+
+const optionalText = (s: string | null | undefined): string | undefined =>
+  s === null || s === undefined || s.trim() === "" ? undefined : normalizeExpr(s);
+
+/** Semantic equality of data types: enum names and nested names are not part of the schema. */
+export const dataTypesEqual = (a: DataType, b: DataType): boolean => {
+  const va = viewDataType(a);
+  const vb = viewDataType(b);
+  if (va.kind !== vb.kind) return false;
+  switch (va.kind) {
+    case "scalar":
+      return va.name === (vb as typeof va).name;
+    case "enum": {
+      const x = va.type.values;
+      const y = (vb as typeof va).type.values;
+      const label = (m: (typeof x)[number]) => ("String" in m.value ? m.value.String : `${m.name}=${m.value.Int}`);
+      return x.length === y.length && x.every((m, i) => label(m) === label(y[i]!));
+    }
+    case "array": {
+      const o = (vb as typeof va).type;
+      return va.type.elementNullable === o.elementNullable && dataTypesEqual(va.type.elementType, o.elementType);
+    }
+    case "map": {
+      const o = (vb as typeof va).type;
+      return dataTypesEqual(va.type.keyType, o.keyType) && dataTypesEqual(va.type.valueType, o.valueType);
+    }
+    case "nested": {
+      const o = (vb as typeof va).type;
+      return va.type.columns.length === o.columns.length && va.type.columns.every((c, i) => columnsEquivalent(c, o.columns[i]!));
+    }
+    case "tuple": {
+      const o = (vb as typeof va).type;
+      return va.type.fields.length === o.fields.length && va.type.fields.every(([n, t], i) => n === o.fields[i]![0] && dataTypesEqual(t, o.fields[i]![1]));
+    }
+    case "json":
+      return true;
+    case "nullable":
+      return dataTypesEqual(va.type.nullable, (vb as typeof va).type.nullable);
+  }
+};
+
+const annotationKey = (annotations: Column["annotations"]): string =>
+  JSON.stringify(
+    annotations
+      .filter(([k, v]) => !(k === "LowCardinality" && v !== true))
+      .map(([k, v]) => [k, v])
+      .sort(([a], [b]) => String(a).localeCompare(String(b))),
+  );
+
+/** Arrays, maps and nested columns are never Nullable in ClickHouse: `required` is moot there. */
+const effectiveRequired = (c: Column): boolean => {
+  const kind = viewDataType(c.data_type).kind;
+  return kind === "array" || kind === "nested" || kind === "map" || kind === "json" ? true : c.required;
+};
+
+/** Column equivalence (Moose's rules: `primary_key` and position are table-level, not compared). */
+export const columnsEquivalent = (a: Column, b: Column): boolean =>
+  a.name === b.name &&
+  effectiveRequired(a) === effectiveRequired(b) &&
+  dataTypesEqual(a.data_type, b.data_type) &&
+  optionalText(a.default) === optionalText(b.default) &&
+  optionalText(a.materialized) === optionalText(b.materialized) &&
+  optionalText(a.alias) === optionalText(b.alias) &&
+  (a.comment ?? "") === (b.comment ?? "") &&
+  normalizeTtl(a.ttl) === normalizeTtl(b.ttl) &&
+  normalizeCodec(a.codec) === normalizeCodec(b.codec) &&
+  annotationKey(a.annotations) === annotationKey(b.annotations);
+
+/** The ORDER BY of a table as one normalized expression list (`a, b`). */
+export const orderByKey = (table: Table): string => {
+  const raw = Array.isArray(table.order_by) ? table.order_by.join(", ") : stripOuterParens(table.order_by);
+  const key = normalizeExpr(raw);
+  if (key === "" || key === "tuple()") {
+    const pk = table.columns.filter((c) => c.primary_key).map((c) => c.name);
+    if (pk.length > 0) return pk.join(", ");
+    if (table.primary_key_expression) return normalizeExpr(stripOuterParens(table.primary_key_expression));
+    return "tuple()";
+  }
+  return key;
+};
+
+/** The effective primary key: the explicit expression, the `Key<>` columns, else the ORDER BY. */
+export const primaryKeyKey = (table: Table): string => {
+  if (table.primary_key_expression) return normalizeExpr(stripOuterParens(table.primary_key_expression));
+  const pk = table.columns.filter((c) => c.primary_key).map((c) => c.name);
+  if (pk.length > 0) return pk.join(", ");
+  return orderByKey(table);
+};
+
+export const partitionKey = (table: Table): string | undefined => optionalText(table.partition_by);
+
+export const engineKey = (engine: Engine): string => {
+  if (typeof engine === "string") return engine;
+  if ("ReplacingMergeTree" in engine) {
+    const p = engine.ReplacingMergeTree;
+    return `ReplacingMergeTree(${[p.ver, p.is_deleted].filter((x) => x).join(", ")})`;
+  }
+  if ("SummingMergeTree" in engine) return `SummingMergeTree(${(engine.SummingMergeTree.columns ?? []).join(", ")})`;
+  if ("CollapsingMergeTree" in engine) return `CollapsingMergeTree(${engine.CollapsingMergeTree.sign})`;
+  const v = engine.VersionedCollapsingMergeTree;
+  return `VersionedCollapsingMergeTree(${v.sign}, ${v.ver})`;
+};
+
+/**
+ * MergeTree settings that cannot be altered after creation, with ClickHouse's defaults (a
+ * missing key on either side means the default).
+ */
+export const READONLY_SETTINGS: Readonly<Record<string, string>> = {
+  index_granularity: "8192",
+  index_granularity_bytes: "10485760",
+  enable_mixed_granularity_parts: "1",
+  add_minmax_index_for_numeric_columns: "0",
+  add_minmax_index_for_string_columns: "0",
+  table_disk: "0",
+};
+
+export const readonlySettingsKey = (table: Table): string =>
+  Object.keys(READONLY_SETTINGS)
+    .map((k) => `${k}=${table.table_settings?.[k] ?? READONLY_SETTINGS[k]}`)
+    .join(";");

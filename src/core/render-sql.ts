@@ -1,0 +1,173 @@
+import { isStoredNullable, renderColumnType, viewDataType } from "./data-type";
+import { dispatchDelta, type Delta } from "./deltas";
+import { tableDatabase, type Column, type Engine, type InfraMap, type Table } from "./infra-map";
+import { normalizeExpr, stripOuterParens } from "./normalize";
+import { qualified, quoteIdent, quoteString } from "./sql-quote";
+
+/** One statement to run, and whether it starts a mutation that must be waited for. */
+export interface SqlStatement {
+  sql: string;
+  /** ALTERs run with mutations_sync/alter_sync so `migrate` ends only when ClickHouse has. */
+  waitsForMutation: boolean;
+}
+
+const ENUM_METADATA_PREFIX = "[MOOSE_METADATA:DO_NOT_MODIFY] ";
+
+/** Moose stores a TS enum's names in the column comment so introspection can restore them. */
+export const enumMetadataComment = (column: Column): string | undefined => {
+  const v = viewDataType(column.data_type);
+  if (v.kind !== "enum") return undefined;
+  const members = v.type.values.map((m) => ({ name: m.name, value: "String" in m.value ? m.value.String : m.value.Int }));
+  return ENUM_METADATA_PREFIX + JSON.stringify({ version: 1, enum: { name: v.type.name, members } });
+};
+
+export const isEnumMetadataComment = (comment: string): boolean => comment.startsWith(ENUM_METADATA_PREFIX);
+export const parseEnumMetadataComment = (comment: string): { name: string; members: { name: string; value: string | number }[] } | null => {
+  if (!isEnumMetadataComment(comment)) return null;
+  try {
+    const parsed = JSON.parse(comment.slice(ENUM_METADATA_PREFIX.length)) as { enum?: { name: string; members: { name: string; value: string | number }[] } };
+    return parsed.enum ?? null;
+  } catch {
+    return null;
+  }
+};
+
+const columnComment = (column: Column): string | undefined => column.comment ?? enumMetadataComment(column);
+
+/** Everything after the type: default kind, comment, codec, TTL. */
+const columnProperties = (column: Column, includeEmptyComment: boolean): string => {
+  const parts: string[] = [];
+  if (column.default !== null && column.default !== undefined) parts.push(`DEFAULT ${column.default}`);
+  else if (column.materialized) parts.push(`MATERIALIZED ${column.materialized}`);
+  else if (column.alias) parts.push(`ALIAS ${column.alias}`);
+  const comment = columnComment(column);
+  if (comment !== undefined) parts.push(`COMMENT ${quoteString(comment)}`);
+  else if (includeEmptyComment) parts.push("COMMENT ''");
+  if (column.codec) parts.push(`CODEC(${column.codec.replace(/^CODEC\(([\s\S]*)\)$/, "$1")})`);
+  if (column.ttl) parts.push(`TTL ${column.ttl}`);
+  return parts.join(" ");
+};
+
+const join = (...parts: string[]) => parts.filter((p) => p !== "").join(" ");
+
+/** Column definition inside CREATE TABLE: non-nullable columns say NOT NULL, as Moose writes them. */
+export const renderColumnDefinition = (column: Column): string =>
+  join(quoteIdent(column.name), renderColumnType(column), isStoredNullable(column) ? "" : "NOT NULL", columnProperties(column, false));
+
+const renderEngine = (engine: Engine): string => {
+  if (typeof engine === "string") return engine;
+  if ("ReplacingMergeTree" in engine) {
+    const p = engine.ReplacingMergeTree;
+    const args = [p.ver, p.is_deleted].filter((x): x is string => !!x).map(quoteIdent);
+    return args.length ? `ReplacingMergeTree(${args.join(", ")})` : "ReplacingMergeTree";
+  }
+  if ("SummingMergeTree" in engine) {
+    const cols = (engine.SummingMergeTree.columns ?? []).map(quoteIdent);
+    // Several sum columns must be one tuple: ClickHouse rejects SummingMergeTree(`a`, `b`).
+    if (cols.length === 0) return "SummingMergeTree";
+    return cols.length === 1 ? `SummingMergeTree(${cols[0]})` : `SummingMergeTree((${cols.join(", ")}))`;
+  }
+  if ("CollapsingMergeTree" in engine) return `CollapsingMergeTree(${quoteIdent(engine.CollapsingMergeTree.sign)})`;
+  const v = engine.VersionedCollapsingMergeTree;
+  return `VersionedCollapsingMergeTree(${quoteIdent(v.sign)}, ${quoteIdent(v.ver)})`;
+};
+
+const renderSettingValue = (value: string): string => (/^-?\d+(\.\d+)?$/.test(value) ? value : quoteString(value));
+
+const columnList = (names: string[]): string => `(${names.map(quoteIdent).join(",")})`;
+
+export const renderCreateTable = (table: Table, defaultDb: string): string => {
+  const body = [
+    ...table.columns.map(renderColumnDefinition),
+    ...table.indexes.map(
+      (i) => `INDEX ${i.name} ${i.expression} TYPE ${i.type}${i.arguments.length ? `(${i.arguments.join(", ")})` : ""} GRANULARITY ${i.granularity}`,
+    ),
+    ...table.projections.map((p) => `PROJECTION ${p.name} (${p.body})`),
+  ];
+  const keyColumns = table.columns.filter((c) => c.primary_key).map((c) => c.name);
+  const primaryKey = table.primary_key_expression
+    ? `PRIMARY KEY ${table.primary_key_expression}`
+    : keyColumns.length > 0
+      ? `PRIMARY KEY ${columnList(keyColumns)}`
+      : "";
+  const orderBy = Array.isArray(table.order_by)
+    ? table.order_by.length > 0
+      ? `ORDER BY ${columnList(table.order_by)}`
+      : primaryKey === ""
+        ? "ORDER BY tuple()"
+        : ""
+    : normalizeExpr(table.order_by) === "" || normalizeExpr(table.order_by) === "tuple()"
+      ? "ORDER BY tuple()"
+      : `ORDER BY (${stripOuterParens(table.order_by)})`;
+  const settings = Object.entries(table.table_settings ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k} = ${renderSettingValue(v)}`);
+  return join(
+    `CREATE TABLE IF NOT EXISTS ${qualified(tableDatabase(table, defaultDb), table.name)}`,
+    `( ${body.join(", ")} )`,
+    `ENGINE = ${renderEngine(table.engine)}`,
+    primaryKey,
+    table.partition_by ? `PARTITION BY ${table.partition_by}` : "",
+    table.sample_by ? `SAMPLE BY ${table.sample_by}` : "",
+    orderBy,
+    table.table_ttl_setting ? `TTL ${table.table_ttl_setting}` : "",
+    settings.length ? `SETTINGS ${settings.join(", ")}` : "",
+  );
+};
+
+export const renderDropTable = (table: Table, defaultDb: string): string =>
+  `DROP TABLE IF EXISTS ${qualified(tableDatabase(table, defaultDb), table.name)}`;
+
+const alter = (sql: string): SqlStatement => ({ sql, waitsForMutation: true });
+const ddl = (sql: string): SqlStatement => ({ sql, waitsForMutation: false });
+
+/** Where a delta's table lives, looked up in the state the delta applies to. */
+const target = (map: InfraMap, tableIdValue: string): string => {
+  const table = map.tables[tableIdValue];
+  if (!table) throw new Error(`table '${tableIdValue}' not found in infrastructure map`);
+  return qualified(tableDatabase(table, map.default_database), table.name);
+};
+
+const modifyColumnStatements = (t: string, before: Column, after: Column): SqlStatement[] => {
+  const onlyComment =
+    JSON.stringify({ ...before, comment: undefined }) === JSON.stringify({ ...after, comment: undefined });
+  if (onlyComment) {
+    return [alter(`ALTER TABLE ${t} MODIFY COLUMN ${quoteIdent(after.name)} COMMENT ${quoteString(columnComment(after) ?? "")}`)];
+  }
+  const out: SqlStatement[] = [];
+  const c = quoteIdent(after.name);
+  const removed = (b: unknown, a: unknown) => b !== undefined && b !== null && (a === undefined || a === null);
+  if (removed(before.default, after.default)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE DEFAULT`));
+  if (removed(before.materialized, after.materialized)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE MATERIALIZED`));
+  if (removed(before.alias, after.alias)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE ALIAS`));
+  if (removed(before.ttl, after.ttl)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE TTL`));
+  if (removed(before.codec, after.codec)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE CODEC`));
+  const clearComment = columnComment(before) !== undefined && columnComment(after) === undefined;
+  out.push(alter(join(`ALTER TABLE ${t} MODIFY COLUMN IF EXISTS ${c}`, renderColumnType(after), columnProperties(after, clearComment))));
+  return out;
+};
+
+/** The statements that carry out one delta against the state `map` it applies to. */
+export const renderDelta = (delta: Delta, map: InfraMap): SqlStatement[] => {
+  const db = map.default_database;
+  return dispatchDelta<SqlStatement[]>(delta, {
+    CreateTable: (d) => [ddl(renderCreateTable(d.table, db))],
+    DropTable: (d) => [ddl(renderDropTable(d.table, db))],
+    RecreateTable: (d) => [ddl(renderDropTable(d.before, db)), ddl(renderCreateTable(d.after, db))],
+    AddTableColumn: (d) => [
+      alter(
+        join(
+          `ALTER TABLE ${target(map, d.table_id)} ADD COLUMN IF NOT EXISTS ${quoteIdent(d.column.name)}`,
+          renderColumnType(d.column),
+          columnProperties(d.column, false),
+          d.after_column === null ? "FIRST" : `AFTER ${quoteIdent(d.after_column)}`,
+        ),
+      ),
+    ],
+    DropTableColumn: (d) => [alter(`ALTER TABLE ${target(map, d.table_id)} DROP COLUMN IF EXISTS ${quoteIdent(d.column_name)}`)],
+    ModifyTableColumn: (d) => modifyColumnStatements(target(map, d.table_id), d.before_column, d.after_column),
+    RenameTableColumn: (d) => [
+      alter(`ALTER TABLE ${target(map, d.table_id)} RENAME COLUMN IF EXISTS ${quoteIdent(d.before_name)} TO ${quoteIdent(d.after_name)}`),
+    ],
+  });
+};

@@ -1,0 +1,71 @@
+/**
+ * Column type helpers of Moose's TypeScript SDK. They are phantom brands: optional properties
+ * whose names start with `__moose_` and whose types carry the parameter. Values stay plain
+ * strings, numbers and dates at run time; the model loader reads the brands through the
+ * TypeScript type checker to decide each column's ClickHouse type.
+ */
+
+/** Part of the primary key (`Key<string>`, `Key<number>`, `Key<Date>`). */
+export type Key<T extends string | number | Date> = T & { readonly __moose_key?: true };
+
+export type Int8 = number & { readonly __moose_int?: "Int8" };
+export type Int16 = number & { readonly __moose_int?: "Int16" };
+export type Int32 = number & { readonly __moose_int?: "Int32" };
+export type Int64 = number & { readonly __moose_int?: "Int64" };
+export type UInt8 = number & { readonly __moose_int?: "UInt8" };
+export type UInt16 = number & { readonly __moose_int?: "UInt16" };
+export type UInt32 = number & { readonly __moose_int?: "UInt32" };
+export type UInt64 = number & { readonly __moose_int?: "UInt64" };
+export type Float32 = number & { readonly __moose_int?: "Float32" };
+export type Float64 = number & { readonly __moose_int?: "Float64" };
+
+/** `DateTime('UTC')`. */
+export type DateTime = Date;
+/** `DateTime64(P)`. */
+export type DateTime64<P extends number> = Date & { readonly __moose_precision?: P };
+export type ClickHousePrecision<P extends number> = { readonly __moose_precision?: P };
+/** Size of a date column in bytes: 2 gives ClickHouse `Date`, 4 (default) `Date32`. */
+export type ClickHouseByteSize<N extends number> = { readonly __moose_byte_size?: N };
+
+export type Decimal<P extends number, S extends number> = string & { readonly __moose_decimal?: [P, S] };
+export type ClickHouseDecimal<P extends number, S extends number> = { readonly __moose_decimal?: [P, S] };
+export type FixedString<N extends number> = string & { readonly __moose_fixed_string?: N };
+
+/** `LowCardinality(T)`, used as `string & LowCardinality`. */
+export type LowCardinality = { readonly __moose_low_cardinality?: true };
+
+/** Column `DEFAULT <expr>`. */
+export type ClickHouseDefault<E extends string> = { readonly __moose_default?: E };
+export type WithDefault<T, E extends string> = T & ClickHouseDefault<E>;
+/** Column `MATERIALIZED <expr>`. */
+export type ClickHouseMaterialized<E extends string> = { readonly __moose_materialized?: E };
+/** Column `ALIAS <expr>`. */
+export type ClickHouseAlias<E extends string> = { readonly __moose_alias?: E };
+/** Column `TTL <expr>`. */
+export type ClickHouseTTL<E extends string> = { readonly __moose_ttl?: E };
+/** Column `CODEC(<codec>)`. */
+export type ClickHouseCodec<E extends string> = { readonly __moose_codec?: E };
+
+/** A nested object stored as a named `Tuple(...)` instead of `Nested(...)`. */
+export type ClickHouseNamedTuple = { readonly __moose_named_tuple?: true };
+/** `JSON(max_dynamic_paths=…, max_dynamic_types=…, SKIP …)`. */
+export type ClickHouseJson<
+  MaxPaths extends number | undefined = undefined,
+  MaxTypes extends number | undefined = undefined,
+  SkipPaths extends string[] = [],
+  SkipRegexes extends string[] = [],
+> = { readonly __moose_json?: [MaxPaths, MaxTypes, SkipPaths, SkipRegexes] };
+
+/** `AggregateFunction(fn, args…)`. */
+export type Aggregated<F extends string, Args extends unknown[] = []> = {
+  readonly __moose_aggregated?: [F, Args];
+};
+/** `SimpleAggregateFunction(fn, T)`. */
+export type SimpleAggregated<F extends string, T> = { readonly __moose_simple_aggregated?: [F, T] };
+
+export type ClickHousePoint = [number, number];
+export type ClickHouseRing = ClickHousePoint[];
+export type ClickHouseLineString = ClickHousePoint[];
+export type ClickHouseMultiLineString = ClickHouseLineString[];
+export type ClickHousePolygon = ClickHouseRing[];
+export type ClickHouseMultiPolygon = ClickHousePolygon[];

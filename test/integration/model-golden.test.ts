@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { olapStateHash } from "../../src/core/hash";
+import { loadModels } from "../../src/model/load-project";
+import { goldenDefaultDb, goldenRead, goldenStateHash, goldenSteps, makeProject, needsLaterFeatures } from "../support/golden";
+
+/**
+ * Loading each golden model must give Moose's infrastructure map: same tables JSON, same
+ * state hash. (Views and typia formats arrive with issue 3; see needsLaterFeatures.)
+ */
+describe("model loader reproduces Moose's infrastructure map", () => {
+  for (const step of goldenSteps().filter((s) => !needsLaterFeatures(s))) {
+    it(`${step}`, () => {
+      const db = goldenDefaultDb(step);
+      const root = makeProject({ model: goldenRead(step, "model.ts"), dbName: db });
+      const map = loadModels({ root, sourceDir: "app", defaultDatabase: db });
+      const golden = JSON.parse(goldenRead(step, "infrastructure_map.json")) as { tables: Record<string, unknown> };
+      expect(map.tables).toEqual(golden.tables);
+      expect(olapStateHash(map)).toBe(goldenStateHash(step));
+    });
+  }
+});
