@@ -1,4 +1,4 @@
-import type { Delta } from "./deltas";
+import { deltaTableId, type Delta } from "./deltas";
 import { tableId, type InfraMap, type Table } from "./infra-map";
 import {
   columnsEquivalent,
@@ -85,17 +85,7 @@ const PHASE: Record<Delta["type"], number> = {
  * relative order (column order matters for `after_column`).
  */
 export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[] => {
-  const idOf = (d: Delta): string => {
-    switch (d.type) {
-      case "CreateTable":
-      case "DropTable":
-        return tableId(d.table, defaultDb);
-      case "RecreateTable":
-        return tableId(d.after, defaultDb);
-      default:
-        return d.table_id;
-    }
-  };
+  const idOf = (d: Delta): string => deltaTableId(d, (t) => tableId(t, defaultDb));
   return deltas
     .map((delta, index) => ({ delta, index, phase: PHASE[delta.type], id: idOf(delta) }))
     .sort((a, b) => a.phase - b.phase || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || a.index - b.index)

@@ -1,0 +1,49 @@
+import { connectClickHouse, type ClickHousePort } from "../adapters/clickhouse";
+import { loadConfig, type MooseConfig } from "../config/config";
+import { parseClickHouseUrl, type ClickHouseTarget } from "../config/url";
+import { foldFiles } from "../core/fold";
+import type { InfraMap } from "../core/infra-map";
+import { loadModels } from "../model/load-project";
+import { readMigrations, type StoredMigration } from "../runtime/migration-store";
+
+export interface GlobalOptions {
+  /** Project root (the folder with moose.config.toml). */
+  root: string;
+  clickhouseUrl?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ProjectContext {
+  root: string;
+  config: MooseConfig;
+  defaultDb: string;
+  migrations: StoredMigration[];
+}
+
+export const loadProject = (opts: GlobalOptions): ProjectContext => {
+  const config = loadConfig(opts.root, opts.env);
+  return { root: opts.root, config, defaultDb: config.clickhouse_config.db_name, migrations: readMigrations(opts.root) };
+};
+
+/** `--clickhouse-url`, else `MOOSE_CLICKHOUSE_CONFIG__URL` (applied to the config), else `[clickhouse_config] url`. */
+export const resolveTarget = (opts: GlobalOptions, ctx: ProjectContext): ClickHouseTarget | undefined => {
+  const raw = opts.clickhouseUrl ?? ctx.config.clickhouse_config.url;
+  return raw === undefined ? undefined : parseClickHouseUrl(raw, ctx.root, ctx.defaultDb);
+};
+
+export const desiredState = (ctx: ProjectContext): InfraMap =>
+  loadModels({ root: ctx.root, sourceDir: ctx.config.source_dir, defaultDatabase: ctx.defaultDb });
+
+export const foldAll = (ctx: ProjectContext): InfraMap => foldFiles(ctx.migrations.map((m) => m.file), ctx.defaultDb);
+
+/** Databases the tool looks at: the default one and the configured additional ones. */
+export const managedDatabases = (ctx: ProjectContext): string[] => [ctx.defaultDb, ...ctx.config.clickhouse_config.additional_databases];
+
+export const withClickHouse = async <T>(target: ClickHouseTarget, fn: (ch: ClickHousePort) => Promise<T>): Promise<T> => {
+  const ch = connectClickHouse(target);
+  try {
+    return await fn(ch);
+  } finally {
+    await ch.close().catch(() => undefined);
+  }
+};

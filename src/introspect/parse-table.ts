@@ -1,0 +1,178 @@
+import { parseColumnType, splitTopLevel, UnsupportedClickHouseType } from "../core/data-type";
+import { withDerivedHashes } from "../core/hash";
+import type { Column, DataType, Engine, Table } from "../core/infra-map";
+import { stripOuterParens } from "../core/normalize";
+import { parseEnumMetadataComment } from "../core/render-sql";
+
+/** One row of `system.tables` as introspection reads it. */
+export interface TableRow {
+  database: string;
+  name: string;
+  engine: string;
+  engine_full: string;
+  sorting_key: string;
+  primary_key: string;
+  partition_key: string;
+  sampling_key: string;
+}
+/** One row of `system.columns`. */
+export interface ColumnRow {
+  database: string;
+  table: string;
+  name: string;
+  type: string;
+  position: number;
+  default_kind: string;
+  default_expression: string;
+  comment: string;
+  compression_codec: string;
+}
+
+/** A live table the tool cannot model (unknown engine or column type): left alone, reported. */
+export interface UnsupportedTable {
+  database: string;
+  name: string;
+  reason: string;
+}
+
+const CLAUSES = ["PARTITION BY", "PRIMARY KEY", "ORDER BY", "SAMPLE BY", "TTL", "SETTINGS", "COMMENT"];
+
+/** Splits `engine_full` into its engine call and its clauses, ignoring keywords inside parentheses/quotes. */
+export const splitEngineFull = (engineFull: string): { engine: string; clauses: Record<string, string> } => {
+  const positions: { clause: string; at: number }[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < engineFull.length; i++) {
+    const ch = engineFull[i]!;
+    if (quote) {
+      if (ch === "\\") i++;
+      else if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === "`") quote = ch;
+    else if (ch === "(") depth++;
+    else if (ch === ")") depth--;
+    else if (depth === 0 && ch === " ") {
+      const clause = CLAUSES.find((c) => engineFull.startsWith(` ${c} `, i));
+      if (clause) positions.push({ clause, at: i });
+    }
+  }
+  const engine = engineFull.slice(0, positions[0]?.at ?? engineFull.length).trim();
+  const clauses: Record<string, string> = {};
+  positions.forEach((p, k) => {
+    const end = positions[k + 1]?.at ?? engineFull.length;
+    clauses[p.clause] = engineFull.slice(p.at + p.clause.length + 2, end).trim();
+  });
+  return { engine, clauses };
+};
+
+const unquoteIdent = (s: string) => s.trim().replace(/^`(.*)`$/, "$1");
+
+const parseEngine = (engineCall: string): Engine | null => {
+  const m = /^(\w+)(?:\(([\s\S]*)\))?$/.exec(engineCall.trim());
+  if (!m) return null;
+  const args = m[2] ? splitTopLevel(m[2]).map(unquoteIdent) : [];
+  switch (m[1]) {
+    case "MergeTree":
+    case "AggregatingMergeTree":
+      return m[1];
+    case "ReplacingMergeTree":
+      return { ReplacingMergeTree: { ver: args[0] ?? null, is_deleted: args[1] ?? null } };
+    case "SummingMergeTree": {
+      const cols = args[0] ? splitTopLevel(args[0].replace(/^\(([\s\S]*)\)$/, "$1")).map(unquoteIdent) : [];
+      return { SummingMergeTree: { columns: cols.length ? cols : null } };
+    }
+    case "CollapsingMergeTree":
+      return args[0] ? { CollapsingMergeTree: { sign: args[0] } } : null;
+    case "VersionedCollapsingMergeTree":
+      return args[0] && args[1] ? { VersionedCollapsingMergeTree: { sign: args[0], ver: args[1] } } : null;
+    default:
+      return null;
+  }
+};
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const parseSettings = (text: string | undefined): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const part of text ? splitTopLevel(text) : []) {
+    const m = /^(\w+)\s*=\s*([\s\S]*)$/.exec(part);
+    if (m) out[m[1]!] = m[2]!.trim().replace(/^'(.*)'$/, "$1");
+  }
+  return out;
+};
+
+const columnFromRow = (row: ColumnRow): Column => {
+  const parsed = parseColumnType(row.type);
+  let dataType: DataType = parsed.data_type;
+  let comment: string | undefined = row.comment === "" ? undefined : row.comment;
+  const enumMeta = comment ? parseEnumMetadataComment(comment) : null;
+  if (enumMeta && typeof dataType === "object" && "values" in dataType) {
+    // Moose keeps the TS enum (member names, int values) in the comment: restore it.
+    dataType = {
+      name: enumMeta.name,
+      values: enumMeta.members.map((m) => ({ name: m.name, value: typeof m.value === "number" ? { Int: m.value } : { String: m.value } })),
+    };
+    comment = undefined;
+  }
+  const column: Column = {
+    name: row.name,
+    data_type: dataType,
+    required: parsed.required,
+    unique: false,
+    primary_key: false,
+    default: row.default_kind === "DEFAULT" ? row.default_expression : null,
+    annotations: parsed.annotations,
+  };
+  if (comment !== undefined) column.comment = comment;
+  if (row.compression_codec) column.codec = row.compression_codec.replace(/^CODEC\(([\s\S]*)\)$/, "$1");
+  if (row.default_kind === "MATERIALIZED") column.materialized = row.default_expression;
+  if (row.default_kind === "ALIAS") column.alias = row.default_expression;
+  return column;
+};
+
+/** Builds a Table in Moose's shape from what ClickHouse reports; null with a reason if it cannot. */
+export const tableFromRows = (t: TableRow, columnRows: ColumnRow[], defaultDb: string): Table | UnsupportedTable => {
+  const { engine: engineCall, clauses } = splitEngineFull(t.engine_full);
+  const engine = parseEngine(engineCall);
+  if (!engine) return { database: t.database, name: t.name, reason: `engine ${t.engine} is not supported` };
+  let columns: Column[];
+  try {
+    columns = [...columnRows].sort((a, b) => a.position - b.position).map(columnFromRow);
+  } catch (e) {
+    if (e instanceof UnsupportedClickHouseType) return { database: t.database, name: t.name, reason: `column type ${e.message} is not supported` };
+    throw e;
+  }
+  // A one-element key is reported with its parentheses (`(id)`); a longer one without.
+  const sortingKey = stripOuterParens(t.sorting_key);
+  const primaryKey = stripOuterParens(t.primary_key);
+  const sorting = sortingKey === "" ? [] : splitTopLevel(sortingKey);
+  const order_by: string[] | string = sorting.every((s) => IDENT.test(s)) ? sorting : `(${sortingKey})`;
+  const pk = primaryKey === "" ? [] : splitTopLevel(primaryKey);
+  const table: Table = {
+    name: t.name,
+    columns,
+    order_by,
+    engine,
+    version: null,
+    source_primitive: { name: t.name, primitive_type: "DataModel" },
+    metadata: null,
+    life_cycle: "FULLY_MANAGED",
+    table_settings: parseSettings(clauses.SETTINGS),
+    indexes: [],
+    projections: [],
+    constraints: [],
+  };
+  if (pk.length > 0 && pk.every((s) => IDENT.test(s))) {
+    for (const c of table.columns) if (pk.includes(c.name)) c.primary_key = true;
+  } else if (pk.length > 0) {
+    table.primary_key_expression = `(${primaryKey})`;
+  }
+  if (t.partition_key) table.partition_by = t.partition_key;
+  if (t.sampling_key) table.sample_by = t.sampling_key;
+  if (clauses.TTL) table.table_ttl_setting = clauses.TTL;
+  if (t.database !== defaultDb) table.database = t.database;
+  return withDerivedHashes(table);
+};
+
+export const isUnsupported = (x: Table | UnsupportedTable): x is UnsupportedTable => "reason" in x;

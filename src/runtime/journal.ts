@@ -1,0 +1,134 @@
+import os from "node:os";
+import type { ClickHousePort } from "../adapters/clickhouse";
+import { MooseError } from "../errors";
+import { qualified, quoteString } from "../core/sql-quote";
+import { TOOL_VERSION } from "../version";
+
+export type JournalEvent = "started" | "op_done" | "applied" | "failed";
+
+export interface JournalRow {
+  migration_id: string;
+  event: JournalEvent;
+  op_index: number;
+  parent_state_hash: string;
+  state_hash: string;
+  file_checksum: string;
+  tool_version: string;
+  who: string;
+  at: string;
+  detail: string;
+}
+
+/** What the journal says about one file. */
+export interface FileProgress {
+  id: string;
+  status: "applied" | "incomplete";
+  /** Operations journaled as done (for resuming an incomplete file). */
+  opsDone: Set<number>;
+  parentStateHash: string;
+  stateHash: string;
+  lastError?: string;
+}
+
+export interface JournalState {
+  /** Applied files in the order they were applied. */
+  applied: FileProgress[];
+  incomplete: Map<string, FileProgress>;
+}
+
+/**
+ * The append-only journal of applied migrations in the target database. Plain MergeTree, so it
+ * works on a single server and on the embedded engine without Keeper.
+ */
+export class Journal {
+  constructor(
+    private readonly ch: ClickHousePort,
+    private readonly database: string,
+    private readonly table: string,
+  ) {}
+
+  private get name() {
+    return qualified(this.database, this.table);
+  }
+
+  async ensure(): Promise<void> {
+    await this.ch.command(
+      `CREATE TABLE IF NOT EXISTS ${this.name} (
+        seq UInt64, migration_id String, event LowCardinality(String), op_index Int32,
+        parent_state_hash String, state_hash String, file_checksum String, tool_version String,
+        who String, at DateTime64(3, 'UTC'), detail String
+      ) ENGINE = MergeTree ORDER BY (seq)`,
+    );
+  }
+
+  async exists(): Promise<boolean> {
+    const rows = await this.ch.query<{ n: number }>("SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}", {
+      db: this.database,
+      t: this.table,
+    });
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
+  async read(): Promise<JournalRow[]> {
+    return this.ch.query<JournalRow>(
+      `SELECT migration_id, event, op_index, parent_state_hash, state_hash, file_checksum, tool_version, who, toString(at) AS at, detail FROM ${this.name} ORDER BY seq`,
+    );
+  }
+
+  private seq = 0;
+
+  async append(row: Omit<JournalRow, "tool_version" | "who" | "at">): Promise<void> {
+    // seq orders rows across processes: wall-clock microseconds plus a per-process counter.
+    const seq = BigInt(Date.now()) * 1000n + BigInt(this.seq++ % 1000);
+    const values = [
+      seq.toString(),
+      quoteString(row.migration_id),
+      quoteString(row.event),
+      String(row.op_index),
+      quoteString(row.parent_state_hash),
+      quoteString(row.state_hash),
+      quoteString(row.file_checksum),
+      quoteString(TOOL_VERSION),
+      quoteString(`${os.userInfo().username}@${os.hostname()}`),
+      "now64(3)",
+      quoteString(row.detail),
+    ];
+    await this.ch.command(`INSERT INTO ${this.name} VALUES (${values.join(", ")})`);
+  }
+}
+
+/**
+ * Folds journal rows into per-file progress. Two applied files with the same parent hash mean
+ * two branches were both applied here (a fork): an error, never merged silently.
+ */
+export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
+  const byId = new Map<string, FileProgress>();
+  const appliedOrder: string[] = [];
+  for (const r of rows) {
+    let p = byId.get(r.migration_id);
+    if (!p) {
+      p = { id: r.migration_id, status: "incomplete", opsDone: new Set(), parentStateHash: r.parent_state_hash, stateHash: "" };
+      byId.set(r.migration_id, p);
+    }
+    if (r.event === "op_done") p.opsDone.add(r.op_index);
+    if (r.event === "failed") p.lastError = r.detail;
+    if (r.event === "applied" && p.status !== "applied") {
+      p.status = "applied";
+      p.stateHash = r.state_hash;
+      appliedOrder.push(r.migration_id);
+    }
+  }
+  const applied = appliedOrder.map((id) => byId.get(id)!);
+  const parents = new Map<string, string>();
+  for (const p of applied) {
+    const other = parents.get(p.parentStateHash);
+    if (other) {
+      throw new MooseError("JOURNAL_FORK", `Migrations '${other}' and '${p.id}' were both applied to the same parent state ${p.parentStateHash.slice(0, 12)}…`, {
+        hint: "Two branches' files were applied to this database. Inspect the journal table, restore the intended state, and regenerate one branch's files on top of the other.",
+      });
+    }
+    parents.set(p.parentStateHash, p.id);
+  }
+  const incomplete = new Map([...byId].filter(([, p]) => p.status === "incomplete"));
+  return { applied, incomplete };
+};

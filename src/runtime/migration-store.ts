@@ -1,0 +1,49 @@
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { MooseError } from "../errors";
+import { parseMigrationFile, serializeMigrationFile, type MigrationFile } from "../core/migration-file";
+
+export interface StoredMigration {
+  file: MigrationFile;
+  path: string;
+  /** SHA-256 of the file's bytes, journaled when applied. */
+  checksum: string;
+}
+
+export const MIGRATIONS_DIR = "migrations";
+const NOT_COMMITTED = new Set(["pending.yaml", "plan.yaml"]);
+
+/** Committed delta files in id order (`pending.yaml` and legacy `plan.yaml` are not committed files). */
+export const readMigrations = (root: string): StoredMigration[] => {
+  const dir = path.join(root, MIGRATIONS_DIR);
+  if (!fs.existsSync(dir)) return [];
+  const out: StoredMigration[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    if (!/\.ya?ml$/.test(name) || NOT_COMMITTED.has(name)) continue;
+    const p = path.join(dir, name);
+    const text = fs.readFileSync(p, "utf8");
+    const rel = path.join(MIGRATIONS_DIR, name);
+    const file = parseMigrationFile(text, rel);
+    if (name.replace(/\.ya?ml$/, "") !== file.id) {
+      throw new MooseError("MIGRATION_FILE_INVALID", `Migration file ${rel} has id '${file.id}', which does not match its file name`, {
+        hint: `Rename the file to ${file.id}.yaml or fix its id (ids order the files and key the journal).`,
+      });
+    }
+    out.push({ file, path: p, checksum: createHash("sha256").update(text).digest("hex") });
+  }
+  const seen = new Set<string>();
+  for (const m of out) {
+    if (seen.has(m.file.id)) throw new MooseError("MIGRATION_FILE_INVALID", `Two migration files share the id '${m.file.id}'`, { hint: "Keep one of them." });
+    seen.add(m.file.id);
+  }
+  return out.sort((a, b) => (a.file.id < b.file.id ? -1 : 1));
+};
+
+export const writeMigration = (root: string, file: MigrationFile): string => {
+  const dir = path.join(root, MIGRATIONS_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  const p = path.join(dir, `${file.id}.yaml`);
+  fs.writeFileSync(p, serializeMigrationFile(file), { flag: "wx" });
+  return p;
+};

@@ -1,0 +1,26 @@
+/** The only place that writes to the terminal. Text for people; `--json` for machines (stdout only). */
+export interface Output {
+  json: boolean;
+  /** A line of human output (suppressed in JSON mode). */
+  line(text?: string): void;
+  /** Notes that must not pollute stdout (warnings, prompts' context). */
+  note(text: string): void;
+  /** The machine-readable result (JSON mode only). */
+  result(value: unknown): void;
+}
+
+export const createOutput = (json: boolean, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Output => ({
+  json,
+  line: (text = "") => {
+    if (!json) out.write(`${text}\n`);
+  },
+  note: (text) => {
+    (json ? err : out).write(`${text}\n`);
+  },
+  result: (value) => {
+    if (json) out.write(`${JSON.stringify(value, null, 2)}\n`);
+  },
+});
+
+/** Moose's right-aligned action label: `      Migration Written to …`. */
+export const action = (label: string, message: string): string => `${label.padStart(15)} ${message}`;

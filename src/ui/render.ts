@@ -1,0 +1,80 @@
+import type { GenerateResult } from "../commands/generate";
+import type { MigrateResult, StatusResult, ValidateResult } from "../commands/migrate";
+import { describeDelta } from "../core/deltas";
+import type { ApplyEvent } from "../runtime/apply";
+import { action, type Output } from "./output";
+
+export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): void => {
+  out.line(action(r.base === "live" ? "Remote Plan" : "Plan", r.base === "live" ? "Comparing local project code with deployed infrastructure" : "Comparing local project code with the committed migrations"));
+  for (const t of r.unsupportedTables) out.line(action("Warning", `Table ${t} is not managed: left untouched`));
+  if (r.blocked.length > 0) {
+    out.line(action("Lifecycle", `${r.blocked.length} change(s) blocked by lifecycle policy:`));
+    for (const b of r.blocked) out.line(`  - ${b.reason}`);
+  }
+  if (r.status === "no-changes") {
+    out.line(action("No Changes", "No changes detected"));
+  } else {
+    out.line(`Changes (${r.deltas.length} delta(s)):\n`);
+    r.deltas.forEach((d, i) => out.line(`  ${i + 1}. ${describeDelta(d)}`));
+    if (r.status === "dry-run") out.line(`\n${r.yaml ?? ""}`);
+    if (r.path) out.line(action("Migration", `Written to ./${r.path.startsWith(cwd) ? r.path.slice(cwd.length + 1) : r.path} (${r.deltas.length} delta(s))`));
+    out.line(action("Migration", "generated"));
+  }
+  out.result(r);
+};
+
+export const applyEventPrinter =
+  (out: Output) =>
+  (e: ApplyEvent): void => {
+    switch (e.kind) {
+      case "plan":
+        out.line(`Found ${e.total} migration delta file(s) (${e.unapplied} unapplied)`);
+        return;
+      case "file-start":
+        out.line(`\n▶ ${e.resumed ? "Resuming" : "Applying"} migration '${e.id}' (${e.deltas} delta(s))...`);
+        return;
+      case "delta":
+        out.line(`  [${e.index}/${e.total}] ${e.description}${e.skipped ? " (already done)" : ""}`);
+        return;
+      case "file-done":
+        out.line(`  ✓ Migration '${e.id}' applied successfully`);
+        return;
+    }
+  };
+
+export const renderMigrate = (r: MigrateResult, out: Output): void => {
+  if (r.total === 0) out.line("No migration files found in ./migrations/");
+  else if (r.applied.length === 0) out.line(`All ${r.total} migration delta file(s) already applied`);
+  else out.line("\n✓ All migration deltas applied successfully");
+  out.line(action("Migrate", "Successfully executed migration plan"));
+  out.result(r);
+};
+
+export const renderValidate = (r: ValidateResult, out: Output): void => {
+  out.line(`Validating ${r.files.length} migration file(s)...\n`);
+  for (const f of r.files) {
+    out.line(`  ${f.id} (${f.deltas.length} delta(s))`);
+    for (const d of f.deltas) out.line(`    - ${d}`);
+  }
+  out.line(`\n✓ Fold succeeded: ${r.tables} table(s), 0 view(s), 0 MV(s)\n`);
+  out.line("✓ All migrations valid, no conflicts detected");
+  out.line(action("Validate", `${r.files.length} migration file(s) validated successfully`));
+  out.result(r);
+};
+
+export const renderStatus = (r: StatusResult, out: Output): void => {
+  out.line(`Applied: ${r.applied.length}`);
+  for (const id of r.applied) out.line(`  ✓ ${id}`);
+  out.line(`Pending: ${r.pending.length}`);
+  for (const id of r.pending) out.line(`  • ${id}${r.incomplete.includes(id) ? " (interrupted: will resume)" : ""}`);
+  if (r.drift.length > 0) {
+    out.line("Drift between the migration log and the database:");
+    for (const d of r.drift) out.line(`  - ${d.tableId}: ${d.details.join("; ")}`);
+  }
+  if (r.unmigrated.length > 0) {
+    out.line("Code changes not covered by a committed migration:");
+    for (const u of r.unmigrated) out.line(`  - ${u}`);
+  }
+  if (r.pending.length === 0 && r.drift.length === 0 && r.unmigrated.length === 0) out.line("✓ Up to date");
+  out.result(r);
+};
