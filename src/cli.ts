@@ -7,7 +7,13 @@ import { breakLock, migrate, migrationStatus, validateMigrations } from "./comma
 import type { GlobalOptions } from "./commands/context";
 import { createDecisions, type DecisionFlags } from "./ui/decisions";
 import { createOutput, type Output } from "./ui/output";
-import { applyEventPrinter, renderGenerate, renderMigrate, renderStatus, renderValidate } from "./ui/render";
+import {
+  applyEventPrinter,
+  renderGenerate,
+  renderMigrate,
+  renderStatus,
+  renderValidate,
+} from "./ui/render";
 import { TOOL_VERSION } from "./version";
 
 interface CommonFlags extends DecisionFlags {
@@ -15,7 +21,11 @@ interface CommonFlags extends DecisionFlags {
   json?: boolean;
 }
 
-const globalOptions = (flags: CommonFlags): GlobalOptions => ({ root: process.cwd(), clickhouseUrl: flags.clickhouseUrl, env: process.env });
+const globalOptions = (flags: CommonFlags): GlobalOptions => ({
+  root: process.cwd(),
+  clickhouseUrl: flags.clickhouseUrl,
+  env: process.env,
+});
 const interactive = () => process.stdin.isTTY === true && process.stdout.isTTY === true;
 
 let output: Output = createOutput(process.argv.includes("--json"));
@@ -24,11 +34,16 @@ let output: Output = createOutput(process.argv.includes("--json"));
 const fail = (e: unknown): never => {
   const err = isMooseError(e)
     ? e
-    : new MooseError("INTERNAL", `Unexpected error: ${errorText(e)}`, { hint: "This is a bug in the tool; set MOOSE_DEBUG=1 for a stack trace and report it." });
-  if (process.env.MOOSE_DEBUG === "1" && e instanceof Error) process.stderr.write(`${e.stack ?? ""}\n`);
+    : new MooseError("INTERNAL", `Unexpected error: ${errorText(e)}`, {
+        hint: "This is a bug in the tool; set MOOSE_DEBUG=1 for a stack trace and report it.",
+      });
+  if (process.env.MOOSE_DEBUG === "1" && e instanceof Error)
+    process.stderr.write(`${e.stack ?? ""}\n`);
   const message = maskSecrets(err.message);
   if (output.json) {
-    process.stdout.write(`${JSON.stringify({ error: { code: err.code, message, hint: err.hint, exitCode: err.exitCode, details: err.details } }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: err.code, message, hint: err.hint, exitCode: err.exitCode, details: err.details } }, null, 2)}\n`,
+    );
   } else {
     process.stderr.write(`Error [${err.code}]: ${message}\n`);
     if (err.hint) process.stderr.write(`Hint: ${err.hint}\n`);
@@ -54,7 +69,11 @@ const program = new Command()
   .exitOverride()
   .showHelpAfterError();
 
-const urlOption = () => new Option("--clickhouse-url <url>", "target ClickHouse: http(s)://, clickhouse:// or chdb://<path>").env("MOOSE_CLICKHOUSE_CONFIG__URL");
+const urlOption = () =>
+  new Option(
+    "--clickhouse-url <url>",
+    "target ClickHouse: http(s)://, clickhouse:// or chdb://<path>",
+  ).env("MOOSE_CLICKHOUSE_CONFIG__URL");
 const jsonOption = () => new Option("--json", "machine-readable output on stdout");
 
 const addGenerate = (cmd: Command, requireTarget: boolean) =>
@@ -64,11 +83,22 @@ const addGenerate = (cmd: Command, requireTarget: boolean) =>
     .option("--yes-all", "accept every decision (destructive operations, renames)")
     .option("--yes-destructive", "accept destructive operations (drops, recreates)")
     .option("--yes-rename", "accept detected column renames")
-    .option("--hints <file|json>", 'answers for non-interactive runs, e.g. \'{"destructive": true}\'')
+    .option(
+      "--hints <file|json>",
+      "answers for non-interactive runs, e.g. '{\"destructive\": true}'",
+    )
     .action(
       run<CommonFlags & { save?: boolean; description?: string }>(async (flags) => {
         const decisions = createDecisions(flags, process.env, output, interactive());
-        const result = await generateMigration({ ...globalOptions(flags), save: flags.save === true, description: flags.description, requireTarget }, decisions);
+        const result = await generateMigration(
+          {
+            ...globalOptions(flags),
+            save: flags.save === true,
+            description: flags.description,
+            requireTarget,
+          },
+          decisions,
+        );
         renderGenerate(result, output, process.cwd());
       }),
     );
@@ -83,7 +113,15 @@ addGenerate(
     .option("-m, --description <text>", "description and file-name slug"),
   false,
 );
-addGenerate(program.command("plan").alias("pl").description("read-only preview of what `generate migration` would produce against a live target"), true);
+addGenerate(
+  program
+    .command("plan")
+    .alias("pl")
+    .description(
+      "read-only preview of what `generate migration` would produce against a live target",
+    ),
+  true,
+);
 
 program
   .command("migrate")
@@ -92,25 +130,33 @@ program
   .addOption(urlOption())
   .addOption(jsonOption())
   .option("--validate", "offline check of the files (fold, conflicts); needs no server")
-  .option("--status", "show applied / pending / drift without changing anything (exit 4 if not up to date)")
+  .option(
+    "--status",
+    "show applied / pending / drift without changing anything (exit 4 if not up to date)",
+  )
   .option("--break-lock", "release a migration lock left by a dead process")
   .action(
-    run<CommonFlags & { validate?: boolean; status?: boolean; breakLock?: boolean }>(async (flags) => {
-      const opts = globalOptions(flags);
-      if (flags.validate) return renderValidate(validateMigrations(opts), output);
-      if (flags.breakLock) {
-        const r = await breakLock(opts);
-        output.line(r.broken ? `Released the lock held by ${r.holder ?? "unknown"}` : "No lock is held");
-        return output.result(r);
-      }
-      if (flags.status) {
-        const r = await migrationStatus(opts);
-        renderStatus(r, output);
-        if (r.pending.length > 0 || r.drift.length > 0 || r.unmigrated.length > 0) process.exitCode = ExitCode.StatusPendingOrDrift;
-        return;
-      }
-      renderMigrate(await migrate(opts, applyEventPrinter(output)), output);
-    }),
+    run<CommonFlags & { validate?: boolean; status?: boolean; breakLock?: boolean }>(
+      async (flags) => {
+        const opts = globalOptions(flags);
+        if (flags.validate) return renderValidate(validateMigrations(opts), output);
+        if (flags.breakLock) {
+          const r = await breakLock(opts);
+          output.line(
+            r.broken ? `Released the lock held by ${r.holder ?? "unknown"}` : "No lock is held",
+          );
+          return output.result(r);
+        }
+        if (flags.status) {
+          const r = await migrationStatus(opts);
+          renderStatus(r, output);
+          if (r.pending.length > 0 || r.drift.length > 0 || r.unmigrated.length > 0)
+            process.exitCode = ExitCode.StatusPendingOrDrift;
+          return;
+        }
+        renderMigrate(await migrate(opts, applyEventPrinter(output)), output);
+      },
+    ),
   );
 
 program.parseAsync(process.argv).catch((e: unknown) => {

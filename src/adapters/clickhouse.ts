@@ -26,7 +26,14 @@ export class ClickHouseServerError extends MooseError {
   }
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ECONNRESET", "ETIMEDOUT", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+]);
 
 const networkCode = (e: unknown): string | undefined => {
   for (let cur: unknown = e, i = 0; cur && i < 5; i++) {
@@ -35,10 +42,16 @@ const networkCode = (e: unknown): string | undefined => {
     const nested = (cur as { errors?: unknown[] }).errors?.[0];
     cur = nested ?? (cur as { cause?: unknown }).cause;
   }
-  return /ECONNREFUSED|ENOTFOUND|socket hang up|Timeout error/i.test(errorText(e)) ? "unreachable" : undefined;
+  return /ECONNREFUSED|ENOTFOUND|socket hang up|Timeout error/i.test(errorText(e))
+    ? "unreachable"
+    : undefined;
 };
 
-type Connection = Parameters<typeof createClient>[0] extends infer O ? (O extends { connection?: infer C } ? C : never) : never;
+type Connection = Parameters<typeof createClient>[0] extends infer O
+  ? O extends { connection?: infer C }
+    ? C
+    : never
+  : never;
 
 const chdbConnection = (path: string): Connection => {
   let mod: { createChdbConnection(o: { path: string }): unknown };
@@ -46,9 +59,13 @@ const chdbConnection = (path: string): Connection => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require("chdb/connection") as typeof mod;
   } catch (e) {
-    throw new MooseError("CHDB_MISSING", `The embedded ClickHouse engine (npm package chdb) is not installed: ${errorText(e).split("\n")[0]}`, {
-      hint: "Run `npm install chdb` (an optional dependency), or point --clickhouse-url at a ClickHouse server.",
-    });
+    throw new MooseError(
+      "CHDB_MISSING",
+      `The embedded ClickHouse engine (npm package chdb) is not installed: ${errorText(e).split("\n")[0]}`,
+      {
+        hint: "Run `npm install chdb` (an optional dependency), or point --clickhouse-url at a ClickHouse server.",
+      },
+    );
   }
   return mod.createChdbConnection({ path }) as Connection;
 };
@@ -56,8 +73,13 @@ const chdbConnection = (path: string): Connection => {
 export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
   const client: ClickHouseClient =
     target.kind === "chdb"
-      ? createClient({ connection: chdbConnection(target.path) } as Parameters<typeof createClient>[0])
-      : createClient({ url: target.url, username: target.username, password: target.password, request_timeout: 30_000 });
+      ? createClient({ connection: chdbConnection(target.path) })
+      : createClient({
+          url: target.url,
+          username: target.username,
+          password: target.password,
+          request_timeout: 30_000,
+        });
   const secrets = target.kind === "http" ? [target.password] : [];
 
   const wrap = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
@@ -67,15 +89,22 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
       if (e instanceof MooseError) throw e;
       const net = networkCode(e);
       if (net) {
-        throw new MooseError("CLICKHOUSE_UNREACHABLE", `Cannot reach ClickHouse at ${target.display} (${net})`, {
-          hint: "Check that the server is running and the URL (host, port, scheme) is right.",
-        });
+        throw new MooseError(
+          "CLICKHOUSE_UNREACHABLE",
+          `Cannot reach ClickHouse at ${target.display} (${net})`,
+          {
+            hint: "Check that the server is running and the URL (host, port, scheme) is right.",
+          },
+        );
       }
       const code = (e as { code?: unknown }).code;
       const type = (e as { type?: unknown }).type;
       const statement = sql.length > 300 ? `${sql.slice(0, 300)}…` : sql;
       throw new ClickHouseServerError(
-        maskSecrets(`ClickHouse rejected: ${statement}\n  ${errorText(e).trim()}${type ? ` (${String(type)})` : ""}`, secrets),
+        maskSecrets(
+          `ClickHouse rejected: ${statement}\n  ${errorText(e).trim()}${typeof type === "string" ? ` (${type})` : ""}`,
+          secrets,
+        ),
         typeof code === "string" ? code : undefined,
         typeof type === "string" ? type : undefined,
       );
@@ -86,14 +115,20 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
     target,
     query: <T>(sql: string, params?: Record<string, unknown>) =>
       wrap(sql, async () => {
-        const rs = await client.query({ query: sql, format: "JSONEachRow", ...(params ? { query_params: params } : {}) });
-        return (await rs.json()) as T[];
+        const rs = await client.query({
+          query: sql,
+          format: "JSONEachRow",
+          ...(params ? { query_params: params } : {}),
+        });
+        return rs.json<T>();
       }),
     command: (sql, opts) =>
       wrap(sql, async () => {
         await client.command({
           query: sql,
-          ...(opts?.waitForMutation ? { clickhouse_settings: { mutations_sync: "2", alter_sync: "2" } } : {}),
+          ...(opts?.waitForMutation
+            ? { clickhouse_settings: { mutations_sync: "2", alter_sync: "2" } }
+            : {}),
         });
       }),
     close: () => client.close(),
@@ -101,7 +136,9 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
 };
 
 /** Wraps a port to count statements (tests and benchmarks check introspection stays O(1) in queries). */
-export const countingPort = (inner: ClickHousePort): ClickHousePort & { counts: { query: number; command: number } } => {
+export const countingPort = (
+  inner: ClickHousePort,
+): ClickHousePort & { counts: { query: number; command: number } } => {
   const counts = { query: 0, command: 0 };
   return {
     target: inner.target,

@@ -22,11 +22,19 @@ export interface ProjectContext {
 
 export const loadProject = (opts: GlobalOptions): ProjectContext => {
   const config = loadConfig(opts.root, opts.env);
-  return { root: opts.root, config, defaultDb: config.clickhouse_config.db_name, migrations: readMigrations(opts.root) };
+  return {
+    root: opts.root,
+    config,
+    defaultDb: config.clickhouse_config.db_name,
+    migrations: readMigrations(opts.root),
+  };
 };
 
 /** `--clickhouse-url`, else `MOOSE_CLICKHOUSE_CONFIG__URL` (applied to the config), else `[clickhouse_config] url`. */
-export const resolveTarget = (opts: GlobalOptions, ctx: ProjectContext): ClickHouseTarget | undefined => {
+export const resolveTarget = (
+  opts: GlobalOptions,
+  ctx: ProjectContext,
+): ClickHouseTarget | undefined => {
   const raw = opts.clickhouseUrl ?? ctx.config.clickhouse_config.url;
   return raw === undefined ? undefined : parseClickHouseUrl(raw, ctx.root, ctx.defaultDb);
 };
@@ -34,12 +42,22 @@ export const resolveTarget = (opts: GlobalOptions, ctx: ProjectContext): ClickHo
 export const desiredState = (ctx: ProjectContext): InfraMap =>
   loadModels({ root: ctx.root, sourceDir: ctx.config.source_dir, defaultDatabase: ctx.defaultDb });
 
-export const foldAll = (ctx: ProjectContext): InfraMap => foldFiles(ctx.migrations.map((m) => m.file), ctx.defaultDb);
+export const foldAll = (ctx: ProjectContext): InfraMap =>
+  foldFiles(
+    ctx.migrations.map((m) => m.file),
+    ctx.defaultDb,
+  );
 
 /** Databases the tool looks at: the default one and the configured additional ones. */
-export const managedDatabases = (ctx: ProjectContext): string[] => [ctx.defaultDb, ...ctx.config.clickhouse_config.additional_databases];
+export const managedDatabases = (ctx: ProjectContext): string[] => [
+  ctx.defaultDb,
+  ...ctx.config.clickhouse_config.additional_databases,
+];
 
-export const withClickHouse = async <T>(target: ClickHouseTarget, fn: (ch: ClickHousePort) => Promise<T>): Promise<T> => {
+export const withClickHouse = async <T>(
+  target: ClickHouseTarget,
+  fn: (ch: ClickHousePort) => Promise<T>,
+): Promise<T> => {
   const ch = connectClickHouse(target);
   try {
     return await fn(ch);

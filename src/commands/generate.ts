@@ -6,12 +6,26 @@ import { foldFiles } from "../core/fold";
 import { olapStateHash } from "../core/hash";
 import { tableId, type InfraMap } from "../core/infra-map";
 import { filterByLifecycle, type BlockedChange } from "../core/lifecycle";
-import { idTimestamp, serializeMigrationFile, slugOf, type MigrationFile } from "../core/migration-file";
+import {
+  idTimestamp,
+  serializeMigrationFile,
+  slugOf,
+  type MigrationFile,
+} from "../core/migration-file";
 import { reconcile, type DriftEntry } from "../core/reconcile";
 import { introspectClickHouse } from "../introspect/clickhouse";
 import { Journal, summarizeJournal } from "../runtime/journal";
 import { writeMigration } from "../runtime/migration-store";
-import { desiredState, foldAll, loadProject, managedDatabases, resolveTarget, withClickHouse, type GlobalOptions, type ProjectContext } from "./context";
+import {
+  desiredState,
+  foldAll,
+  loadProject,
+  managedDatabases,
+  resolveTarget,
+  withClickHouse,
+  type GlobalOptions,
+  type ProjectContext,
+} from "./context";
 import type { DecisionPort } from "./decisions";
 
 export interface GenerateOptions extends GlobalOptions {
@@ -39,10 +53,14 @@ export interface GenerateResult {
 }
 
 const driftError = (drift: DriftEntry[]) =>
-  new MooseError("DRIFT_DETECTED", `The database differs from what the applied migrations produced:\n${drift.map((d) => `  - ${d.tableId}: ${d.details.join("; ")}`).join("\n")}`, {
-    hint: "Committed files are waiting to be applied, so the next file must build on them; first run `moose migrate` (or undo the manual change), then generate again.",
-    details: { drift },
-  });
+  new MooseError(
+    "DRIFT_DETECTED",
+    `The database differs from what the applied migrations produced:\n${drift.map((d) => `  - ${d.tableId}: ${d.details.join("; ")}`).join("\n")}`,
+    {
+      hint: "Committed files are waiting to be applied, so the next file must build on them; first run `moose migrate` (or undo the manual change), then generate again.",
+      details: { drift },
+    },
+  );
 
 /** The state to diff the code against (DESIGN §4.4). */
 const baseState = async (
@@ -71,11 +89,15 @@ const baseState = async (
 const nextId = (ctx: ProjectContext, now: Date, slug: string): { id: string; createdAt: Date } => {
   let at = now;
   const last = ctx.migrations.at(-1)?.file.id;
-  while (last !== undefined && `${idTimestamp(at)}_${slug}` <= last) at = new Date(at.getTime() + 1);
+  while (last !== undefined && `${idTimestamp(at)}_${slug}` <= last)
+    at = new Date(at.getTime() + 1);
   return { id: `${idTimestamp(at)}_${slug}`, createdAt: at };
 };
 
-export const generateMigration = async (opts: GenerateOptions, decisions: DecisionPort): Promise<GenerateResult> => {
+export const generateMigration = async (
+  opts: GenerateOptions,
+  decisions: DecisionPort,
+): Promise<GenerateResult> => {
   const ctx = loadProject(opts);
   const target = resolveTarget(opts, ctx);
   if (!target && opts.requireTarget) {
@@ -86,25 +108,49 @@ export const generateMigration = async (opts: GenerateOptions, decisions: Decisi
   }
   foldAll(ctx); // committed files must fold before anything else is trusted
   const code = desiredState(ctx);
-  const { base, kind, unsupported } = target ? await withClickHouse(target, (ch) => baseState(ctx, code, ch)) : await baseState(ctx, code, undefined);
+  const { base, kind, unsupported } = target
+    ? await withClickHouse(target, (ch) => baseState(ctx, code, ch))
+    : await baseState(ctx, code, undefined);
 
   const raw = diffMaps(base, code);
   const { allowed, blocked } = filterByLifecycle(raw, base, code, (d) => deltaId(d, ctx.defaultDb));
   let deltas = orderDeltas(allowed, ctx.defaultDb);
   const parentStateHash = olapStateHash(base);
-  const result: GenerateResult = { command: "generate", status: "no-changes", base: kind, parentStateHash, deltas, blocked, approvedDestructive: [], unsupportedTables: unsupported };
+  const result: GenerateResult = {
+    command: "generate",
+    status: "no-changes",
+    base: kind,
+    parentStateHash,
+    deltas,
+    blocked,
+    approvedDestructive: [],
+    unsupportedTables: unsupported,
+  };
   if (deltas.length === 0) return result;
 
   const destructive = deltas.map(destructiveSummary).filter((s): s is string => s !== null);
   if (destructive.length > 0) {
     const ok = await decisions.approveDestructive(destructive);
-    if (!ok) throw new MooseError("DECISION_NEEDED", "Migration generation aborted: destructive changes were rejected", { hint: "Nothing was written. Safer option: create a new version of the table (version: \"2.0\") and migrate gradually." });
+    if (!ok)
+      throw new MooseError(
+        "DECISION_NEEDED",
+        "Migration generation aborted: destructive changes were rejected",
+        {
+          hint: 'Nothing was written. Safer option: create a new version of the table (version: "2.0") and migrate gradually.',
+        },
+      );
     result.approvedDestructive = destructive;
   }
   const now = (opts.now ?? (() => new Date()))();
   const { id, createdAt } = nextId(ctx, now, slugOf(opts.description ?? "migration"));
   deltas = deltas.map((d) => withPolicy(d, createdAt.toISOString()));
-  const file: MigrationFile = { id, description: opts.description ?? "migration", parent_state_hash: parentStateHash, deltas, created_at: createdAt.toISOString() };
+  const file: MigrationFile = {
+    id,
+    description: opts.description ?? "migration",
+    parent_state_hash: parentStateHash,
+    deltas,
+    created_at: createdAt.toISOString(),
+  };
   result.deltas = deltas;
   result.file = file;
   result.yaml = serializeMigrationFile(file);
@@ -112,4 +158,5 @@ export const generateMigration = async (opts: GenerateOptions, decisions: Decisi
   return { ...result, status: "written", path: writeMigration(ctx.root, file) };
 };
 
-export const deltaId = (d: Delta, defaultDb: string): string => deltaTableId(d, (t) => tableId(t, defaultDb));
+export const deltaId = (d: Delta, defaultDb: string): string =>
+  deltaTableId(d, (t) => tableId(t, defaultDb));

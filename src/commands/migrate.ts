@@ -13,7 +13,16 @@ import { applyFile, type ApplyEvent } from "../runtime/apply";
 import { Journal, summarizeJournal, type JournalState } from "../runtime/journal";
 import { MigrationLock } from "../runtime/lock";
 import type { StoredMigration } from "../runtime/migration-store";
-import { desiredState, foldAll, loadProject, managedDatabases, resolveTarget, withClickHouse, type GlobalOptions, type ProjectContext } from "./context";
+import {
+  desiredState,
+  foldAll,
+  loadProject,
+  managedDatabases,
+  resolveTarget,
+  withClickHouse,
+  type GlobalOptions,
+  type ProjectContext,
+} from "./context";
 
 export interface MigrateResult {
   command: "migrate";
@@ -41,22 +50,30 @@ export interface StatusResult {
 const requireTarget = (opts: GlobalOptions, ctx: ProjectContext) => {
   const target = resolveTarget(opts, ctx);
   if (!target) {
-    throw new MooseError("TARGET_MISSING", "--clickhouse-url required (or set MOOSE_CLICKHOUSE_CONFIG__URL environment variable)", {
-      hint: "`moose migrate` never falls back to an embedded database: name the target explicitly (e.g. --clickhouse-url chdb://.moose/clickhouse).",
-      exitCode: ExitCode.Usage,
-    });
+    throw new MooseError(
+      "TARGET_MISSING",
+      "--clickhouse-url required (or set MOOSE_CLICKHOUSE_CONFIG__URL environment variable)",
+      {
+        hint: "`moose migrate` never falls back to an embedded database: name the target explicitly (e.g. --clickhouse-url chdb://.moose/clickhouse).",
+        exitCode: ExitCode.Usage,
+      },
+    );
   }
   return target;
 };
 
 /** Changes in the code that no committed file covers ("production blocks unmigrated changes"). */
 const unmigratedChanges = (ctx: ProjectContext, committed: InfraMap, code: InfraMap): string[] => {
-  const { allowed } = filterByLifecycle(diffMaps(committed, code), committed, code, (d) => deltaTableId(d, (t) => tableId(t, ctx.defaultDb)));
+  const { allowed } = filterByLifecycle(diffMaps(committed, code), committed, code, (d) =>
+    deltaTableId(d, (t) => tableId(t, ctx.defaultDb)),
+  );
   return allowed.map(describeDelta);
 };
 
 const forensicsText = (drift: DriftEntry[]): string =>
-  drift.length === 0 ? "" : `\nDetected drift between migration log and database:\n${drift.map((d) => `  - ${d.tableId}: ${d.details.join("; ")}`).join("\n")}`;
+  drift.length === 0
+    ? ""
+    : `\nDetected drift between migration log and database:\n${drift.map((d) => `  - ${d.tableId}: ${d.details.join("; ")}`).join("\n")}`;
 
 interface LiveContext {
   journal: Journal;
@@ -65,7 +82,11 @@ interface LiveContext {
   byId: Map<string, StoredMigration>;
 }
 
-const readLive = async (ctx: ProjectContext, ch: ClickHousePort, create: boolean): Promise<LiveContext> => {
+const readLive = async (
+  ctx: ProjectContext,
+  ch: ClickHousePort,
+  create: boolean,
+): Promise<LiveContext> => {
   const journal = new Journal(ch, ctx.defaultDb, ctx.config.clickhouse_config.migrations_table);
   if (create) await journal.ensure();
   const rows = create || (await journal.exists()) ? await journal.read() : [];
@@ -73,34 +94,58 @@ const readLive = async (ctx: ProjectContext, ch: ClickHousePort, create: boolean
   const byId = new Map(ctx.migrations.map((m) => [m.file.id, m]));
   const missing = journalState.applied.filter((a) => !byId.has(a.id)).map((a) => a.id);
   if (missing.length > 0) {
-    throw new MooseError("MIGRATION_CONFLICT", `Applied migration(s) ${missing.join(", ")} are not in migrations/`, {
-      hint: "The database was migrated from another branch or the files were deleted. Restore the files (git) before migrating.",
-    });
+    throw new MooseError(
+      "MIGRATION_CONFLICT",
+      `Applied migration(s) ${missing.join(", ")} are not in migrations/`,
+      {
+        hint: "The database was migrated from another branch or the files were deleted. Restore the files (git) before migrating.",
+      },
+    );
   }
-  const appliedState = foldFiles(journalState.applied.map((a) => byId.get(a.id)!.file), ctx.defaultDb);
+  const appliedState = foldFiles(
+    journalState.applied.map((a) => byId.get(a.id)!.file),
+    ctx.defaultDb,
+  );
   return { journal, journalState, appliedState, byId };
 };
 
-export const migrate = async (opts: GlobalOptions, onEvent: (e: ApplyEvent) => void): Promise<MigrateResult> => {
+export const migrate = async (
+  opts: GlobalOptions,
+  onEvent: (e: ApplyEvent) => void,
+): Promise<MigrateResult> => {
   const ctx = loadProject(opts);
   const target = requireTarget(opts, ctx);
   const committed = foldAll(ctx);
   const code = desiredState(ctx);
   const unmigrated = unmigratedChanges(ctx, committed, code);
   if (unmigrated.length > 0) {
-    throw new MooseError("UNMIGRATED_CHANGES", `The code has changes no committed migration covers:\n${unmigrated.map((u) => `  - ${u}`).join("\n")}`, {
-      hint: "Run `moose generate migration --save`, review and commit the file, then migrate.",
-      details: { unmigrated },
-    });
+    throw new MooseError(
+      "UNMIGRATED_CHANGES",
+      `The code has changes no committed migration covers:\n${unmigrated.map((u) => `  - ${u}`).join("\n")}`,
+      {
+        hint: "Run `moose generate migration --save`, review and commit the file, then migrate.",
+        details: { unmigrated },
+      },
+    );
   }
   return withClickHouse(target, async (ch) => {
-    for (const db of managedDatabases(ctx)) await ch.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
-    const lock = await new MigrationLock(ch, ctx.defaultDb, ctx.config.clickhouse_config.migrations_table).acquire();
+    for (const db of managedDatabases(ctx))
+      await ch.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
+    const lock = await new MigrationLock(
+      ch,
+      ctx.defaultDb,
+      ctx.config.clickhouse_config.migrations_table,
+    ).acquire();
     try {
       const live = await readLive(ctx, ch, true);
       const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
       const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
-      const result: MigrateResult = { command: "migrate", total: ctx.migrations.length, applied: [], alreadyApplied: appliedIds.size };
+      const result: MigrateResult = {
+        command: "migrate",
+        total: ctx.migrations.length,
+        applied: [],
+        alreadyApplied: appliedIds.size,
+      };
       if (pending.length === 0) return result;
       onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
       const schema = await introspectClickHouse(ch, managedDatabases(ctx), ctx.defaultDb);
@@ -122,11 +167,25 @@ export const migrate = async (opts: GlobalOptions, onEvent: (e: ApplyEvent) => v
               forensicsText(n === 0 ? reconciled.drift : []),
             {
               hint: `This could happen if another developer applied migrations to this database, manual DDL was run, or the file is stale. Regenerate it against the current state: delete ${m.file.id}.yaml and run \`moose generate migration --save --clickhouse-url <url>\`.`,
-              details: { migration: m.file.id, expected: m.file.parent_state_hash, actual, drift: reconciled.drift },
+              details: {
+                migration: m.file.id,
+                expected: m.file.parent_state_hash,
+                actual,
+                drift: reconciled.drift,
+              },
             },
           );
         }
-        await applyFile({ migration: m, state, code, opsDone, journal: live.journal, ch, databases: managedDatabases(ctx), onEvent });
+        await applyFile({
+          migration: m,
+          state,
+          code,
+          opsDone,
+          journal: live.journal,
+          ch,
+          databases: managedDatabases(ctx),
+          onEvent,
+        });
         result.applied.push(m.file.id);
       }
       return result;
@@ -141,13 +200,20 @@ export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
   const ctx = loadProject(opts);
   const folded = foldAll(ctx);
   const byParent = new Map<string, StoredMigration[]>();
-  for (const m of ctx.migrations) byParent.set(m.file.parent_state_hash, [...(byParent.get(m.file.parent_state_hash) ?? []), m]);
+  for (const m of ctx.migrations)
+    byParent.set(m.file.parent_state_hash, [...(byParent.get(m.file.parent_state_hash) ?? []), m]);
   const conflicts = [...byParent]
     .filter(([, ms]) => ms.length > 1)
     .map(([parent, ms]) => ({
       parent,
       files: ms.map((m) => m.file.id),
-      tables: [...new Set(ms.flatMap((m) => m.file.deltas.map((d) => deltaTableId(d, (t) => tableId(t, ctx.defaultDb)))))].sort(),
+      tables: [
+        ...new Set(
+          ms.flatMap((m) =>
+            m.file.deltas.map((d) => deltaTableId(d, (t) => tableId(t, ctx.defaultDb))),
+          ),
+        ),
+      ].sort(),
     }));
   const result: ValidateResult = {
     command: "validate",
@@ -159,7 +225,10 @@ export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
     throw new MooseError(
       "MIGRATION_CONFLICT",
       `Migration files fork from the same parent state:\n${conflicts.map((c) => `  - ${c.files.join(" and ")} (both on ${c.parent.slice(0, 12)}…, touching ${c.tables.join(", ")})`).join("\n")}`,
-      { hint: "Two branches each generated a migration. Keep one branch's file, delete the other's and run `moose generate migration --save` again on top.", details: result },
+      {
+        hint: "Two branches each generated a migration. Keep one branch's file, delete the other's and run `moose generate migration --save` again on top.",
+        details: result,
+      },
     );
   }
   return result;
@@ -188,8 +257,17 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
   });
 };
 
-export const breakLock = async (opts: GlobalOptions): Promise<{ command: "break-lock"; broken: boolean; holder?: string }> => {
+export const breakLock = async (
+  opts: GlobalOptions,
+): Promise<{ command: "break-lock"; broken: boolean; holder?: string }> => {
   const ctx = loadProject(opts);
   const target = requireTarget(opts, ctx);
-  return withClickHouse(target, async (ch) => ({ command: "break-lock", ...(await new MigrationLock(ch, ctx.defaultDb, ctx.config.clickhouse_config.migrations_table).break()) }));
+  return withClickHouse(target, async (ch) => ({
+    command: "break-lock",
+    ...(await new MigrationLock(
+      ch,
+      ctx.defaultDb,
+      ctx.config.clickhouse_config.migrations_table,
+    ).break()),
+  }));
 };

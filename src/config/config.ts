@@ -4,9 +4,18 @@ import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { MooseError, errorText } from "../errors";
 
-const num = z.preprocess((v) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v), z.number());
-const bool = z.preprocess((v) => (v === "true" || v === "1" ? true : v === "false" || v === "0" ? false : v), z.boolean());
-const text = z.preprocess((v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v), z.string());
+const num = z.preprocess(
+  (v) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v),
+  z.number(),
+);
+const bool = z.preprocess(
+  (v) => (v === "true" || v === "1" ? true : v === "false" || v === "0" ? false : v),
+  z.boolean(),
+);
+const text = z.preprocess(
+  (v) => (typeof v === "number" || typeof v === "boolean" ? String(v) : v),
+  z.string(),
+);
 
 /** `moose.config.toml`: Moose's keys, defaults as Moose's; unknown keys are kept, never errors. */
 export const configSchema = z.looseObject({
@@ -24,7 +33,10 @@ export const configSchema = z.looseObject({
       /** Ours: the default migration target (`http(s)://…`, `clickhouse://…` or `chdb://…`). */
       url: text.optional(),
       /** Ours: the journal table's name. */
-      migrations_table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a plain identifier").default("_moose_migrations"),
+      migrations_table: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a plain identifier")
+        .default("_moose_migrations"),
       clusters: z.array(z.looseObject({ name: z.string() })).default([]),
     })
     .prefault({}),
@@ -41,9 +53,15 @@ export const configSchema = z.looseObject({
       security_protocol: text.optional(),
     })
     .prefault({}),
-  migration_config: z.looseObject({ ignore_operations: z.array(z.string()).default([]) }).prefault({}),
+  migration_config: z
+    .looseObject({ ignore_operations: z.array(z.string()).default([]) })
+    .prefault({}),
   features: z
-    .looseObject({ migrate_with_deltas: bool.default(true), olap: bool.default(true), streaming_engine: bool.default(true) })
+    .looseObject({
+      migrate_with_deltas: bool.default(true),
+      olap: bool.default(true),
+      streaming_engine: bool.default(true),
+    })
     .prefault({}),
 });
 
@@ -55,7 +73,10 @@ export const CONFIG_FILE = "moose.config.toml";
  * Applies `MOOSE_<SECTION>__<KEY>` environment variables (e.g. `MOOSE_CLICKHOUSE_CONFIG__DB_NAME`)
  * on top of the file's values. `MOOSE_SOURCE_DIR` sets a top-level key.
  */
-export const applyEnvOverrides = (raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> => {
+export const applyEnvOverrides = (
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> => {
   const out: Record<string, unknown> = structuredClone(raw);
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith("MOOSE_") || value === undefined) continue;
@@ -65,7 +86,8 @@ export const applyEnvOverrides = (raw: Record<string, unknown>, env: NodeJS.Proc
     const [section, key] = parts as [string, string];
     if (!section.endsWith("_config") && section !== "features") continue;
     const current = out[section];
-    const obj: Record<string, unknown> = current !== null && typeof current === "object" ? (current as Record<string, unknown>) : {};
+    const obj: Record<string, unknown> =
+      current !== null && typeof current === "object" ? (current as Record<string, unknown>) : {};
     obj[key] = value;
     out[section] = obj;
   }
@@ -82,18 +104,26 @@ export const loadConfig = (root: string, env: NodeJS.ProcessEnv = process.env): 
   }
   let raw: Record<string, unknown>;
   try {
-    raw = parseToml(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    raw = parseToml(fs.readFileSync(file, "utf8"));
   } catch (e) {
-    throw new MooseError("CONFIG_INVALID", `${CONFIG_FILE} is not valid TOML: ${errorText(e).split("\n")[0]}`, {
-      hint: "Fix the TOML syntax at the line shown.",
-    });
+    throw new MooseError(
+      "CONFIG_INVALID",
+      `${CONFIG_FILE} is not valid TOML: ${errorText(e).split("\n")[0]}`,
+      {
+        hint: "Fix the TOML syntax at the line shown.",
+      },
+    );
   }
   const parsed = configSchema.safeParse(applyEnvOverrides(raw, env));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  - ${i.path.join(".")}: ${i.message}`);
-    throw new MooseError("CONFIG_INVALID", `${CONFIG_FILE} has ${problems.length} problem(s):\n${problems.join("\n")}`, {
-      hint: "Fix each key listed (environment variables MOOSE_<SECTION>__<KEY> override the file).",
-    });
+    throw new MooseError(
+      "CONFIG_INVALID",
+      `${CONFIG_FILE} has ${problems.length} problem(s):\n${problems.join("\n")}`,
+      {
+        hint: "Fix each key listed (environment variables MOOSE_<SECTION>__<KEY> override the file).",
+      },
+    );
   }
   return parsed.data;
 };

@@ -3,12 +3,21 @@ import { MooseError } from "../errors";
 
 /** Where ClickHouse is: a server over HTTP(S), or the embedded engine at a path. */
 export type ClickHouseTarget =
-  | { kind: "http"; url: string; username: string; password: string; database: string; display: string }
+  | {
+      kind: "http";
+      url: string;
+      username: string;
+      password: string;
+      database: string;
+      display: string;
+    }
   | { kind: "chdb"; path: string; database: string; display: string };
 
 /** Replaces the password in a URL (and any `password=` parameter) with `****`. */
 export const maskUrl = (url: string): string =>
-  url.replace(/(\/\/[^/:@]*:)[^@/]*@/, "$1****@").replace(/([?&](?:password|token)=)[^&]*/gi, "$1****");
+  url
+    .replace(/(\/\/[^/:@]*:)[^@/]*@/, "$1****@")
+    .replace(/([?&](?:password|token)=)[^&]*/gi, "$1****");
 
 /** Masks every URL-looking credential in free text (vendor error messages can echo them). */
 export const maskSecrets = (text: string, secrets: readonly string[] = []): string => {
@@ -23,7 +32,11 @@ export const maskSecrets = (text: string, secrets: readonly string[] = []): stri
  * `chdb:///abs/path`, `chdb://:memory:`). The database comes from the path or `?database=`,
  * else `fallbackDatabase`.
  */
-export const parseClickHouseUrl = (raw: string, projectRoot: string, fallbackDatabase: string): ClickHouseTarget => {
+export const parseClickHouseUrl = (
+  raw: string,
+  projectRoot: string,
+  fallbackDatabase: string,
+): ClickHouseTarget => {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
   if (scheme === "chdb") {
     const rest = raw.slice("chdb://".length);
@@ -37,11 +50,16 @@ export const parseClickHouseUrl = (raw: string, projectRoot: string, fallbackDat
     try {
       u = new URL(raw);
     } catch {
-      throw new MooseError("URL_INVALID", `ClickHouse URL ${maskUrl(raw)} cannot be parsed`, { hint: "Expected http(s)://user:password@host:port/database." });
+      throw new MooseError("URL_INVALID", `ClickHouse URL ${maskUrl(raw)} cannot be parsed`, {
+        hint: "Expected http(s)://user:password@host:port/database.",
+      });
     }
     const username = decodeURIComponent(u.username) || u.searchParams.get("user") || "default";
     const password = decodeURIComponent(u.password) || u.searchParams.get("password") || "";
-    const database = decodeURIComponent(u.pathname.replace(/^\//, "")) || u.searchParams.get("database") || fallbackDatabase;
+    const database =
+      decodeURIComponent(u.pathname.replace(/^\//, "")) ||
+      u.searchParams.get("database") ||
+      fallbackDatabase;
     let httpUrl: string;
     if (scheme === "clickhouse") {
       const ssl = u.port === "9440";

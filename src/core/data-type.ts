@@ -36,7 +36,8 @@ export const viewDataType = (dt: DataType): DataTypeView => {
 const hasAnnotation = (annotations: Annotation[], key: string): unknown =>
   annotations.find(([k]) => k === key)?.[1];
 
-const quoteEnumName = (s: string): string => "'" + s.replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'";
+const quoteEnumName = (s: string): string =>
+  "'" + s.replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'";
 
 /** Moose's scalar names to ClickHouse types (`DateTime` is UTC, `Date` is the 4-byte Date32). */
 const renderScalar = (name: string): string => {
@@ -89,14 +90,12 @@ const canBeNullable = (dt: DataType): boolean => {
 /** The full ClickHouse type of a column: aggregates, LowCardinality and Nullable applied. */
 export const renderColumnType = (column: Column): string => {
   const simpleAgg = hasAnnotation(column.annotations, "simpleAggregationFunction") as
-    | { functionName: string; argumentType: DataType }
-    | undefined;
+    { functionName: string; argumentType: DataType } | undefined;
   if (simpleAgg) {
     return `SimpleAggregateFunction(${simpleAgg.functionName}, ${renderDataType(simpleAgg.argumentType)})`;
   }
   const agg = hasAnnotation(column.annotations, "aggregationFunction") as
-    | { functionName: string; argumentTypes: DataType[] }
-    | undefined;
+    { functionName: string; argumentTypes: DataType[] } | undefined;
   if (agg) {
     const args = agg.argumentTypes.map(renderDataType);
     return `AggregateFunction(${[agg.functionName, ...args].join(", ")})`;
@@ -104,7 +103,8 @@ export const renderColumnType = (column: Column): string => {
   let type = renderDataType(column.data_type);
   const nullable = !column.required && canBeNullable(column.data_type);
   if (nullable) type = `Nullable(${type})`;
-  if (hasAnnotation(column.annotations, "LowCardinality") === true) type = `LowCardinality(${type})`;
+  if (hasAnnotation(column.annotations, "LowCardinality") === true)
+    type = `LowCardinality(${type})`;
   return type;
 };
 

@@ -111,7 +111,10 @@ export const withPolicy = (delta: Delta, approvedAt: string): Delta => {
     case "DropTable":
       return {
         ...delta,
-        policy: { description: `User confirmed: DROP TABLE '${delta.table.name}'`, approved_at: approvedAt },
+        policy: {
+          description: `User confirmed: DROP TABLE '${delta.table.name}'`,
+          approved_at: approvedAt,
+        },
       };
     case "RecreateTable":
       return {

@@ -15,7 +15,8 @@ export const recreateReason = (before: Table, after: Table): string | null => {
   if (partitionKey(before) !== partitionKey(after)) return "PARTITION BY changed";
   if (primaryKeyKey(before) !== primaryKeyKey(after)) return "PRIMARY KEY changed";
   if (engineKey(before.engine) !== engineKey(after.engine)) return "engine changed";
-  if (readonlySettingsKey(before) !== readonlySettingsKey(after)) return "a read-only setting changed";
+  if (readonlySettingsKey(before) !== readonlySettingsKey(after))
+    return "a read-only setting changed";
   return null;
 };
 
@@ -33,12 +34,18 @@ const diffColumns = (id: string, before: Table, after: Table): Delta[] => {
         after_column: i === 0 ? null : after.columns[i - 1]!.name,
       });
     } else if (!columnsEquivalent(existing, column)) {
-      deltas.push({ type: "ModifyTableColumn", table_id: id, before_column: existing, after_column: column });
+      deltas.push({
+        type: "ModifyTableColumn",
+        table_id: id,
+        before_column: existing,
+        after_column: column,
+      });
     }
   });
   const afterNames = new Set(after.columns.map((c) => c.name));
   for (const column of before.columns) {
-    if (!afterNames.has(column.name)) deltas.push({ type: "DropTableColumn", table_id: id, column_name: column.name });
+    if (!afterNames.has(column.name))
+      deltas.push({ type: "DropTableColumn", table_id: id, column_name: column.name });
   }
   return deltas;
 };
@@ -88,6 +95,8 @@ export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[
   const idOf = (d: Delta): string => deltaTableId(d, (t) => tableId(t, defaultDb));
   return deltas
     .map((delta, index) => ({ delta, index, phase: PHASE[delta.type], id: idOf(delta) }))
-    .sort((a, b) => a.phase - b.phase || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || a.index - b.index)
+    .sort(
+      (a, b) => a.phase - b.phase || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || a.index - b.index,
+    )
     .map((x) => x.delta);
 };

@@ -42,7 +42,8 @@ export const applyDelta = (map: InfraMap, delta: Delta): void => {
       if (table.columns.some((c) => c.name === d.column.name)) {
         throw new FoldError(`column '${d.column.name}' already exists in table '${d.table_id}'`);
       }
-      const after = d.after_column === null ? -1 : table.columns.findIndex((c) => c.name === d.after_column);
+      const after =
+        d.after_column === null ? -1 : table.columns.findIndex((c) => c.name === d.after_column);
       const at = d.after_column === null ? 0 : after < 0 ? table.columns.length : after + 1;
       table.columns.splice(at, 0, structuredClone(d.column));
     },

@@ -41,14 +41,7 @@ export interface NullableType {
 }
 /** Scalars are plain strings (`String`, `Int32`, `DateTime(3)`, `Decimal(10, 2)`, ...). */
 export type DataType =
-  | string
-  | EnumType
-  | ArrayType
-  | MapType
-  | NestedType
-  | NamedTupleType
-  | JsonType
-  | NullableType;
+  string | EnumType | ArrayType | MapType | NestedType | NamedTupleType | JsonType | NullableType;
 
 export type Annotation = [string, unknown];
 

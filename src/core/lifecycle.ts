@@ -21,9 +21,15 @@ const isDropProtected = (lc: LifeCycle) => lc !== "FULLY_MANAGED";
  * the lifecycle of the table as it is (before); everything else by the lifecycle the code
  * declares (after), as the reference tool does.
  */
-export const lifecycleViolation = (delta: Delta, base: InfraMap, target: InfraMap): string | null => {
+export const lifecycleViolation = (
+  delta: Delta,
+  base: InfraMap,
+  target: InfraMap,
+): string | null => {
   const lifeOf = (id: string, preferTarget: boolean): LifeCycle => {
-    const t: Table | undefined = preferTarget ? (target.tables[id] ?? base.tables[id]) : (base.tables[id] ?? target.tables[id]);
+    const t: Table | undefined = preferTarget
+      ? (target.tables[id] ?? base.tables[id])
+      : (base.tables[id] ?? target.tables[id]);
     return t?.life_cycle ?? "FULLY_MANAGED";
   };
   return dispatchDelta<string | null>(delta, {
@@ -39,12 +45,23 @@ export const lifecycleViolation = (delta: Delta, base: InfraMap, target: InfraMa
       isDropProtected(d.after.life_cycle)
         ? `Table '${d.after.name}' has ${label[d.after.life_cycle]} lifecycle - drop + recreate blocked (CREATE blocked because corresponding DROP was blocked)`
         : null,
-    AddTableColumn: (d) => (lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED" ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column addition blocked: ${d.column.name}` : null),
-    ModifyTableColumn: (d) => (lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED" ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column change blocked: ${d.after_column.name}` : null),
-    RenameTableColumn: (d) => (lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED" ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column rename blocked: ${d.before_name}` : null),
+    AddTableColumn: (d) =>
+      lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED"
+        ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column addition blocked: ${d.column.name}`
+        : null,
+    ModifyTableColumn: (d) =>
+      lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED"
+        ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column change blocked: ${d.after_column.name}`
+        : null,
+    RenameTableColumn: (d) =>
+      lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED"
+        ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column rename blocked: ${d.before_name}`
+        : null,
     DropTableColumn: (d) => {
       const lc = lifeOf(d.table_id, true);
-      return isDropProtected(lc) ? `Table '${d.table_id}' has ${label[lc]} lifecycle - column removal blocked: ${d.column_name}` : null;
+      return isDropProtected(lc)
+        ? `Table '${d.table_id}' has ${label[lc]} lifecycle - column removal blocked: ${d.column_name}`
+        : null;
     },
   });
 };
@@ -54,7 +71,12 @@ export interface LifecycleFiltered {
   blocked: BlockedChange[];
 }
 
-export const filterByLifecycle = (deltas: readonly Delta[], base: InfraMap, target: InfraMap, idOf: (d: Delta) => string): LifecycleFiltered => {
+export const filterByLifecycle = (
+  deltas: readonly Delta[],
+  base: InfraMap,
+  target: InfraMap,
+  idOf: (d: Delta) => string,
+): LifecycleFiltered => {
   const allowed: Delta[] = [];
   const blocked: BlockedChange[] = [];
   for (const delta of deltas) {

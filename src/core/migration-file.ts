@@ -33,9 +33,13 @@ const dataType: z.ZodType<DataType> = z.lazy(() =>
     z.looseObject({ name: z.string(), columns: z.array(column), jwt: z.boolean() }),
     z.looseObject({ fields: z.array(z.tuple([z.string(), dataType])) }),
     z.looseObject({ nullable: dataType }),
-    z.looseObject({ typed_paths: z.array(z.tuple([z.string(), dataType])), skip_paths: z.array(z.string()), skip_regexps: z.array(z.string()) }),
+    z.looseObject({
+      typed_paths: z.array(z.tuple([z.string(), dataType])),
+      skip_paths: z.array(z.string()),
+      skip_regexps: z.array(z.string()),
+    }),
   ]),
-) as z.ZodType<DataType>;
+);
 
 const column: z.ZodType<Column> = z.lazy(() =>
   z.looseObject({
@@ -52,12 +56,19 @@ const column: z.ZodType<Column> = z.lazy(() =>
     materialized: z.string().optional(),
     alias: z.string().optional(),
   }),
-) as z.ZodType<Column>;
+);
 
 const engine = z.union([
   z.enum(["MergeTree", "AggregatingMergeTree"]),
-  z.object({ ReplacingMergeTree: z.object({ ver: z.string().nullable().default(null), is_deleted: z.string().nullable().default(null) }) }),
-  z.object({ SummingMergeTree: z.object({ columns: z.array(z.string()).nullable().default(null) }) }),
+  z.object({
+    ReplacingMergeTree: z.object({
+      ver: z.string().nullable().default(null),
+      is_deleted: z.string().nullable().default(null),
+    }),
+  }),
+  z.object({
+    SummingMergeTree: z.object({ columns: z.array(z.string()).nullable().default(null) }),
+  }),
   z.object({ CollapsingMergeTree: z.object({ sign: z.string() }) }),
   z.object({ VersionedCollapsingMergeTree: z.object({ sign: z.string(), ver: z.string() }) }),
 ]);
@@ -71,12 +82,25 @@ const table = z.looseObject({
   engine,
   version: z.string().nullable(),
   source_primitive: z.looseObject({ name: z.string(), primitive_type: z.string() }),
-  metadata: z.looseObject({ description: z.string().nullable(), source: z.object({ file: z.string() }).optional() }).nullable(),
+  metadata: z
+    .looseObject({
+      description: z.string().nullable(),
+      source: z.object({ file: z.string() }).optional(),
+    })
+    .nullable(),
   life_cycle: z.enum(["FULLY_MANAGED", "DELETION_PROTECTED", "EXTERNALLY_MANAGED"]),
   engine_params_hash: z.string().optional(),
   table_settings_hash: z.string().optional(),
   table_settings: z.record(z.string(), z.string()).optional(),
-  indexes: z.array(z.object({ name: z.string(), expression: z.string(), type: z.string(), arguments: z.array(z.string()), granularity: z.number() })),
+  indexes: z.array(
+    z.object({
+      name: z.string(),
+      expression: z.string(),
+      type: z.string(),
+      arguments: z.array(z.string()),
+      granularity: z.number(),
+    }),
+  ),
   projections: z.array(z.object({ name: z.string(), body: z.string() })),
   constraints: z.array(z.unknown()).default([]),
   database: z.string().optional(),
@@ -90,16 +114,38 @@ const policy = z.object({ description: z.string(), approved_at: z.string() });
 const delta = z.discriminatedUnion("type", [
   z.object({ type: z.literal("CreateTable"), table }),
   z.object({ type: z.literal("DropTable"), table, policy: policy.optional() }),
-  z.object({ type: z.literal("RecreateTable"), before: table, after: table, policy: policy.optional() }),
-  z.object({ type: z.literal("AddTableColumn"), table_id: z.string(), column, after_column: z.string().nullable() }),
+  z.object({
+    type: z.literal("RecreateTable"),
+    before: table,
+    after: table,
+    policy: policy.optional(),
+  }),
+  z.object({
+    type: z.literal("AddTableColumn"),
+    table_id: z.string(),
+    column,
+    after_column: z.string().nullable(),
+  }),
   z.object({ type: z.literal("DropTableColumn"), table_id: z.string(), column_name: z.string() }),
-  z.object({ type: z.literal("ModifyTableColumn"), table_id: z.string(), before_column: column, after_column: column }),
-  z.object({ type: z.literal("RenameTableColumn"), table_id: z.string(), before_name: z.string(), after_name: z.string() }),
+  z.object({
+    type: z.literal("ModifyTableColumn"),
+    table_id: z.string(),
+    before_column: column,
+    after_column: column,
+  }),
+  z.object({
+    type: z.literal("RenameTableColumn"),
+    table_id: z.string(),
+    before_name: z.string(),
+    after_name: z.string(),
+  }),
 ]);
 
 const HASH = /^[0-9a-f]{64}$/;
 const file = z.object({
-  id: z.string().regex(/^(\d{8}_\d{6}_\d{3}_[A-Za-z0-9_-]+|pending)$/, "expected YYYYMMDD_HHMMSS_mmm_<slug>"),
+  id: z
+    .string()
+    .regex(/^(\d{8}_\d{6}_\d{3}_[A-Za-z0-9_-]+|pending)$/, "expected YYYYMMDD_HHMMSS_mmm_<slug>"),
   description: z.string().default(""),
   parent_state_hash: z.string().regex(HASH, "expected 64 lowercase hex characters"),
   deltas: z.array(z.unknown()),
@@ -120,33 +166,50 @@ const untagLocalTags = (doc: Document): void => {
   YAML.visit(doc, {
     Node(_key, node) {
       const tag = isNode(node) ? node.tag : undefined;
-      if (!tag || !tag.startsWith("!") || tag.startsWith("!!") || tag.startsWith("tag:")) return undefined;
+      if (!tag || !tag.startsWith("!") || tag.startsWith("!!") || tag.startsWith("tag:"))
+        return undefined;
       node.tag = undefined;
-      const inner = isScalar(node) ? node.value : node.toJSON();
+      const inner: unknown = isScalar(node) ? node.value : node.toJSON();
       return doc.createNode({ [tag.slice(1)]: inner });
     },
   });
 };
 
 export const parseMigrationFile = (text: string, source: string): MigrationFile => {
-  const invalid = (what: string, hint = "Fix the file by hand, or delete it and run `moose generate migration --save` again.") =>
-    new MooseError("MIGRATION_FILE_INVALID", `Migration file ${source} is not a valid delta file: ${what}`, { hint });
+  const invalid = (
+    what: string,
+    hint = "Fix the file by hand, or delete it and run `moose generate migration --save` again.",
+  ) =>
+    new MooseError(
+      "MIGRATION_FILE_INVALID",
+      `Migration file ${source} is not a valid delta file: ${what}`,
+      { hint },
+    );
   const doc = YAML.parseDocument(text, { version: "1.2", uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) throw invalid(`YAML syntax error: ${doc.errors[0]!.message.split("\n")[0]}`);
+  if (doc.errors.length > 0)
+    throw invalid(`YAML syntax error: ${doc.errors[0]!.message.split("\n")[0]}`);
   untagLocalTags(doc);
   const raw: unknown = doc.toJS();
   const top = file.safeParse(raw);
-  if (!top.success) throw invalid(`expected keys id, description, parent_state_hash, deltas, created_at; found problems at ${formatIssues(top.error.issues)}`);
+  if (!top.success)
+    throw invalid(
+      `expected keys id, description, parent_state_hash, deltas, created_at; found problems at ${formatIssues(top.error.issues)}`,
+    );
   const deltas = top.data.deltas.map((d, i) => {
     const type = (d as { type?: unknown } | null)?.type;
     if (typeof type !== "string" || !(DELTA_TYPES as readonly string[]).includes(type)) {
-      throw new MooseError("MIGRATION_DELTA_UNKNOWN", `Migration file ${source}: delta ${i + 1} has unknown type '${String(type)}'`, {
-        hint: `Known delta types: ${DELTA_TYPES.join(", ")}. The file may come from a newer tool version.`,
-      });
+      throw new MooseError(
+        "MIGRATION_DELTA_UNKNOWN",
+        `Migration file ${source}: delta ${i + 1} has unknown type '${String(type)}'`,
+        {
+          hint: `Known delta types: ${DELTA_TYPES.join(", ")}. The file may come from a newer tool version.`,
+        },
+      );
     }
     const parsed = delta.safeParse(d);
-    if (!parsed.success) throw invalid(`delta ${i + 1} (${type}): ${formatIssues(parsed.error.issues)}`);
-    return parsed.data as Delta;
+    if (!parsed.success)
+      throw invalid(`delta ${i + 1} (${type}): ${formatIssues(parsed.error.issues)}`);
+    return parsed.data;
   });
   return { ...top.data, deltas };
 };
@@ -162,24 +225,57 @@ const ordered = (obj: object, keys: readonly string[]): Record<string, unknown> 
   return out;
 };
 
-const COLUMN_KEYS = ["name", "data_type", "required", "unique", "primary_key", "default", "annotations", "comment", "ttl", "codec", "materialized", "alias"];
+const COLUMN_KEYS = [
+  "name",
+  "data_type",
+  "required",
+  "unique",
+  "primary_key",
+  "default",
+  "annotations",
+  "comment",
+  "ttl",
+  "codec",
+  "materialized",
+  "alias",
+];
 const TABLE_KEYS = [
-  "name", "columns", "order_by", "partition_by", "sample_by", "engine", "version", "source_primitive", "metadata", "life_cycle",
-  "engine_params_hash", "table_settings_hash", "table_settings", "indexes", "projections", "constraints", "database",
-  "table_ttl_setting", "cluster_name", "primary_key_expression",
+  "name",
+  "columns",
+  "order_by",
+  "partition_by",
+  "sample_by",
+  "engine",
+  "version",
+  "source_primitive",
+  "metadata",
+  "life_cycle",
+  "engine_params_hash",
+  "table_settings_hash",
+  "table_settings",
+  "indexes",
+  "projections",
+  "constraints",
+  "database",
+  "table_ttl_setting",
+  "cluster_name",
+  "primary_key_expression",
 ];
 
 const orderDataType = (dt: DataType): unknown => {
   if (typeof dt === "string") return dt;
   if ("columns" in dt) return { name: dt.name, columns: dt.columns.map(orderColumn), jwt: dt.jwt };
-  if ("elementType" in dt) return { elementType: orderDataType(dt.elementType), elementNullable: dt.elementNullable };
-  if ("keyType" in dt) return { keyType: orderDataType(dt.keyType), valueType: orderDataType(dt.valueType) };
+  if ("elementType" in dt)
+    return { elementType: orderDataType(dt.elementType), elementNullable: dt.elementNullable };
+  if ("keyType" in dt)
+    return { keyType: orderDataType(dt.keyType), valueType: orderDataType(dt.valueType) };
   if ("fields" in dt) return { fields: dt.fields.map(([n, t]) => [n, orderDataType(t)]) };
   if ("nullable" in dt) return { nullable: orderDataType(dt.nullable) };
   return dt;
 };
 
-const orderColumn = (c: Column): Record<string, unknown> => ordered({ ...c, data_type: orderDataType(c.data_type) }, COLUMN_KEYS);
+const orderColumn = (c: Column): Record<string, unknown> =>
+  ordered({ ...c, data_type: orderDataType(c.data_type) }, COLUMN_KEYS);
 
 const sortedRecord = (r: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -199,23 +295,56 @@ const orderDelta = (d: Delta): Record<string, unknown> => {
     case "CreateTable":
       return { type: d.type, table: orderTable(d.table) };
     case "DropTable":
-      return ordered({ type: d.type, table: orderTable(d.table), policy: d.policy }, ["type", "table", "policy"]);
+      return ordered({ type: d.type, table: orderTable(d.table), policy: d.policy }, [
+        "type",
+        "table",
+        "policy",
+      ]);
     case "RecreateTable":
-      return ordered({ type: d.type, before: orderTable(d.before), after: orderTable(d.after), policy: d.policy }, ["type", "before", "after", "policy"]);
+      return ordered(
+        {
+          type: d.type,
+          before: orderTable(d.before),
+          after: orderTable(d.after),
+          policy: d.policy,
+        },
+        ["type", "before", "after", "policy"],
+      );
     case "AddTableColumn":
-      return { type: d.type, table_id: d.table_id, column: orderColumn(d.column), after_column: d.after_column };
+      return {
+        type: d.type,
+        table_id: d.table_id,
+        column: orderColumn(d.column),
+        after_column: d.after_column,
+      };
     case "ModifyTableColumn":
-      return { type: d.type, table_id: d.table_id, before_column: orderColumn(d.before_column), after_column: orderColumn(d.after_column) };
+      return {
+        type: d.type,
+        table_id: d.table_id,
+        before_column: orderColumn(d.before_column),
+        after_column: orderColumn(d.after_column),
+      };
     case "DropTableColumn":
       return { type: d.type, table_id: d.table_id, column_name: d.column_name };
     case "RenameTableColumn":
-      return { type: d.type, table_id: d.table_id, before_name: d.before_name, after_name: d.after_name };
+      return {
+        type: d.type,
+        table_id: d.table_id,
+        before_name: d.before_name,
+        after_name: d.after_name,
+      };
   }
 };
 
 export const serializeMigrationFile = (f: MigrationFile): string =>
   YAML.stringify(
-    { id: f.id, description: f.description, parent_state_hash: f.parent_state_hash, deltas: f.deltas.map(orderDelta), created_at: f.created_at },
+    {
+      id: f.id,
+      description: f.description,
+      parent_state_hash: f.parent_state_hash,
+      deltas: f.deltas.map(orderDelta),
+      created_at: f.created_at,
+    },
     { indentSeq: false, lineWidth: 0, singleQuote: true, version: "1.2" },
   );
 
@@ -227,4 +356,8 @@ export const idTimestamp = (d: Date): string => {
 
 /** Description lower-cased, whitespace to `_`, anything unsafe in a file name dropped. */
 export const slugOf = (description: string): string =>
-  description.trim().toLowerCase().replace(/\s+/g, "_").replace(/[^a-z0-9_-]/g, "") || "migration";
+  description
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, "_")
+    .replace(/[^a-z0-9_-]/g, "") || "migration";

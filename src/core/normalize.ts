@@ -47,7 +47,10 @@ export const normalizeTtl = (ttl: string | undefined): string | undefined => {
     /toInterval(Second|Minute|Hour|Day|Week|Month|Quarter|Year)\(\s*(-?\d+)\s*\)/g,
     (_m, unit: string, n: string) => `INTERVAL ${n} ${INTERVAL_UNITS[unit]}`,
   );
-  return normalizeExpr(unified).replace(/INTERVAL (\d+) (\w+)/gi, (_m, n: string, u: string) => `INTERVAL ${n} ${u.toUpperCase().replace(/S$/, "")}`);
+  return normalizeExpr(unified).replace(
+    /INTERVAL (\d+) (\w+)/gi,
+    (_m, n: string, u: string) => `INTERVAL ${n} ${u.toUpperCase().replace(/S$/, "")}`,
+  );
 };
 
 /** ClickHouse spells a default codec level out (`ZSTD` -> `ZSTD(1)`, `Delta` -> `Delta(…)`). */
@@ -73,24 +76,38 @@ export const dataTypesEqual = (a: DataType, b: DataType): boolean => {
     case "enum": {
       const x = va.type.values;
       const y = (vb as typeof va).type.values;
-      const label = (m: (typeof x)[number]) => ("String" in m.value ? m.value.String : `${m.name}=${m.value.Int}`);
+      const label = (m: (typeof x)[number]) =>
+        "String" in m.value ? m.value.String : `${m.name}=${m.value.Int}`;
       return x.length === y.length && x.every((m, i) => label(m) === label(y[i]!));
     }
     case "array": {
       const o = (vb as typeof va).type;
-      return va.type.elementNullable === o.elementNullable && dataTypesEqual(va.type.elementType, o.elementType);
+      return (
+        va.type.elementNullable === o.elementNullable &&
+        dataTypesEqual(va.type.elementType, o.elementType)
+      );
     }
     case "map": {
       const o = (vb as typeof va).type;
-      return dataTypesEqual(va.type.keyType, o.keyType) && dataTypesEqual(va.type.valueType, o.valueType);
+      return (
+        dataTypesEqual(va.type.keyType, o.keyType) && dataTypesEqual(va.type.valueType, o.valueType)
+      );
     }
     case "nested": {
       const o = (vb as typeof va).type;
-      return va.type.columns.length === o.columns.length && va.type.columns.every((c, i) => columnsEquivalent(c, o.columns[i]!));
+      return (
+        va.type.columns.length === o.columns.length &&
+        va.type.columns.every((c, i) => columnsEquivalent(c, o.columns[i]!))
+      );
     }
     case "tuple": {
       const o = (vb as typeof va).type;
-      return va.type.fields.length === o.fields.length && va.type.fields.every(([n, t], i) => n === o.fields[i]![0] && dataTypesEqual(t, o.fields[i]![1]));
+      return (
+        va.type.fields.length === o.fields.length &&
+        va.type.fields.every(
+          ([n, t], i) => n === o.fields[i]![0] && dataTypesEqual(t, o.fields[i]![1]),
+        )
+      );
     }
     case "json":
       return true;
@@ -110,7 +127,9 @@ const annotationKey = (annotations: Column["annotations"]): string =>
 /** Arrays, maps and nested columns are never Nullable in ClickHouse: `required` is moot there. */
 const effectiveRequired = (c: Column): boolean => {
   const kind = viewDataType(c.data_type).kind;
-  return kind === "array" || kind === "nested" || kind === "map" || kind === "json" ? true : c.required;
+  return kind === "array" || kind === "nested" || kind === "map" || kind === "json"
+    ? true
+    : c.required;
 };
 
 /** Column equivalence (Moose's rules: `primary_key` and position are table-level, not compared). */
@@ -128,12 +147,15 @@ export const columnsEquivalent = (a: Column, b: Column): boolean =>
 
 /** The ORDER BY of a table as one normalized expression list (`a, b`). */
 export const orderByKey = (table: Table): string => {
-  const raw = Array.isArray(table.order_by) ? table.order_by.join(", ") : stripOuterParens(table.order_by);
+  const raw = Array.isArray(table.order_by)
+    ? table.order_by.join(", ")
+    : stripOuterParens(table.order_by);
   const key = normalizeExpr(raw);
   if (key === "" || key === "tuple()") {
     const pk = table.columns.filter((c) => c.primary_key).map((c) => c.name);
     if (pk.length > 0) return pk.join(", ");
-    if (table.primary_key_expression) return normalizeExpr(stripOuterParens(table.primary_key_expression));
+    if (table.primary_key_expression)
+      return normalizeExpr(stripOuterParens(table.primary_key_expression));
     return "tuple()";
   }
   return key;
@@ -141,7 +163,8 @@ export const orderByKey = (table: Table): string => {
 
 /** The effective primary key: the explicit expression, the `Key<>` columns, else the ORDER BY. */
 export const primaryKeyKey = (table: Table): string => {
-  if (table.primary_key_expression) return normalizeExpr(stripOuterParens(table.primary_key_expression));
+  if (table.primary_key_expression)
+    return normalizeExpr(stripOuterParens(table.primary_key_expression));
   const pk = table.columns.filter((c) => c.primary_key).map((c) => c.name);
   if (pk.length > 0) return pk.join(", ");
   return orderByKey(table);
@@ -155,8 +178,10 @@ export const engineKey = (engine: Engine): string => {
     const p = engine.ReplacingMergeTree;
     return `ReplacingMergeTree(${[p.ver, p.is_deleted].filter((x) => x).join(", ")})`;
   }
-  if ("SummingMergeTree" in engine) return `SummingMergeTree(${(engine.SummingMergeTree.columns ?? []).join(", ")})`;
-  if ("CollapsingMergeTree" in engine) return `CollapsingMergeTree(${engine.CollapsingMergeTree.sign})`;
+  if ("SummingMergeTree" in engine)
+    return `SummingMergeTree(${(engine.SummingMergeTree.columns ?? []).join(", ")})`;
+  if ("CollapsingMergeTree" in engine)
+    return `CollapsingMergeTree(${engine.CollapsingMergeTree.sign})`;
   const v = engine.VersionedCollapsingMergeTree;
   return `VersionedCollapsingMergeTree(${v.sign}, ${v.ver})`;
 };

@@ -39,7 +39,11 @@ const adopt = (live: Table, known: Table): Table =>
  * - a table only the code declares is adopted if it exists live; everything else in the
  *   database is invisible and never touched.
  */
-export const reconcile = (applied: InfraMap, live: ReadonlyMap<string, Table>, code: InfraMap): Reconciled => {
+export const reconcile = (
+  applied: InfraMap,
+  live: ReadonlyMap<string, Table>,
+  code: InfraMap,
+): Reconciled => {
   const db = applied.default_database;
   const state = cloneMap(applied);
   const drift: DriftEntry[] = [];
@@ -50,13 +54,20 @@ export const reconcile = (applied: InfraMap, live: ReadonlyMap<string, Table>, c
       drift.push({ tableId: id, kind: "missing", details: ["table is missing from the database"] });
     } else if (!tablesSchemaEqual(recorded, actual)) {
       state.tables[id] = adopt(actual, recorded);
-      drift.push({ tableId: id, kind: "changed", details: diffTable(id, recorded, actual).map(describeDelta) });
+      drift.push({
+        tableId: id,
+        kind: "changed",
+        details: diffTable(id, recorded, actual).map(describeDelta),
+      });
     }
   }
   for (const [id, declared] of Object.entries(code.tables)) {
     if (state.tables[id] || applied.tables[id]) continue;
     const actual = live.get(physical(declared, db));
-    if (actual) state.tables[tableId(declared, db)] = tablesSchemaEqual(declared, actual) ? structuredClone(declared) : adopt(actual, declared);
+    if (actual)
+      state.tables[tableId(declared, db)] = tablesSchemaEqual(declared, actual)
+        ? structuredClone(declared)
+        : adopt(actual, declared);
   }
   return { state, drift };
 };

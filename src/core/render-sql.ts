@@ -17,27 +17,39 @@ const ENUM_METADATA_PREFIX = "[MOOSE_METADATA:DO_NOT_MODIFY] ";
 export const enumMetadataComment = (column: Column): string | undefined => {
   const v = viewDataType(column.data_type);
   if (v.kind !== "enum") return undefined;
-  const members = v.type.values.map((m) => ({ name: m.name, value: "String" in m.value ? m.value.String : m.value.Int }));
-  return ENUM_METADATA_PREFIX + JSON.stringify({ version: 1, enum: { name: v.type.name, members } });
+  const members = v.type.values.map((m) => ({
+    name: m.name,
+    value: "String" in m.value ? m.value.String : m.value.Int,
+  }));
+  return (
+    ENUM_METADATA_PREFIX + JSON.stringify({ version: 1, enum: { name: v.type.name, members } })
+  );
 };
 
-export const isEnumMetadataComment = (comment: string): boolean => comment.startsWith(ENUM_METADATA_PREFIX);
-export const parseEnumMetadataComment = (comment: string): { name: string; members: { name: string; value: string | number }[] } | null => {
+export const isEnumMetadataComment = (comment: string): boolean =>
+  comment.startsWith(ENUM_METADATA_PREFIX);
+export const parseEnumMetadataComment = (
+  comment: string,
+): { name: string; members: { name: string; value: string | number }[] } | null => {
   if (!isEnumMetadataComment(comment)) return null;
   try {
-    const parsed = JSON.parse(comment.slice(ENUM_METADATA_PREFIX.length)) as { enum?: { name: string; members: { name: string; value: string | number }[] } };
+    const parsed = JSON.parse(comment.slice(ENUM_METADATA_PREFIX.length)) as {
+      enum?: { name: string; members: { name: string; value: string | number }[] };
+    };
     return parsed.enum ?? null;
   } catch {
     return null;
   }
 };
 
-const columnComment = (column: Column): string | undefined => column.comment ?? enumMetadataComment(column);
+const columnComment = (column: Column): string | undefined =>
+  column.comment ?? enumMetadataComment(column);
 
 /** Everything after the type: default kind, comment, codec, TTL. */
 const columnProperties = (column: Column, includeEmptyComment: boolean): string => {
   const parts: string[] = [];
-  if (column.default !== null && column.default !== undefined) parts.push(`DEFAULT ${column.default}`);
+  if (column.default !== null && column.default !== undefined)
+    parts.push(`DEFAULT ${column.default}`);
   else if (column.materialized) parts.push(`MATERIALIZED ${column.materialized}`);
   else if (column.alias) parts.push(`ALIAS ${column.alias}`);
   const comment = columnComment(column);
@@ -52,7 +64,12 @@ const join = (...parts: string[]) => parts.filter((p) => p !== "").join(" ");
 
 /** Column definition inside CREATE TABLE: non-nullable columns say NOT NULL, as Moose writes them. */
 export const renderColumnDefinition = (column: Column): string =>
-  join(quoteIdent(column.name), renderColumnType(column), isStoredNullable(column) ? "" : "NOT NULL", columnProperties(column, false));
+  join(
+    quoteIdent(column.name),
+    renderColumnType(column),
+    isStoredNullable(column) ? "" : "NOT NULL",
+    columnProperties(column, false),
+  );
 
 const renderEngine = (engine: Engine): string => {
   if (typeof engine === "string") return engine;
@@ -65,14 +82,18 @@ const renderEngine = (engine: Engine): string => {
     const cols = (engine.SummingMergeTree.columns ?? []).map(quoteIdent);
     // Several sum columns must be one tuple: ClickHouse rejects SummingMergeTree(`a`, `b`).
     if (cols.length === 0) return "SummingMergeTree";
-    return cols.length === 1 ? `SummingMergeTree(${cols[0]})` : `SummingMergeTree((${cols.join(", ")}))`;
+    return cols.length === 1
+      ? `SummingMergeTree(${cols[0]})`
+      : `SummingMergeTree((${cols.join(", ")}))`;
   }
-  if ("CollapsingMergeTree" in engine) return `CollapsingMergeTree(${quoteIdent(engine.CollapsingMergeTree.sign)})`;
+  if ("CollapsingMergeTree" in engine)
+    return `CollapsingMergeTree(${quoteIdent(engine.CollapsingMergeTree.sign)})`;
   const v = engine.VersionedCollapsingMergeTree;
   return `VersionedCollapsingMergeTree(${quoteIdent(v.sign)}, ${quoteIdent(v.ver)})`;
 };
 
-const renderSettingValue = (value: string): string => (/^-?\d+(\.\d+)?$/.test(value) ? value : quoteString(value));
+const renderSettingValue = (value: string): string =>
+  /^-?\d+(\.\d+)?$/.test(value) ? value : quoteString(value);
 
 const columnList = (names: string[]): string => `(${names.map(quoteIdent).join(",")})`;
 
@@ -80,7 +101,8 @@ export const renderCreateTable = (table: Table, defaultDb: string): string => {
   const body = [
     ...table.columns.map(renderColumnDefinition),
     ...table.indexes.map(
-      (i) => `INDEX ${i.name} ${i.expression} TYPE ${i.type}${i.arguments.length ? `(${i.arguments.join(", ")})` : ""} GRANULARITY ${i.granularity}`,
+      (i) =>
+        `INDEX ${i.name} ${i.expression} TYPE ${i.type}${i.arguments.length ? `(${i.arguments.join(", ")})` : ""} GRANULARITY ${i.granularity}`,
     ),
     ...table.projections.map((p) => `PROJECTION ${p.name} (${p.body})`),
   ];
@@ -130,20 +152,39 @@ const target = (map: InfraMap, tableIdValue: string): string => {
 
 const modifyColumnStatements = (t: string, before: Column, after: Column): SqlStatement[] => {
   const onlyComment =
-    JSON.stringify({ ...before, comment: undefined }) === JSON.stringify({ ...after, comment: undefined });
+    JSON.stringify({ ...before, comment: undefined }) ===
+    JSON.stringify({ ...after, comment: undefined });
   if (onlyComment) {
-    return [alter(`ALTER TABLE ${t} MODIFY COLUMN ${quoteIdent(after.name)} COMMENT ${quoteString(columnComment(after) ?? "")}`)];
+    return [
+      alter(
+        `ALTER TABLE ${t} MODIFY COLUMN ${quoteIdent(after.name)} COMMENT ${quoteString(columnComment(after) ?? "")}`,
+      ),
+    ];
   }
   const out: SqlStatement[] = [];
   const c = quoteIdent(after.name);
-  const removed = (b: unknown, a: unknown) => b !== undefined && b !== null && (a === undefined || a === null);
-  if (removed(before.default, after.default)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE DEFAULT`));
-  if (removed(before.materialized, after.materialized)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE MATERIALIZED`));
-  if (removed(before.alias, after.alias)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE ALIAS`));
-  if (removed(before.ttl, after.ttl)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE TTL`));
-  if (removed(before.codec, after.codec)) out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE CODEC`));
+  const removed = (b: unknown, a: unknown) =>
+    b !== undefined && b !== null && (a === undefined || a === null);
+  if (removed(before.default, after.default))
+    out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE DEFAULT`));
+  if (removed(before.materialized, after.materialized))
+    out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE MATERIALIZED`));
+  if (removed(before.alias, after.alias))
+    out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE ALIAS`));
+  if (removed(before.ttl, after.ttl))
+    out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE TTL`));
+  if (removed(before.codec, after.codec))
+    out.push(alter(`ALTER TABLE ${t} MODIFY COLUMN ${c} REMOVE CODEC`));
   const clearComment = columnComment(before) !== undefined && columnComment(after) === undefined;
-  out.push(alter(join(`ALTER TABLE ${t} MODIFY COLUMN IF EXISTS ${c}`, renderColumnType(after), columnProperties(after, clearComment))));
+  out.push(
+    alter(
+      join(
+        `ALTER TABLE ${t} MODIFY COLUMN IF EXISTS ${c}`,
+        renderColumnType(after),
+        columnProperties(after, clearComment),
+      ),
+    ),
+  );
   return out;
 };
 
@@ -164,10 +205,17 @@ export const renderDelta = (delta: Delta, map: InfraMap): SqlStatement[] => {
         ),
       ),
     ],
-    DropTableColumn: (d) => [alter(`ALTER TABLE ${target(map, d.table_id)} DROP COLUMN IF EXISTS ${quoteIdent(d.column_name)}`)],
-    ModifyTableColumn: (d) => modifyColumnStatements(target(map, d.table_id), d.before_column, d.after_column),
+    DropTableColumn: (d) => [
+      alter(
+        `ALTER TABLE ${target(map, d.table_id)} DROP COLUMN IF EXISTS ${quoteIdent(d.column_name)}`,
+      ),
+    ],
+    ModifyTableColumn: (d) =>
+      modifyColumnStatements(target(map, d.table_id), d.before_column, d.after_column),
     RenameTableColumn: (d) => [
-      alter(`ALTER TABLE ${target(map, d.table_id)} RENAME COLUMN IF EXISTS ${quoteIdent(d.before_name)} TO ${quoteIdent(d.after_name)}`),
+      alter(
+        `ALTER TABLE ${target(map, d.table_id)} RENAME COLUMN IF EXISTS ${quoteIdent(d.before_name)} TO ${quoteIdent(d.after_name)}`,
+      ),
     ],
   });
 };

@@ -1,5 +1,6 @@
 /** Identifier and literal quoting for ClickHouse SQL. Every identifier we render goes through here. */
-export const quoteIdent = (name: string): string => "`" + name.replace(/\\/g, "\\\\").replace(/`/g, "\\`") + "`";
+export const quoteIdent = (name: string): string =>
+  "`" + name.replace(/\\/g, "\\\\").replace(/`/g, "\\`") + "`";
 
 export const quoteString = (value: string): string =>
   "'" + value.replace(/\\/g, "\\\\").replace(/'/g, "\\'") + "'";

@@ -1,6 +1,12 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import type { Table } from "../core/infra-map";
-import { isUnsupported, tableFromRows, type ColumnRow, type TableRow, type UnsupportedTable } from "./parse-table";
+import {
+  isUnsupported,
+  tableFromRows,
+  type ColumnRow,
+  type TableRow,
+  type UnsupportedTable,
+} from "./parse-table";
 
 export interface LiveSchema {
   /** Databases that exist among those asked for. */
@@ -17,9 +23,16 @@ export const physicalKey = (database: string, name: string): string => `${databa
  * `system.databases`, `system.tables`, `system.columns`. Views, inner tables (`.inner…`) and the
  * tool's own `_moose*` tables are not part of the schema.
  */
-export const introspectClickHouse = async (ch: ClickHousePort, databases: readonly string[], defaultDb: string): Promise<LiveSchema> => {
+export const introspectClickHouse = async (
+  ch: ClickHousePort,
+  databases: readonly string[],
+  defaultDb: string,
+): Promise<LiveSchema> => {
   const params = { dbs: [...databases] };
-  const existing = await ch.query<{ name: string }>("SELECT name FROM system.databases WHERE name IN {dbs:Array(String)}", params);
+  const existing = await ch.query<{ name: string }>(
+    "SELECT name FROM system.databases WHERE name IN {dbs:Array(String)}",
+    params,
+  );
   if (existing.length === 0) return { databases: [], tables: new Map(), unsupported: [] };
   const tableRows = await ch.query<TableRow>(
     `SELECT database, name, engine, engine_full, sorting_key, primary_key, partition_key, sampling_key

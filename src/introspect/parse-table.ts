@@ -35,10 +35,20 @@ export interface UnsupportedTable {
   reason: string;
 }
 
-const CLAUSES = ["PARTITION BY", "PRIMARY KEY", "ORDER BY", "SAMPLE BY", "TTL", "SETTINGS", "COMMENT"];
+const CLAUSES = [
+  "PARTITION BY",
+  "PRIMARY KEY",
+  "ORDER BY",
+  "SAMPLE BY",
+  "TTL",
+  "SETTINGS",
+  "COMMENT",
+];
 
 /** Splits `engine_full` into its engine call and its clauses, ignoring keywords inside parentheses/quotes. */
-export const splitEngineFull = (engineFull: string): { engine: string; clauses: Record<string, string> } => {
+export const splitEngineFull = (
+  engineFull: string,
+): { engine: string; clauses: Record<string, string> } => {
   const positions: { clause: string; at: number }[] = [];
   let depth = 0;
   let quote: string | null = null;
@@ -79,13 +89,17 @@ const parseEngine = (engineCall: string): Engine | null => {
     case "ReplacingMergeTree":
       return { ReplacingMergeTree: { ver: args[0] ?? null, is_deleted: args[1] ?? null } };
     case "SummingMergeTree": {
-      const cols = args[0] ? splitTopLevel(args[0].replace(/^\(([\s\S]*)\)$/, "$1")).map(unquoteIdent) : [];
+      const cols = args[0]
+        ? splitTopLevel(args[0].replace(/^\(([\s\S]*)\)$/, "$1")).map(unquoteIdent)
+        : [];
       return { SummingMergeTree: { columns: cols.length ? cols : null } };
     }
     case "CollapsingMergeTree":
       return args[0] ? { CollapsingMergeTree: { sign: args[0] } } : null;
     case "VersionedCollapsingMergeTree":
-      return args[0] && args[1] ? { VersionedCollapsingMergeTree: { sign: args[0], ver: args[1] } } : null;
+      return args[0] && args[1]
+        ? { VersionedCollapsingMergeTree: { sign: args[0], ver: args[1] } }
+        : null;
     default:
       return null;
   }
@@ -111,7 +125,10 @@ const columnFromRow = (row: ColumnRow): Column => {
     // Moose keeps the TS enum (member names, int values) in the comment: restore it.
     dataType = {
       name: enumMeta.name,
-      values: enumMeta.members.map((m) => ({ name: m.name, value: typeof m.value === "number" ? { Int: m.value } : { String: m.value } })),
+      values: enumMeta.members.map((m) => ({
+        name: m.name,
+        value: typeof m.value === "number" ? { Int: m.value } : { String: m.value },
+      })),
     };
     comment = undefined;
   }
@@ -125,29 +142,42 @@ const columnFromRow = (row: ColumnRow): Column => {
     annotations: parsed.annotations,
   };
   if (comment !== undefined) column.comment = comment;
-  if (row.compression_codec) column.codec = row.compression_codec.replace(/^CODEC\(([\s\S]*)\)$/, "$1");
+  if (row.compression_codec)
+    column.codec = row.compression_codec.replace(/^CODEC\(([\s\S]*)\)$/, "$1");
   if (row.default_kind === "MATERIALIZED") column.materialized = row.default_expression;
   if (row.default_kind === "ALIAS") column.alias = row.default_expression;
   return column;
 };
 
 /** Builds a Table in Moose's shape from what ClickHouse reports; null with a reason if it cannot. */
-export const tableFromRows = (t: TableRow, columnRows: ColumnRow[], defaultDb: string): Table | UnsupportedTable => {
+export const tableFromRows = (
+  t: TableRow,
+  columnRows: ColumnRow[],
+  defaultDb: string,
+): Table | UnsupportedTable => {
   const { engine: engineCall, clauses } = splitEngineFull(t.engine_full);
   const engine = parseEngine(engineCall);
-  if (!engine) return { database: t.database, name: t.name, reason: `engine ${t.engine} is not supported` };
+  if (!engine)
+    return { database: t.database, name: t.name, reason: `engine ${t.engine} is not supported` };
   let columns: Column[];
   try {
     columns = [...columnRows].sort((a, b) => a.position - b.position).map(columnFromRow);
   } catch (e) {
-    if (e instanceof UnsupportedClickHouseType) return { database: t.database, name: t.name, reason: `column type ${e.message} is not supported` };
+    if (e instanceof UnsupportedClickHouseType)
+      return {
+        database: t.database,
+        name: t.name,
+        reason: `column type ${e.message} is not supported`,
+      };
     throw e;
   }
   // A one-element key is reported with its parentheses (`(id)`); a longer one without.
   const sortingKey = stripOuterParens(t.sorting_key);
   const primaryKey = stripOuterParens(t.primary_key);
   const sorting = sortingKey === "" ? [] : splitTopLevel(sortingKey);
-  const order_by: string[] | string = sorting.every((s) => IDENT.test(s)) ? sorting : `(${sortingKey})`;
+  const order_by: string[] | string = sorting.every((s) => IDENT.test(s))
+    ? sorting
+    : `(${sortingKey})`;
   const pk = primaryKey === "" ? [] : splitTopLevel(primaryKey);
   const table: Table = {
     name: t.name,

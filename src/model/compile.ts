@@ -21,9 +21,20 @@ const location = (node: ts.Node, root: string): string => {
 
 /** Moose records where a resource is declared as the compiled file (`dist/app/index.js`). */
 const mooseSourceFile = (file: string, root: string): string =>
-  path.posix.join("dist", path.relative(root, file).split(path.sep).join("/").replace(/\.tsx?$/, ".js"));
+  path.posix.join(
+    "dist",
+    path
+      .relative(root, file)
+      .split(path.sep)
+      .join("/")
+      .replace(/\.tsx?$/, ".js"),
+  );
 
-const isSdkClass = (checker: ts.TypeChecker, expr: ts.Expression, sdkDir: string): string | undefined => {
+const isSdkClass = (
+  checker: ts.TypeChecker,
+  expr: ts.Expression,
+  sdkDir: string,
+): string | undefined => {
   let sym = checker.getSymbolAtLocation(expr);
   if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
   const decl = sym?.declarations?.[0];
@@ -55,9 +66,19 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
   const program = ts.createProgram([entry], options);
   const userFiles = program
     .getSourceFiles()
-    .filter((sf) => !sf.isDeclarationFile && !path.resolve(sf.fileName).startsWith(sdkDir) && !sf.fileName.includes("/node_modules/"));
+    .filter(
+      (sf) =>
+        !sf.isDeclarationFile &&
+        !path.resolve(sf.fileName).startsWith(sdkDir) &&
+        !sf.fileName.includes("/node_modules/"),
+    );
 
-  const errors = userFiles.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  const errors = userFiles
+    .flatMap((sf) => [
+      ...program.getSyntacticDiagnostics(sf),
+      ...program.getSemanticDiagnostics(sf),
+    ])
+    .filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) {
     const lines = errors.slice(0, 10).map((d) => {
       const msg = ts.flattenDiagnosticMessageText(d.messageText, "\n");
@@ -65,9 +86,13 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
       const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
       return `${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1} - ${msg}`;
     });
-    throw new MooseError("MODEL_TYPE_ERROR", `The model code has ${errors.length} type error(s):\n  ${lines.join("\n  ")}`, {
-      hint: "Fix the TypeScript errors above; the models must type-check before the tool can read their columns.",
-    });
+    throw new MooseError(
+      "MODEL_TYPE_ERROR",
+      `The model code has ${errors.length} type error(s):\n  ${lines.join("\n  ")}`,
+      {
+        hint: "Fix the TypeScript errors above; the models must type-check before the tool can read their columns.",
+      },
+    );
   }
 
   const checker = program.getTypeChecker();
@@ -78,9 +103,13 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
         if (cls) {
           const typeArg = node.typeArguments?.[0];
           if (!typeArg) {
-            throw new MooseError("MODEL_INVALID", `${location(node, root)}: new ${cls}(…) needs its row type as a type argument, e.g. new ${cls}<MyRow>("name")`, {
-              hint: "Moose reads the columns from the type argument; inferred types are not supported.",
-            });
+            throw new MooseError(
+              "MODEL_INVALID",
+              `${location(node, root)}: new ${cls}(…) needs its row type as a type argument, e.g. new ${cls}<MyRow>("name")`,
+              {
+                hint: "Moose reads the columns from the type argument; inferred types are not supported.",
+              },
+            );
           }
           const type = checker.getTypeFromTypeNode(typeArg);
           let columns;
@@ -89,19 +118,33 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
           } catch (e) {
             if (!(e instanceof UnsupportedTypeError)) throw e;
             const where = e.node ? location(e.node, root) : location(node, root);
-            throw new MooseError("MODEL_UNSUPPORTED_TYPE", `${where}: unsupported column type in ${checker.typeToString(type)}: ${e.message}`, {
-              hint: "See the README's type mapping for the supported TypeScript types.",
-            });
+            throw new MooseError(
+              "MODEL_UNSUPPORTED_TYPE",
+              `${where}: unsupported column type in ${checker.typeToString(type)}: ${e.message}`,
+              {
+                hint: "See the README's type mapping for the supported TypeScript types.",
+              },
+            );
           }
-          const schema = { columns, sourceFile: mooseSourceFile(sf.fileName, root), typeName: checker.typeToString(type) };
-          const args = [...(node.arguments ?? [])].map((a) => ts.visitNode(a, visit) as ts.Expression);
-          while (args.length < (SCHEMA_CLASSES[cls] ?? 2)) args.push(ts.factory.createIdentifier("undefined"));
+          const schema = {
+            columns,
+            sourceFile: mooseSourceFile(sf.fileName, root),
+            typeName: checker.typeToString(type),
+          };
+          const args = [...(node.arguments ?? [])].map(
+            (a) => ts.visitNode(a, visit) as ts.Expression,
+          );
+          while (args.length < (SCHEMA_CLASSES[cls] ?? 2))
+            args.push(ts.factory.createIdentifier("undefined"));
           const injected = ts.factory.createCallExpression(
             ts.factory.createPropertyAccessExpression(ts.factory.createIdentifier("JSON"), "parse"),
             undefined,
             [ts.factory.createStringLiteral(JSON.stringify(schema))],
           );
-          return ts.factory.updateNewExpression(node, node.expression, node.typeArguments, [...args, injected]);
+          return ts.factory.updateNewExpression(node, node.expression, node.typeArguments, [
+            ...args,
+            injected,
+          ]);
         }
       }
       return ts.visitEachChild(node, visit, context);

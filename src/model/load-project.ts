@@ -25,9 +25,13 @@ export interface ModelSource {
 export const loadModels = (src: ModelSource): InfraMap => {
   const entry = path.resolve(src.root, src.sourceDir, "index.ts");
   if (!fs.existsSync(entry)) {
-    throw new MooseError("MODEL_NOT_FOUND", `No model entry file at ${path.relative(process.cwd(), entry) || entry}`, {
-      hint: `Moose projects declare their models in ${src.sourceDir}/index.ts (set source_dir in moose.config.toml to change the folder).`,
-    });
+    throw new MooseError(
+      "MODEL_NOT_FOUND",
+      `No model entry file at ${path.relative(process.cwd(), entry) || entry}`,
+      {
+        hint: `Moose projects declare their models in ${src.sourceDir}/index.ts (set source_dir in moose.config.toml to change the folder).`,
+      },
+    );
   }
   const compiled = compileProject(entry, path.resolve(src.root), sdkTypesEntry());
   resetRegistry();

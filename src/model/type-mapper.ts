@@ -22,29 +22,40 @@ const markerValue = (checker: ts.TypeChecker, type: ts.Type, name: string): ts.T
 };
 
 const literalOf = (t: ts.Type | undefined): string | number | undefined =>
-  t && t.isLiteral() && (typeof t.value === "string" || typeof t.value === "number") ? t.value : undefined;
+  t && t.isLiteral() && (typeof t.value === "string" || typeof t.value === "number")
+    ? t.value
+    : undefined;
 
 const tupleElements = (checker: ts.TypeChecker, t: ts.Type | undefined): readonly ts.Type[] =>
   t && checker.isTupleType(t) ? checker.getTypeArguments(t as ts.TypeReference) : [];
 
 const isMarkerObject = (t: ts.Type): boolean => {
   const props = t.getProperties();
-  return !!(t.flags & ts.TypeFlags.Object) && props.length > 0 && props.every((p) => p.name.startsWith(MARKER_PREFIX));
+  return (
+    !!(t.flags & ts.TypeFlags.Object) &&
+    props.length > 0 &&
+    props.every((p) => p.name.startsWith(MARKER_PREFIX))
+  );
 };
 
-const isNullish = (t: ts.Type) => !!(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null | ts.TypeFlags.Void));
+const isNullish = (t: ts.Type) =>
+  !!(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null | ts.TypeFlags.Void));
 
 /**
  * Whether a type admits `undefined`/`null`. The mapper itself ignores nullish union members,
  * so the declared type can be passed on as it is.
  */
-export const stripNullish = (_checker: ts.TypeChecker, t: ts.Type): { type: ts.Type; nullable: boolean } => ({
+export const stripNullish = (
+  _checker: ts.TypeChecker,
+  t: ts.Type,
+): { type: ts.Type; nullable: boolean } => ({
   type: t,
   nullable: t.isUnion() && t.types.some(isNullish),
 });
 
 /** The union members that are not `undefined`/`null`. */
-const nonNullMembers = (t: ts.Type): readonly ts.Type[] => (t.isUnion() ? t.types.filter((x) => !isNullish(x)) : [t]);
+const nonNullMembers = (t: ts.Type): readonly ts.Type[] =>
+  t.isUnion() ? t.types.filter((x) => !isNullish(x)) : [t];
 
 interface Ctx {
   checker: ts.TypeChecker;
@@ -59,7 +70,10 @@ const enumOf = (members: readonly ts.Type[]): DataType | undefined => {
   const enumName = decl && ts.isEnumMember(decl) ? decl.parent.name.text : "Enum";
   const values = members.map((m) => {
     const v = (m as ts.LiteralType).value;
-    return { name: m.symbol.name, value: typeof v === "string" ? { String: v } : { Int: Number(v) } };
+    return {
+      name: m.symbol.name,
+      value: typeof v === "string" ? { String: v } : { Int: Number(v) },
+    };
   });
   return { name: enumName, values };
 };
@@ -68,7 +82,9 @@ interface Mapped {
   data_type: DataType;
   annotations: Annotation[];
   /** Properties read from brands on the type. */
-  props: Partial<Pick<Column, "default" | "materialized" | "alias" | "ttl" | "codec">> & { key?: boolean };
+  props: Partial<Pick<Column, "default" | "materialized" | "alias" | "ttl" | "codec">> & {
+    key?: boolean;
+  };
 }
 
 const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
@@ -76,7 +92,8 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
   const members = nonNullMembers(declared);
   // A union that is not an enum/boolean/string-literal set is judged below as a whole.
   const t0 = members.length === 1 ? members[0]! : declared;
-  if (ctx.depth > 20) throw new UnsupportedTypeError("type nests too deeply (recursive type?)", ctx.at);
+  if (ctx.depth > 20)
+    throw new UnsupportedTypeError("type nests too deeply (recursive type?)", ctx.at);
   const parts = t0.isIntersection() ? t0.types : [t0];
   const markers = parts.filter(isMarkerObject);
   const bases = parts.filter((p) => !isMarkerObject(p));
@@ -95,22 +112,37 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
   if (str("codec") !== undefined) props.codec = str("codec")!;
   const defaults = [props.default, props.materialized, props.alias].filter((x) => x !== undefined);
   if (defaults.length > 1) {
-    throw new UnsupportedTypeError("can only have one of ClickHouseDefault, ClickHouseMaterialized, or ClickHouseAlias", ctx.at);
+    throw new UnsupportedTypeError(
+      "can only have one of ClickHouseDefault, ClickHouseMaterialized, or ClickHouseAlias",
+      ctx.at,
+    );
   }
   if (marker("low_cardinality")) annotations.push(["LowCardinality", true]);
 
   const simpleAgg = tupleElements(checker, marker("simple_aggregated"));
   if (simpleAgg.length === 2) {
     const argType = mapType(simpleAgg[1]!, { ...ctx, depth: ctx.depth + 1 }).data_type;
-    annotations.push(["simpleAggregationFunction", { functionName: literalOf(simpleAgg[0]), argumentType: argType }]);
+    annotations.push([
+      "simpleAggregationFunction",
+      { functionName: literalOf(simpleAgg[0]), argumentType: argType },
+    ]);
   }
   const agg = tupleElements(checker, marker("aggregated"));
   if (agg.length === 2) {
-    const args = tupleElements(checker, agg[1]).map((a) => mapType(a, { ...ctx, depth: ctx.depth + 1 }).data_type);
-    annotations.push(["aggregationFunction", { functionName: literalOf(agg[0]), argumentTypes: args }]);
+    const args = tupleElements(checker, agg[1]).map(
+      (a) => mapType(a, { ...ctx, depth: ctx.depth + 1 }).data_type,
+    );
+    annotations.push([
+      "aggregationFunction",
+      { functionName: literalOf(agg[0]), argumentTypes: args },
+    ]);
   }
 
-  if (bases.length === 0 && markers.length > 0) throw new UnsupportedTypeError("a type brand needs a base type (e.g. `string & LowCardinality`)", ctx.at);
+  if (bases.length === 0 && markers.length > 0)
+    throw new UnsupportedTypeError(
+      "a type brand needs a base type (e.g. `string & LowCardinality`)",
+      ctx.at,
+    );
   const base = bases.length === 1 ? bases[0]! : t0;
   const done = (data_type: DataType): Mapped => ({ data_type, annotations, props });
   const alternatives = nonNullMembers(base);
@@ -120,14 +152,20 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
   if (alternatives.every((x) => x.flags & ts.TypeFlags.BooleanLike)) return done("Boolean");
   if (alternatives.length > 1 && alternatives.every((x) => x.isStringLiteral())) {
     // A union of string literals is stored as LowCardinality(String), as Moose does.
-    if (!annotations.some(([k]) => k === "LowCardinality")) annotations.push(["LowCardinality", true]);
+    if (!annotations.some(([k]) => k === "LowCardinality"))
+      annotations.push(["LowCardinality", true]);
     return done("String");
   }
-  if (alternatives.length > 1) throw new UnsupportedTypeError(`union type '${checker.typeToString(base)}' is not supported`, ctx.at);
+  if (alternatives.length > 1)
+    throw new UnsupportedTypeError(
+      `union type '${checker.typeToString(base)}' is not supported`,
+      ctx.at,
+    );
   if (base.flags & ts.TypeFlags.StringLike) {
     if (base.isStringLiteral()) {
       // A union of string literals is stored as LowCardinality(String), as Moose does.
-      if (!annotations.some(([k]) => k === "LowCardinality")) annotations.push(["LowCardinality", true]);
+      if (!annotations.some(([k]) => k === "LowCardinality"))
+        annotations.push(["LowCardinality", true]);
       return done("String");
     }
     const decimal = tupleElements(checker, marker("decimal")).map(literalOf);
@@ -137,15 +175,24 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
     return done("String");
   }
   if (base.flags & ts.TypeFlags.NumberLike) {
-    if (base.isUnion()) throw new UnsupportedTypeError("unions of number literals are not supported; use a TypeScript enum", ctx.at);
+    if (base.isUnion())
+      throw new UnsupportedTypeError(
+        "unions of number literals are not supported; use a TypeScript enum",
+        ctx.at,
+      );
     const int = literalOf(marker("int"));
     if (typeof int === "string") return done(int);
     const decimal = tupleElements(checker, marker("decimal")).map(literalOf);
     if (decimal.length === 2) return done(`Decimal(${decimal[0]}, ${decimal[1]})`);
     return done("Float64");
   }
-  if (base.flags & ts.TypeFlags.BigIntLike) throw new UnsupportedTypeError("bigint is not supported; use Int64/UInt64 (number)", ctx.at);
-  if (base.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) throw new UnsupportedTypeError("`any`/`unknown` columns are not supported; use Record<string, any> for JSON", ctx.at);
+  if (base.flags & ts.TypeFlags.BigIntLike)
+    throw new UnsupportedTypeError("bigint is not supported; use Int64/UInt64 (number)", ctx.at);
+  if (base.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))
+    throw new UnsupportedTypeError(
+      "`any`/`unknown` columns are not supported; use Record<string, any> for JSON",
+      ctx.at,
+    );
   if (base.symbol?.name === "Date") {
     const precision = literalOf(marker("precision"));
     const byteSize = literalOf(marker("byte_size"));
@@ -157,18 +204,37 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
     const inner = mapType(el.type, { ...ctx, depth: ctx.depth + 1 });
     return done({ elementType: inner.data_type, elementNullable: el.nullable });
   }
-  if (checker.isTupleType(base)) throw new UnsupportedTypeError(`tuple type '${checker.typeToString(base)}' is not supported`, ctx.at);
+  if (checker.isTupleType(base))
+    throw new UnsupportedTypeError(
+      `tuple type '${checker.typeToString(base)}' is not supported`,
+      ctx.at,
+    );
   if (base.flags & ts.TypeFlags.Object) {
     const index = checker.getIndexInfoOfType(base, ts.IndexKind.String);
     if (index && base.getProperties().length === 0) {
-      if (index.type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return done({ typed_paths: [], skip_paths: [], skip_regexps: [] });
-      const value = mapType(stripNullish(checker, index.type).type, { ...ctx, depth: ctx.depth + 1 });
+      if (index.type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))
+        return done({ typed_paths: [], skip_paths: [], skip_regexps: [] });
+      const value = mapType(stripNullish(checker, index.type).type, {
+        ...ctx,
+        depth: ctx.depth + 1,
+      });
       return done({ keyType: "String", valueType: value.data_type });
     }
-    if (base.getCallSignatures().length > 0) throw new UnsupportedTypeError("function types are not columns", ctx.at);
+    if (base.getCallSignatures().length > 0)
+      throw new UnsupportedTypeError("function types are not columns", ctx.at);
     const columns = columnsOfType(checker, base, ctx.depth + 1);
-    if (marker("named_tuple")) return done({ fields: columns.map((c) => [c.name, c.required ? c.data_type : { nullable: c.data_type }] as [string, DataType]) });
-    return done({ name: base.symbol?.name ?? base.aliasSymbol?.name ?? "Nested", columns, jwt: false });
+    if (marker("named_tuple"))
+      return done({
+        fields: columns.map(
+          (c) =>
+            [c.name, c.required ? c.data_type : { nullable: c.data_type }] as [string, DataType],
+        ),
+      });
+    return done({
+      name: base.symbol?.name ?? base.aliasSymbol?.name ?? "Nested",
+      columns,
+      jwt: false,
+    });
   }
   throw new UnsupportedTypeError(`type '${checker.typeToString(base)}' is not supported`, ctx.at);
 };
@@ -179,31 +245,32 @@ export const columnsOfType = (checker: ts.TypeChecker, type: ts.Type, depth = 0)
     .getPropertiesOfType(type)
     .filter((prop) => !prop.name.startsWith(MARKER_PREFIX))
     .map((prop) => {
-    const at = prop.valueDeclaration ?? prop.declarations?.[0];
-    const declared = checker.getTypeOfSymbol(prop);
-    const { type: t, nullable } = stripNullish(checker, declared);
-    const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
-    let mapped: Mapped;
-    try {
-      mapped = mapType(t, { checker, at, depth });
-    } catch (e) {
-      if (e instanceof UnsupportedTypeError) throw new UnsupportedTypeError(`column '${prop.name}': ${e.message}`, e.node ?? at);
-      throw e;
-    }
-    const column: Column = {
-      name: prop.name,
-      data_type: mapped.data_type,
-      required: !(nullable || optional),
-      unique: false,
-      primary_key: mapped.props.key === true,
-      default: mapped.props.default ?? null,
-      annotations: mapped.annotations,
-    };
-    const comment = ts.displayPartsToString(prop.getDocumentationComment(checker)).trim();
-    if (comment !== "") column.comment = comment;
-    if (mapped.props.ttl !== undefined) column.ttl = mapped.props.ttl;
-    if (mapped.props.codec !== undefined) column.codec = mapped.props.codec;
-    if (mapped.props.materialized !== undefined) column.materialized = mapped.props.materialized;
-    if (mapped.props.alias !== undefined) column.alias = mapped.props.alias;
-    return column;
-  });
+      const at = prop.valueDeclaration ?? prop.declarations?.[0];
+      const declared = checker.getTypeOfSymbol(prop);
+      const { type: t, nullable } = stripNullish(checker, declared);
+      const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
+      let mapped: Mapped;
+      try {
+        mapped = mapType(t, { checker, at, depth });
+      } catch (e) {
+        if (e instanceof UnsupportedTypeError)
+          throw new UnsupportedTypeError(`column '${prop.name}': ${e.message}`, e.node ?? at);
+        throw e;
+      }
+      const column: Column = {
+        name: prop.name,
+        data_type: mapped.data_type,
+        required: !(nullable || optional),
+        unique: false,
+        primary_key: mapped.props.key === true,
+        default: mapped.props.default ?? null,
+        annotations: mapped.annotations,
+      };
+      const comment = ts.displayPartsToString(prop.getDocumentationComment(checker)).trim();
+      if (comment !== "") column.comment = comment;
+      if (mapped.props.ttl !== undefined) column.ttl = mapped.props.ttl;
+      if (mapped.props.codec !== undefined) column.codec = mapped.props.codec;
+      if (mapped.props.materialized !== undefined) column.materialized = mapped.props.materialized;
+      if (mapped.props.alias !== undefined) column.alias = mapped.props.alias;
+      return column;
+    });

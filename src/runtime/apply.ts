@@ -14,7 +14,14 @@ import type { StoredMigration } from "./migration-store";
 export type ApplyEvent =
   | { kind: "plan"; total: number; unapplied: number }
   | { kind: "file-start"; id: string; deltas: number; resumed: boolean }
-  | { kind: "delta"; id: string; index: number; total: number; description: string; skipped: boolean }
+  | {
+      kind: "delta";
+      id: string;
+      index: number;
+      total: number;
+      description: string;
+      skipped: boolean;
+    }
   | { kind: "file-done"; id: string };
 
 export interface ApplyFileInput {
@@ -35,35 +42,65 @@ export interface ApplyFileInput {
  * Whether a non-idempotent delta's effect is already in the live schema (it ran before the
  * process died, but was not journaled). Idempotent DDL (IF [NOT] EXISTS) needs no check.
  */
-const alreadyDone = async (delta: Delta, state: InfraMap, ch: ClickHousePort, databases: string[]): Promise<boolean> => {
+const alreadyDone = async (
+  delta: Delta,
+  state: InfraMap,
+  ch: ClickHousePort,
+  databases: string[],
+): Promise<boolean> => {
   if (delta.type !== "RenameTableColumn") return false;
   const table = state.tables[delta.table_id];
   if (!table) return false;
   const live = await introspectClickHouse(ch, databases, state.default_database);
   const actual = live.tables.get(physicalKey(table.database ?? state.default_database, table.name));
-  return !!actual && actual.columns.some((c) => c.name === delta.after_name) && !actual.columns.some((c) => c.name === delta.before_name);
+  return (
+    !!actual &&
+    actual.columns.some((c) => c.name === delta.after_name) &&
+    !actual.columns.some((c) => c.name === delta.before_name)
+  );
 };
 
 /** Applies one committed file: journal `started`, each delta then `op_done i`, finally `applied`. */
 export const applyFile = async (input: ApplyFileInput): Promise<void> => {
   const { migration, state, journal, ch } = input;
   const file = migration.file;
-  const base = { migration_id: file.id, parent_state_hash: file.parent_state_hash, file_checksum: migration.checksum };
+  const base = {
+    migration_id: file.id,
+    parent_state_hash: file.parent_state_hash,
+    file_checksum: migration.checksum,
+  };
   for (const [i, delta] of file.deltas.entries()) {
     const violation = lifecycleViolation(delta, state, input.code);
     if (violation !== null) {
-      throw new MooseError("LIFECYCLE_VIOLATION", `Migration '${file.id}' delta ${i + 1} (${describeDelta(delta)}) is not allowed: ${violation}`, {
-        hint: "The table's lifecycle changed after the file was written. Regenerate the migration, or change the lifecycle back if the drop is intended.",
-      });
+      throw new MooseError(
+        "LIFECYCLE_VIOLATION",
+        `Migration '${file.id}' delta ${i + 1} (${describeDelta(delta)}) is not allowed: ${violation}`,
+        {
+          hint: "The table's lifecycle changed after the file was written. Regenerate the migration, or change the lifecycle back if the drop is intended.",
+        },
+      );
     }
   }
   const resumed = input.opsDone.size > 0;
   input.onEvent({ kind: "file-start", id: file.id, deltas: file.deltas.length, resumed });
-  await journal.append({ ...base, event: "started", op_index: -1, state_hash: "", detail: resumed ? "resume" : "" });
+  await journal.append({
+    ...base,
+    event: "started",
+    op_index: -1,
+    state_hash: "",
+    detail: resumed ? "resume" : "",
+  });
   for (const [i, delta] of file.deltas.entries()) {
     const description = describeDelta(delta);
     const skip = input.opsDone.has(i);
-    input.onEvent({ kind: "delta", id: file.id, index: i + 1, total: file.deltas.length, description, skipped: skip });
+    input.onEvent({
+      kind: "delta",
+      id: file.id,
+      index: i + 1,
+      total: file.deltas.length,
+      description,
+      skipped: skip,
+    });
     if (!skip) {
       try {
         if (!(await alreadyDone(delta, state, ch, input.databases))) {
@@ -73,19 +110,37 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
         }
       } catch (e) {
         const reason = errorText(e);
-        await journal.append({ ...base, event: "failed", op_index: i, state_hash: "", detail: reason }).catch(() => undefined);
-        throw new MooseError("APPLY_FAILED", `Migration '${file.id}' failed at delta ${i + 1}/${file.deltas.length} (${description}):\n  ${reason}`, {
-          hint:
-            i === 0 && input.opsDone.size === 0
-              ? "No change of this file was made. Fix the cause and run `moose migrate` again."
-              : `Deltas 1..${i} are applied and journaled; the next \`moose migrate\` resumes at delta ${i + 1} once the cause is fixed.`,
-          details: { migration: file.id, failedDelta: i + 1, completed: i },
-        });
+        await journal
+          .append({ ...base, event: "failed", op_index: i, state_hash: "", detail: reason })
+          .catch(() => undefined);
+        throw new MooseError(
+          "APPLY_FAILED",
+          `Migration '${file.id}' failed at delta ${i + 1}/${file.deltas.length} (${description}):\n  ${reason}`,
+          {
+            hint:
+              i === 0 && input.opsDone.size === 0
+                ? "No change of this file was made. Fix the cause and run `moose migrate` again."
+                : `Deltas 1..${i} are applied and journaled; the next \`moose migrate\` resumes at delta ${i + 1} once the cause is fixed.`,
+            details: { migration: file.id, failedDelta: i + 1, completed: i },
+          },
+        );
       }
-      await journal.append({ ...base, event: "op_done", op_index: i, state_hash: "", detail: description });
+      await journal.append({
+        ...base,
+        event: "op_done",
+        op_index: i,
+        state_hash: "",
+        detail: description,
+      });
     }
     applyDelta(state, delta);
   }
-  await journal.append({ ...base, event: "applied", op_index: file.deltas.length, state_hash: olapStateHash(state), detail: "" });
+  await journal.append({
+    ...base,
+    event: "applied",
+    op_index: file.deltas.length,
+    state_hash: olapStateHash(state),
+    detail: "",
+  });
   input.onEvent({ kind: "file-done", id: file.id });
 };

@@ -62,10 +62,13 @@ export class Journal {
   }
 
   async exists(): Promise<boolean> {
-    const rows = await this.ch.query<{ n: number }>("SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}", {
-      db: this.database,
-      t: this.table,
-    });
+    const rows = await this.ch.query<{ n: number }>(
+      "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+      {
+        db: this.database,
+        t: this.table,
+      },
+    );
     return Number(rows[0]?.n ?? 0) > 0;
   }
 
@@ -107,7 +110,13 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
   for (const r of rows) {
     let p = byId.get(r.migration_id);
     if (!p) {
-      p = { id: r.migration_id, status: "incomplete", opsDone: new Set(), parentStateHash: r.parent_state_hash, stateHash: "" };
+      p = {
+        id: r.migration_id,
+        status: "incomplete",
+        opsDone: new Set(),
+        parentStateHash: r.parent_state_hash,
+        stateHash: "",
+      };
       byId.set(r.migration_id, p);
     }
     if (r.event === "op_done") p.opsDone.add(r.op_index);
@@ -123,9 +132,13 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
   for (const p of applied) {
     const other = parents.get(p.parentStateHash);
     if (other) {
-      throw new MooseError("JOURNAL_FORK", `Migrations '${other}' and '${p.id}' were both applied to the same parent state ${p.parentStateHash.slice(0, 12)}…`, {
-        hint: "Two branches' files were applied to this database. Inspect the journal table, restore the intended state, and regenerate one branch's files on top of the other.",
-      });
+      throw new MooseError(
+        "JOURNAL_FORK",
+        `Migrations '${other}' and '${p.id}' were both applied to the same parent state ${p.parentStateHash.slice(0, 12)}…`,
+        {
+          hint: "Two branches' files were applied to this database. Inspect the journal table, restore the intended state, and regenerate one branch's files on top of the other.",
+        },
+      );
     }
     parents.set(p.parentStateHash, p.id);
   }

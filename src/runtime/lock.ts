@@ -69,9 +69,13 @@ export class MigrationLock {
     const { n, info, all } = await this.latest();
     const now = this.now();
     if (info && !info.released && new Date(info.expires_at) > now) {
-      throw new MooseError("LOCK_HELD", `Another migration holds the lock (holder ${info.holder}, since ${info.acquired_at}, expires ${info.expires_at})`, {
-        hint: "Wait for it to finish. If its process died, the lock expires by itself within a minute, or break it with `moose migrate --break-lock`.",
-      });
+      throw new MooseError(
+        "LOCK_HELD",
+        `Another migration holds the lock (holder ${info.holder}, since ${info.acquired_at}, expires ${info.expires_at})`,
+        {
+          hint: "Wait for it to finish. If its process died, the lock expires by itself within a minute, or break it with `moose migrate --break-lock`.",
+        },
+      );
     }
     const token = n + 1;
     const mine: LockInfo = {
@@ -81,23 +85,34 @@ export class MigrationLock {
     };
     const table = qualified(this.database, `${this.lockPrefix}${token}`);
     try {
-      await this.ch.command(`CREATE TABLE ${table} (token UInt64) ENGINE = Memory COMMENT ${this.comment(mine)}`);
+      await this.ch.command(
+        `CREATE TABLE ${table} (token UInt64) ENGINE = Memory COMMENT ${this.comment(mine)}`,
+      );
     } catch (e) {
-      if (e instanceof ClickHouseServerError && (e.serverCode === "57" || e.serverType === "TABLE_ALREADY_EXISTS")) {
-        throw new MooseError("LOCK_HELD", "Another migration took the lock at the same moment", { hint: "Run the command again once it has finished." });
+      if (
+        e instanceof ClickHouseServerError &&
+        (e.serverCode === "57" || e.serverType === "TABLE_ALREADY_EXISTS")
+      ) {
+        throw new MooseError("LOCK_HELD", "Another migration took the lock at the same moment", {
+          hint: "Run the command again once it has finished.",
+        });
       }
       throw e;
     }
     // Older lock tables are history now; dropping them is best-effort housekeeping.
     for (const old of all.filter((x) => x < token)) {
-      await this.ch.command(`DROP TABLE IF EXISTS ${qualified(this.database, `${this.lockPrefix}${old}`)}`).catch(() => undefined);
+      await this.ch
+        .command(`DROP TABLE IF EXISTS ${qualified(this.database, `${this.lockPrefix}${old}`)}`)
+        .catch(() => undefined);
     }
     const refresh = async (patch: Partial<LockInfo>) => {
       const updated = { ...mine, ...patch };
       await this.ch.command(`ALTER TABLE ${table} MODIFY COMMENT ${this.comment(updated)}`);
     };
     const timer = setInterval(() => {
-      void refresh({ expires_at: new Date(this.now().getTime() + LOCK_TTL_MS).toISOString() }).catch(() => undefined);
+      void refresh({
+        expires_at: new Date(this.now().getTime() + LOCK_TTL_MS).toISOString(),
+      }).catch(() => undefined);
     }, REFRESH_MS);
     timer.unref();
     return {
@@ -113,8 +128,14 @@ export class MigrationLock {
   async break(): Promise<{ broken: boolean; holder?: string }> {
     const { n, info } = await this.latest();
     if (n === 0 || !info || info.released) return { broken: false };
-    const updated: LockInfo = { ...info, released: true, broken_by: `${os.userInfo().username}@${os.hostname()}` };
-    await this.ch.command(`ALTER TABLE ${qualified(this.database, `${this.lockPrefix}${n}`)} MODIFY COMMENT ${this.comment(updated)}`);
+    const updated: LockInfo = {
+      ...info,
+      released: true,
+      broken_by: `${os.userInfo().username}@${os.hostname()}`,
+    };
+    await this.ch.command(
+      `ALTER TABLE ${qualified(this.database, `${this.lockPrefix}${n}`)} MODIFY COMMENT ${this.comment(updated)}`,
+    );
     return { broken: true, holder: info.holder };
   }
 }

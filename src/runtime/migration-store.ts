@@ -2,7 +2,11 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { MooseError } from "../errors";
-import { parseMigrationFile, serializeMigrationFile, type MigrationFile } from "../core/migration-file";
+import {
+  parseMigrationFile,
+  serializeMigrationFile,
+  type MigrationFile,
+} from "../core/migration-file";
 
 export interface StoredMigration {
   file: MigrationFile;
@@ -26,15 +30,24 @@ export const readMigrations = (root: string): StoredMigration[] => {
     const rel = path.join(MIGRATIONS_DIR, name);
     const file = parseMigrationFile(text, rel);
     if (name.replace(/\.ya?ml$/, "") !== file.id) {
-      throw new MooseError("MIGRATION_FILE_INVALID", `Migration file ${rel} has id '${file.id}', which does not match its file name`, {
-        hint: `Rename the file to ${file.id}.yaml or fix its id (ids order the files and key the journal).`,
-      });
+      throw new MooseError(
+        "MIGRATION_FILE_INVALID",
+        `Migration file ${rel} has id '${file.id}', which does not match its file name`,
+        {
+          hint: `Rename the file to ${file.id}.yaml or fix its id (ids order the files and key the journal).`,
+        },
+      );
     }
     out.push({ file, path: p, checksum: createHash("sha256").update(text).digest("hex") });
   }
   const seen = new Set<string>();
   for (const m of out) {
-    if (seen.has(m.file.id)) throw new MooseError("MIGRATION_FILE_INVALID", `Two migration files share the id '${m.file.id}'`, { hint: "Keep one of them." });
+    if (seen.has(m.file.id))
+      throw new MooseError(
+        "MIGRATION_FILE_INVALID",
+        `Two migration files share the id '${m.file.id}'`,
+        { hint: "Keep one of them." },
+      );
     seen.add(m.file.id);
   }
   return out.sort((a, b) => (a.file.id < b.file.id ? -1 : 1));

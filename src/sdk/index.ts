@@ -111,7 +111,11 @@ export class IngestPipeline<T> {
     }
     if (config.stream) {
       const streamConfig = config.stream === true ? {} : config.stream;
-      this.stream = new Stream<T>(name, { ...clean(shared), ...streamConfig, destination: this.table }, schema);
+      this.stream = new Stream<T>(
+        name,
+        { ...clean(shared), ...streamConfig, destination: this.table },
+        schema,
+      );
     }
   }
 }

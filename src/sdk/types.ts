@@ -27,8 +27,12 @@ export type ClickHousePrecision<P extends number> = { readonly __moose_precision
 /** Size of a date column in bytes: 2 gives ClickHouse `Date`, 4 (default) `Date32`. */
 export type ClickHouseByteSize<N extends number> = { readonly __moose_byte_size?: N };
 
-export type Decimal<P extends number, S extends number> = string & { readonly __moose_decimal?: [P, S] };
-export type ClickHouseDecimal<P extends number, S extends number> = { readonly __moose_decimal?: [P, S] };
+export type Decimal<P extends number, S extends number> = string & {
+  readonly __moose_decimal?: [P, S];
+};
+export type ClickHouseDecimal<P extends number, S extends number> = {
+  readonly __moose_decimal?: [P, S];
+};
 export type FixedString<N extends number> = string & { readonly __moose_fixed_string?: N };
 
 /** `LowCardinality(T)`, used as `string & LowCardinality`. */

@@ -19,27 +19,50 @@ interface Hints {
 
 const readHints = (spec: string | undefined): Hints => {
   if (spec === undefined) return {};
-  const text = spec.trim().startsWith("{") ? spec : fs.existsSync(spec) ? fs.readFileSync(spec, "utf8") : undefined;
-  if (text === undefined) throw new MooseError("USAGE", `--hints: ${spec} is neither a JSON object nor a readable file`, { hint: 'Example: --hints \'{"destructive": true}\'', exitCode: ExitCode.Usage });
+  const text = spec.trim().startsWith("{")
+    ? spec
+    : fs.existsSync(spec)
+      ? fs.readFileSync(spec, "utf8")
+      : undefined;
+  if (text === undefined)
+    throw new MooseError("USAGE", `--hints: ${spec} is neither a JSON object nor a readable file`, {
+      hint: "Example: --hints '{\"destructive\": true}'",
+      exitCode: ExitCode.Usage,
+    });
   try {
     return JSON.parse(text) as Hints;
   } catch {
-    throw new MooseError("USAGE", "--hints is not valid JSON", { hint: 'Example: --hints \'{"destructive": true}\'', exitCode: ExitCode.Usage });
+    throw new MooseError("USAGE", "--hints is not valid JSON", {
+      hint: "Example: --hints '{\"destructive\": true}'",
+      exitCode: ExitCode.Usage,
+    });
   }
 };
 
-const envOn = (env: NodeJS.ProcessEnv, name: string) => env[name] === "1" || env[name]?.toLowerCase() === "true";
+const envOn = (env: NodeJS.ProcessEnv, name: string) =>
+  env[name] === "1" || env[name]?.toLowerCase() === "true";
 
 /** Answers decisions from flags, env, hints, or a prompt; without a TTY it exits 3 listing what is needed. */
-export const createDecisions = (flags: DecisionFlags, env: NodeJS.ProcessEnv, out: Output, interactive: boolean): DecisionPort => {
+export const createDecisions = (
+  flags: DecisionFlags,
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  interactive: boolean,
+): DecisionPort => {
   const hints = readHints(flags.hints);
   const acceptAll = flags.yesAll === true || envOn(env, "MOOSE_ACCEPT_ALL");
-  const acceptDestructive = acceptAll || flags.yesDestructive === true || envOn(env, "MOOSE_ACCEPT_DESTRUCTIVE") || hints.destructive === true;
+  const acceptDestructive =
+    acceptAll ||
+    flags.yesDestructive === true ||
+    envOn(env, "MOOSE_ACCEPT_DESTRUCTIVE") ||
+    hints.destructive === true;
   return {
     approveDestructive: async (summaries) => {
       const list = summaries.map((s) => `  - ${s}`).join("\n");
       if (acceptDestructive) {
-        out.note(`${action("Destructive", `Auto-approved ${summaries.length} destructive operation(s) via override:`)}\n${list}`);
+        out.note(
+          `${action("Destructive", `Auto-approved ${summaries.length} destructive operation(s) via override:`)}\n${list}`,
+        );
         return true;
       }
       if (hints.destructive === false) return false;
@@ -50,11 +73,21 @@ export const createDecisions = (flags: DecisionFlags, env: NodeJS.ProcessEnv, ou
           {
             hint: "To proceed, re-run with --yes-destructive, set MOOSE_ACCEPT_DESTRUCTIVE=1, or pass --hints '{\"destructive\": true}'.",
             exitCode: ExitCode.DecisionNeeded,
-            details: { decisions: [{ kind: "destructive", operations: summaries, answer_with: { hints: { destructive: true } } }] },
+            details: {
+              decisions: [
+                {
+                  kind: "destructive",
+                  operations: summaries,
+                  answer_with: { hints: { destructive: true } },
+                },
+              ],
+            },
           },
         );
       }
-      out.note(`${action("DANGER", `The generated migration plan contains ${summaries.length} destructive operation(s) that may cause data loss:`)}\n${list}`);
+      out.note(
+        `${action("DANGER", `The generated migration plan contains ${summaries.length} destructive operation(s) that may cause data loss:`)}\n${list}`,
+      );
       const { confirm } = await import("@inquirer/prompts");
       return confirm({ message: "Proceed with destructive changes?", default: false });
     },

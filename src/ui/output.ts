@@ -9,7 +9,11 @@ export interface Output {
   result(value: unknown): void;
 }
 
-export const createOutput = (json: boolean, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Output => ({
+export const createOutput = (
+  json: boolean,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Output => ({
   json,
   line: (text = "") => {
     if (!json) out.write(`${text}\n`);
@@ -23,4 +27,5 @@ export const createOutput = (json: boolean, out: NodeJS.WritableStream = process
 });
 
 /** Moose's right-aligned action label: `      Migration Written to …`. */
-export const action = (label: string, message: string): string => `${label.padStart(15)} ${message}`;
+export const action = (label: string, message: string): string =>
+  `${label.padStart(15)} ${message}`;

@@ -5,8 +5,16 @@ import type { ApplyEvent } from "../runtime/apply";
 import { action, type Output } from "./output";
 
 export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): void => {
-  out.line(action(r.base === "live" ? "Remote Plan" : "Plan", r.base === "live" ? "Comparing local project code with deployed infrastructure" : "Comparing local project code with the committed migrations"));
-  for (const t of r.unsupportedTables) out.line(action("Warning", `Table ${t} is not managed: left untouched`));
+  out.line(
+    action(
+      r.base === "live" ? "Remote Plan" : "Plan",
+      r.base === "live"
+        ? "Comparing local project code with deployed infrastructure"
+        : "Comparing local project code with the committed migrations",
+    ),
+  );
+  for (const t of r.unsupportedTables)
+    out.line(action("Warning", `Table ${t} is not managed: left untouched`));
   if (r.blocked.length > 0) {
     out.line(action("Lifecycle", `${r.blocked.length} change(s) blocked by lifecycle policy:`));
     for (const b of r.blocked) out.line(`  - ${b.reason}`);
@@ -17,7 +25,13 @@ export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): voi
     out.line(`Changes (${r.deltas.length} delta(s)):\n`);
     r.deltas.forEach((d, i) => out.line(`  ${i + 1}. ${describeDelta(d)}`));
     if (r.status === "dry-run") out.line(`\n${r.yaml ?? ""}`);
-    if (r.path) out.line(action("Migration", `Written to ./${r.path.startsWith(cwd) ? r.path.slice(cwd.length + 1) : r.path} (${r.deltas.length} delta(s))`));
+    if (r.path)
+      out.line(
+        action(
+          "Migration",
+          `Written to ./${r.path.startsWith(cwd) ? r.path.slice(cwd.length + 1) : r.path} (${r.deltas.length} delta(s))`,
+        ),
+      );
     out.line(action("Migration", "generated"));
   }
   out.result(r);
@@ -31,7 +45,9 @@ export const applyEventPrinter =
         out.line(`Found ${e.total} migration delta file(s) (${e.unapplied} unapplied)`);
         return;
       case "file-start":
-        out.line(`\n▶ ${e.resumed ? "Resuming" : "Applying"} migration '${e.id}' (${e.deltas} delta(s))...`);
+        out.line(
+          `\n▶ ${e.resumed ? "Resuming" : "Applying"} migration '${e.id}' (${e.deltas} delta(s))...`,
+        );
         return;
       case "delta":
         out.line(`  [${e.index}/${e.total}] ${e.description}${e.skipped ? " (already done)" : ""}`);
@@ -44,7 +60,8 @@ export const applyEventPrinter =
 
 export const renderMigrate = (r: MigrateResult, out: Output): void => {
   if (r.total === 0) out.line("No migration files found in ./migrations/");
-  else if (r.applied.length === 0) out.line(`All ${r.total} migration delta file(s) already applied`);
+  else if (r.applied.length === 0)
+    out.line(`All ${r.total} migration delta file(s) already applied`);
   else out.line("\n✓ All migration deltas applied successfully");
   out.line(action("Migrate", "Successfully executed migration plan"));
   out.result(r);
@@ -66,7 +83,8 @@ export const renderStatus = (r: StatusResult, out: Output): void => {
   out.line(`Applied: ${r.applied.length}`);
   for (const id of r.applied) out.line(`  ✓ ${id}`);
   out.line(`Pending: ${r.pending.length}`);
-  for (const id of r.pending) out.line(`  • ${id}${r.incomplete.includes(id) ? " (interrupted: will resume)" : ""}`);
+  for (const id of r.pending)
+    out.line(`  • ${id}${r.incomplete.includes(id) ? " (interrupted: will resume)" : ""}`);
   if (r.drift.length > 0) {
     out.line("Drift between the migration log and the database:");
     for (const d of r.drift) out.line(`  - ${d.tableId}: ${d.details.join("; ")}`);
@@ -75,6 +93,7 @@ export const renderStatus = (r: StatusResult, out: Output): void => {
     out.line("Code changes not covered by a committed migration:");
     for (const u of r.unmigrated) out.line(`  - ${u}`);
   }
-  if (r.pending.length === 0 && r.drift.length === 0 && r.unmigrated.length === 0) out.line("✓ Up to date");
+  if (r.pending.length === 0 && r.drift.length === 0 && r.unmigrated.length === 0)
+    out.line("✓ Up to date");
   out.result(r);
 };

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { olapStateHash } from "../../src/core/hash";
 import { loadModels } from "../../src/model/load-project";
-import { goldenDefaultDb, goldenRead, goldenStateHash, goldenSteps, makeProject, needsLaterFeatures } from "../support/golden";
+import {
+  goldenDefaultDb,
+  goldenRead,
+  goldenStateHash,
+  goldenSteps,
+  makeProject,
+  needsLaterFeatures,
+} from "../support/golden";
 
 /**
  * Loading each golden model must give Moose's infrastructure map: same tables JSON, same
@@ -13,7 +20,9 @@ describe("model loader reproduces Moose's infrastructure map", () => {
       const db = goldenDefaultDb(step);
       const root = makeProject({ model: goldenRead(step, "model.ts"), dbName: db });
       const map = loadModels({ root, sourceDir: "app", defaultDatabase: db });
-      const golden = JSON.parse(goldenRead(step, "infrastructure_map.json")) as { tables: Record<string, unknown> };
+      const golden = JSON.parse(goldenRead(step, "infrastructure_map.json")) as {
+        tables: Record<string, unknown>;
+      };
       expect(map.tables).toEqual(golden.tables);
       expect(olapStateHash(map)).toBe(goldenStateHash(step));
     });
