@@ -11,6 +11,8 @@ export interface GlobalOptions {
   root: string;
   clickhouseUrl?: string;
   env: NodeJS.ProcessEnv;
+  /** How to open ClickHouse (tests wrap the real adapter to record statements). */
+  connect?: (target: ClickHouseTarget) => ClickHousePort;
 }
 
 export interface ProjectContext {
@@ -55,10 +57,11 @@ export const managedDatabases = (ctx: ProjectContext): string[] => [
 ];
 
 export const withClickHouse = async <T>(
+  opts: GlobalOptions,
   target: ClickHouseTarget,
   fn: (ch: ClickHousePort) => Promise<T>,
 ): Promise<T> => {
-  const ch = connectClickHouse(target);
+  const ch = (opts.connect ?? connectClickHouse)(target);
   try {
     return await fn(ch);
   } finally {

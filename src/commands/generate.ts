@@ -109,7 +109,7 @@ export const generateMigration = async (
   foldAll(ctx); // committed files must fold before anything else is trusted
   const code = desiredState(ctx);
   const { base, kind, unsupported } = target
-    ? await withClickHouse(target, (ch) => baseState(ctx, code, ch))
+    ? await withClickHouse(opts, target, (ch) => baseState(ctx, code, ch))
     : await baseState(ctx, code, undefined);
 
   const raw = diffMaps(base, code);

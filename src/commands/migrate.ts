@@ -128,7 +128,7 @@ export const migrate = async (
       },
     );
   }
-  return withClickHouse(target, async (ch) => {
+  return withClickHouse(opts, target, async (ch) => {
     for (const db of managedDatabases(ctx))
       await ch.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
     const lock = await new MigrationLock(
@@ -241,7 +241,7 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
   const committed = foldAll(ctx);
   const code = desiredState(ctx);
   const unmigrated = unmigratedChanges(ctx, committed, code);
-  return withClickHouse(target, async (ch) => {
+  return withClickHouse(opts, target, async (ch) => {
     const live = await readLive(ctx, ch, false);
     const schema = await introspectClickHouse(ch, managedDatabases(ctx), ctx.defaultDb);
     const { drift } = reconcile(live.appliedState, schema.tables, code);
@@ -262,7 +262,7 @@ export const breakLock = async (
 ): Promise<{ command: "break-lock"; broken: boolean; holder?: string }> => {
   const ctx = loadProject(opts);
   const target = requireTarget(opts, ctx);
-  return withClickHouse(target, async (ch) => ({
+  return withClickHouse(opts, target, async (ch) => ({
     command: "break-lock",
     ...(await new MigrationLock(
       ch,
