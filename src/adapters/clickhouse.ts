@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from "@clickhouse/client";
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import { MooseError, errorText } from "../errors";
 import { maskSecrets, type ClickHouseTarget } from "../config/url";
 
@@ -79,6 +79,8 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
           username: target.username,
           password: target.password,
           request_timeout: 30_000,
+          // Failures surface as MooseErrors; the client's own logger would print stacks.
+          log: { level: ClickHouseLogLevel.OFF },
         });
   const secrets = target.kind === "http" ? [target.password] : [];
 

@@ -189,6 +189,15 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
   if (doc.errors.length > 0)
     throw invalid(`YAML syntax error: ${doc.errors[0]!.message.split("\n")[0]}`);
   untagLocalTags(doc);
+  // A hash of digits only (e.g. all zeros) is a number to YAML; keep its text as written.
+  YAML.visit(doc, {
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && pair.key.value === "parent_state_hash" && isScalar(pair.value) && typeof pair.value.value === "number") {
+        pair.value.value = pair.value.source ?? String(pair.value.value);
+      }
+      return undefined;
+    },
+  });
   const raw: unknown = doc.toJS();
   const top = file.safeParse(raw);
   if (!top.success)
