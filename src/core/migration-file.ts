@@ -169,7 +169,9 @@ const untagLocalTags = (doc: Document): void => {
       if (!tag || !tag.startsWith("!") || tag.startsWith("!!") || tag.startsWith("tag:"))
         return undefined;
       node.tag = undefined;
-      const inner: unknown = isScalar(node) ? node.value : node.toJSON();
+      // Unknown tags leave scalars as text: `!Int 1` is the number 1.
+      const scalar: unknown = isScalar(node) ? node.value : undefined;
+      const inner: unknown = isScalar(node) ? (tag === "!Int" ? Number(scalar) : scalar) : node.toJSON();
       return doc.createNode({ [tag.slice(1)]: inner });
     },
   });
