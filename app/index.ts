@@ -1,4 +1,13 @@
-import { ClickHouseDefault, DateTime64, Int32, Key, LifeCycle, LowCardinality, OlapTable, UInt32 } from "@514labs/moose-lib";
+import {
+  ClickHouseDefault,
+  DateTime64,
+  Int32,
+  Key,
+  LifeCycle,
+  LowCardinality,
+  OlapTable,
+  UInt32,
+} from "@514labs/moose-lib";
 
 export enum Plan {
   Free = "free",

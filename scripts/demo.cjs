@@ -11,6 +11,9 @@ const steps = [
 ];
 for (const args of steps) {
   process.stdout.write(`\n$ moose ${args.join(" ")}\n`);
-  const r = spawnSync(process.execPath, [cli, ...args], { stdio: "inherit", cwd: path.join(__dirname, "..") });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    stdio: "inherit",
+    cwd: path.join(__dirname, ".."),
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

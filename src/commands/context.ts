@@ -38,7 +38,9 @@ export const resolveTarget = (
   ctx: ProjectContext,
 ): ClickHouseTarget | undefined => {
   const raw = opts.clickhouseUrl ?? ctx.config.clickhouse_config.url;
-  return raw === undefined || raw.trim() === "" ? undefined : parseClickHouseUrl(raw, ctx.root, ctx.defaultDb);
+  return raw === undefined || raw.trim() === ""
+    ? undefined
+    : parseClickHouseUrl(raw, ctx.root, ctx.defaultDb);
 };
 
 export const desiredState = (ctx: ProjectContext): InfraMap =>

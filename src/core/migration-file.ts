@@ -171,7 +171,11 @@ const untagLocalTags = (doc: Document): void => {
       node.tag = undefined;
       // Unknown tags leave scalars as text: `!Int 1` is the number 1.
       const scalar: unknown = isScalar(node) ? node.value : undefined;
-      const inner: unknown = isScalar(node) ? (tag === "!Int" ? Number(scalar) : scalar) : node.toJSON();
+      const inner: unknown = isScalar(node)
+        ? tag === "!Int"
+          ? Number(scalar)
+          : scalar
+        : node.toJSON();
       return doc.createNode({ [tag.slice(1)]: inner });
     },
   });
@@ -194,7 +198,12 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
   // A hash of digits only (e.g. all zeros) is a number to YAML; keep its text as written.
   YAML.visit(doc, {
     Pair(_key, pair) {
-      if (isScalar(pair.key) && pair.key.value === "parent_state_hash" && isScalar(pair.value) && typeof pair.value.value === "number") {
+      if (
+        isScalar(pair.key) &&
+        pair.key.value === "parent_state_hash" &&
+        isScalar(pair.value) &&
+        typeof pair.value.value === "number"
+      ) {
         pair.value.value = pair.value.source ?? String(pair.value.value);
       }
       return undefined;

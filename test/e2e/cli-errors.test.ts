@@ -12,7 +12,9 @@ export interface Row { id: Key<string>; name: string; }
 export const T = new OlapTable<Row>("T", { orderByFields: ["id"] });
 `;
 
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MOOSE_")));
+const cleanEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith("MOOSE_")),
+);
 
 const moose = (cwd: string, ...args: string[]) => {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", env: cleanEnv });
@@ -20,7 +22,12 @@ const moose = (cwd: string, ...args: string[]) => {
 };
 
 /** One clear message, the documented exit code, never a stack trace. */
-const expectFailure = (r: ReturnType<typeof moose>, code: number, code_: string, ...fragments: string[]) => {
+const expectFailure = (
+  r: ReturnType<typeof moose>,
+  code: number,
+  code_: string,
+  ...fragments: string[]
+) => {
   expect(r.code).toBe(code);
   expect(r.err).toContain(`Error [${code_}]`);
   expect(r.err).toContain("Hint:");
@@ -35,9 +42,19 @@ describe("bad input: one clear message and a documented exit code", () => {
   });
 
   it("malformed moose.config.toml, every problem listed", () => {
-    const root = makeProject({ model: MODEL, config: `[clickhouse_config]\ndb_name = 5\nhost_port = "abc"\nuse_ssl = "maybe"\n` });
+    const root = makeProject({
+      model: MODEL,
+      config: `[clickhouse_config]\ndb_name = 5\nhost_port = "abc"\nuse_ssl = "maybe"\n`,
+    });
     const r = moose(root, "generate", "migration");
-    expectFailure(r, 1, "CONFIG_INVALID", "clickhouse_config.host_port", "clickhouse_config.use_ssl", "2 problem(s)");
+    expectFailure(
+      r,
+      1,
+      "CONFIG_INVALID",
+      "clickhouse_config.host_port",
+      "clickhouse_config.use_ssl",
+      "2 problem(s)",
+    );
     const broken = makeProject({ model: MODEL, config: "[clickhouse_config\n" });
     expectFailure(moose(broken, "generate", "migration"), 1, "CONFIG_INVALID", "not valid TOML");
   });
@@ -51,7 +68,13 @@ describe("bad input: one clear message and a documented exit code", () => {
 
   it("unreachable server, with the password masked", () => {
     const root = makeProject({ model: MODEL });
-    const r = moose(root, "generate", "migration", "--clickhouse-url", "http://u:secretpw@127.0.0.1:1/db");
+    const r = moose(
+      root,
+      "generate",
+      "migration",
+      "--clickhouse-url",
+      "http://u:secretpw@127.0.0.1:1/db",
+    );
     expectFailure(r, 1, "CLICKHOUSE_UNREACHABLE", "127.0.0.1:1");
     expect(r.err + r.out).not.toContain("secretpw");
   });
@@ -63,18 +86,38 @@ describe("bad input: one clear message and a documented exit code", () => {
 
   it("unsupported column type names file:line", () => {
     const root = makeProject({ model: MODEL.replace("name: string;", "name: bigint;") });
-    expectFailure(moose(root, "generate", "migration"), 1, "MODEL_UNSUPPORTED_TYPE", "app/index.ts:2:", "bigint");
+    expectFailure(
+      moose(root, "generate", "migration"),
+      1,
+      "MODEL_UNSUPPORTED_TYPE",
+      "app/index.ts:2:",
+      "bigint",
+    );
   });
 
   it("malformed migration YAML names the file", () => {
-    const root = makeProject({ model: MODEL, migrations: { "20260101_000000_000_x.yaml": "id: [unclosed\n" } });
-    expectFailure(moose(root, "migrate", "--validate"), 1, "MIGRATION_FILE_INVALID", "migrations/20260101_000000_000_x.yaml");
+    const root = makeProject({
+      model: MODEL,
+      migrations: { "20260101_000000_000_x.yaml": "id: [unclosed\n" },
+    });
+    expectFailure(
+      moose(root, "migrate", "--validate"),
+      1,
+      "MIGRATION_FILE_INVALID",
+      "migrations/20260101_000000_000_x.yaml",
+    );
   });
 
   it("unknown delta type names the file and the type", () => {
     const file = `id: 20260101_000000_000_x\ndescription: x\nparent_state_hash: ${"a".repeat(64)}\ndeltas:\n- type: TeleportTable\n  table_id: local_T\ncreated_at: 2026-01-01T00:00:00Z\n`;
     const root = makeProject({ model: MODEL, migrations: { "20260101_000000_000_x.yaml": file } });
-    expectFailure(moose(root, "migrate", "--validate"), 1, "MIGRATION_DELTA_UNKNOWN", "TeleportTable", "20260101_000000_000_x.yaml");
+    expectFailure(
+      moose(root, "migrate", "--validate"),
+      1,
+      "MIGRATION_DELTA_UNKNOWN",
+      "TeleportTable",
+      "20260101_000000_000_x.yaml",
+    );
   });
 
   it("migrate without a target is a usage error", () => {
@@ -87,7 +130,12 @@ describe("bad input: one clear message and a documented exit code", () => {
     expect(moose(root, "generate", "migration", "--save").code).toBe(0);
     const [name] = fs.readdirSync(path.join(root, "migrations"));
     const p = path.join(root, "migrations", name!);
-    fs.writeFileSync(p, fs.readFileSync(p, "utf8").replace(/parent_state_hash: \w+/, `parent_state_hash: ${"0".repeat(64)}`));
+    fs.writeFileSync(
+      p,
+      fs
+        .readFileSync(p, "utf8")
+        .replace(/parent_state_hash: \w+/, `parent_state_hash: ${"0".repeat(64)}`),
+    );
     const r = moose(root, "migrate", "--clickhouse-url", ENGINE);
     expectFailure(r, 1, "PARENT_HASH_MISMATCH", "diverged", "0".repeat(64));
     const status = moose(root, "migrate", "--status", "--json", "--clickhouse-url", ENGINE);
@@ -103,7 +151,9 @@ describe("bad input: one clear message and a documented exit code", () => {
     expectFailure(r, 3, "DECISION_NEEDED", "DROP COLUMN `name` FROM `e2e_destructive_T`");
     const j = moose(root, "generate", "migration", "--json");
     expect(j.code).toBe(3);
-    expect(JSON.parse(j.out).error.details.decisions[0].operations).toEqual(["DROP COLUMN `name` FROM `e2e_destructive_T`"]);
+    expect(JSON.parse(j.out).error.details.decisions[0].operations).toEqual([
+      "DROP COLUMN `name` FROM `e2e_destructive_T`",
+    ]);
     const ok = moose(root, "generate", "migration", "--save", "--hints", '{"destructive": true}');
     expect(ok.code).toBe(0);
     expect(fs.readdirSync(path.join(root, "migrations"))).toHaveLength(2);

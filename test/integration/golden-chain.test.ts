@@ -8,18 +8,36 @@ import type { Delta } from "../../src/core/deltas";
 import { GOLDEN_DIR, goldenMigrationFiles, goldenRead, makeProject } from "../support/golden";
 import { gen, mig } from "../support/run";
 
-const goldenFile = (step: string, name: string) => parseMigrationFile(fs.readFileSync(path.join(GOLDEN_DIR, step, "migrations", name), "utf8"), name);
+const goldenFile = (step: string, name: string) =>
+  parseMigrationFile(
+    fs.readFileSync(path.join(GOLDEN_DIR, step, "migrations", name), "utf8"),
+    name,
+  );
 
 /** Policies carry approval timestamps; everything else must be identical. */
 const comparable = (deltas: Delta[]) =>
-  deltas.map((d) => ("policy" in d && d.policy ? { ...d, policy: { description: d.policy.description, approved_at: "<time>" } } : d)).map((d) => canonicalJson(d)).sort();
-
+  deltas
+    .map((d) =>
+      "policy" in d && d.policy
+        ? { ...d, policy: { description: d.policy.description, approved_at: "<time>" } }
+        : d,
+    )
+    .map((d) => canonicalJson(d))
+    .sort();
 
 /** A model declaring exactly the folded state (for reference steps whose model was not captured). */
 const modelOf = (root: string): string => {
-  const files = fs.readdirSync(path.join(root, "migrations")).sort().map((f) => parseMigrationFile(fs.readFileSync(path.join(root, "migrations", f), "utf8"), f));
+  const files = fs
+    .readdirSync(path.join(root, "migrations"))
+    .sort()
+    .map((f) => parseMigrationFile(fs.readFileSync(path.join(root, "migrations", f), "utf8"), f));
   const map = foldFiles(files, "local");
-  const ts: Record<string, string> = { String: "string", Float64: "number", Int32: "Int32", DateTime: "Date" };
+  const ts: Record<string, string> = {
+    String: "string",
+    Float64: "number",
+    Int32: "Int32",
+    DateTime: "Date",
+  };
   return [
     'import { OlapTable, Key, Int32 } from "@514labs/moose-lib";',
     ...Object.values(map.tables).flatMap((t) => [
@@ -29,7 +47,14 @@ const modelOf = (root: string): string => {
   ].join("\n");
 };
 
-const CHAIN = ["01-create-User", "02-add-column", "04-change-type", "05-drop-column", "07-change-order-by", "11-drop-table"];
+const CHAIN = [
+  "01-create-User",
+  "02-add-column",
+  "04-change-type",
+  "05-drop-column",
+  "07-change-order-by",
+  "11-drop-table",
+];
 
 describe("golden chain 01-11 (database local): same deltas, same parent hashes as the real CLI", () => {
   it("generates each step's file identically and replays the chain with equivalent DDL", async () => {
@@ -42,7 +67,10 @@ describe("golden chain 01-11 (database local): same deltas, same parent hashes a
       const fresh = files.filter((f) => !copied.includes(f));
       // Files from uncaptured intermediate steps are copied; the step's own file is generated.
       for (const f of fresh.slice(0, -1)) {
-        fs.copyFileSync(path.join(GOLDEN_DIR, step, "migrations", f), path.join(root, "migrations", f));
+        fs.copyFileSync(
+          path.join(GOLDEN_DIR, step, "migrations", f),
+          path.join(root, "migrations", f),
+        );
         copied.push(f);
         fs.writeFileSync(path.join(root, "app", "index.ts"), modelOf(root));
         await mig(root);
@@ -55,7 +83,10 @@ describe("golden chain 01-11 (database local): same deltas, same parent hashes a
       expect(comparable(result.file!.deltas), step).toEqual(comparable(expected.deltas));
       // Continue the chain on the reference's own file so ids line up with later steps.
       fs.rmSync(result.path!);
-      fs.copyFileSync(path.join(GOLDEN_DIR, step, "migrations", fresh.at(-1)!), path.join(root, "migrations", fresh.at(-1)!));
+      fs.copyFileSync(
+        path.join(GOLDEN_DIR, step, "migrations", fresh.at(-1)!),
+        path.join(root, "migrations", fresh.at(-1)!),
+      );
       copied.push(fresh.at(-1)!);
       await mig(root);
       // Converged: nothing left to generate.

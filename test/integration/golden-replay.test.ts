@@ -31,16 +31,22 @@ export const UserTable = new OlapTable<User>("User", { orderByFields: ["id", "cr
     // The reference replay ran against database `local`; compare with our database name swapped in.
     const rec = recorder();
     const fileDb = "local";
-    const config = fs.readFileSync(path.join(root, "moose.config.toml"), "utf8").replace("local_replay", fileDb);
+    const config = fs
+      .readFileSync(path.join(root, "moose.config.toml"), "utf8")
+      .replace("local_replay", fileDb);
     fs.writeFileSync(path.join(root, "moose.config.toml"), config);
     const other = makeProject({ dbName: fileDb });
     expect(other).not.toBe(root);
     const result = await mig(root, rec, { clickhouseUrl: `${ENGINE_URL}?database=local` });
     expect(result.applied).toHaveLength(9);
-    const ours = rec.commands.filter((s) => !/_moose_migrations|CREATE DATABASE/.test(s)).map(normalizeSql);
+    const ours = rec.commands
+      .filter((s) => !/_moose_migrations|CREATE DATABASE/.test(s))
+      .map(normalizeSql);
     const reference = goldenRead("x0-replay-on-fresh-clickhouse", "migrate.sql.txt")
       .split("\n")
-      .filter((l) => l.startsWith("  ") && !/_MOOSE_STATE|^\s*SET |^\s*\/ping|CREATE DATABASE/.test(l))
+      .filter(
+        (l) => l.startsWith("  ") && !/_MOOSE_STATE|^\s*SET |^\s*\/ping|CREATE DATABASE/.test(l),
+      )
       .map(normalizeSql);
     expect(ours).toEqual(reference);
   });

@@ -7,7 +7,9 @@ const createTables = async (db: string, n: number) => {
   const ch = connectClickHouse({ kind: "chdb", path: ENGINE_DIR, database: db, display: "" });
   await ch.command(`CREATE DATABASE IF NOT EXISTS ${db}`);
   for (let i = 0; i < n; i++) {
-    await ch.command(`CREATE TABLE ${db}.t${i} (id String, n Nullable(Int32), ts DateTime('UTC')) ENGINE = MergeTree ORDER BY (id, ts)`);
+    await ch.command(
+      `CREATE TABLE ${db}.t${i} (id String, n Nullable(Int32), ts DateTime('UTC')) ENGINE = MergeTree ORDER BY (id, ts)`,
+    );
   }
   return ch;
 };

@@ -56,7 +56,15 @@ export const opts = (root: string, rec?: Recorder, url = ENGINE_URL): GlobalOpti
   ...(rec ? { connect: rec.connect } : {}),
 });
 
-export const gen = (root: string, o: Partial<GlobalOptions> & { save?: boolean; rec?: Recorder } = {}, decisions: DecisionPort = approveAll): Promise<GenerateResult> =>
+export const gen = (
+  root: string,
+  o: Partial<GlobalOptions> & { save?: boolean; rec?: Recorder } = {},
+  decisions: DecisionPort = approveAll,
+): Promise<GenerateResult> =>
   generateMigration({ ...opts(root, o.rec), ...o, save: o.save ?? true }, decisions);
 
-export const mig = (root: string, rec?: Recorder, extra: Partial<GlobalOptions> = {}): Promise<MigrateResult> => migrate({ ...opts(root, rec), ...extra }, () => undefined);
+export const mig = (
+  root: string,
+  rec?: Recorder,
+  extra: Partial<GlobalOptions> = {},
+): Promise<MigrateResult> => migrate({ ...opts(root, rec), ...extra }, () => undefined);
