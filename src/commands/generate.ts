@@ -1,10 +1,9 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import { MooseError } from "../errors";
-import { deltaTableId, destructiveSummary, withPolicy, type Delta } from "../core/deltas";
+import { deltaTableIdIn, destructiveSummary, withPolicy, type Delta } from "../core/deltas";
 import { diffMaps, orderDeltas } from "../core/diff";
-import { foldFiles } from "../core/fold";
 import { olapStateHash } from "../core/hash";
-import { tableId, type InfraMap } from "../core/infra-map";
+import type { InfraMap } from "../core/infra-map";
 import { filterByLifecycle, type BlockedChange } from "../core/lifecycle";
 import {
   idTimestamp,
@@ -14,7 +13,7 @@ import {
 } from "../core/migration-file";
 import { reconcile, type DriftEntry } from "../core/reconcile";
 import { introspectClickHouse } from "../introspect/clickhouse";
-import { Journal, summarizeJournal } from "../runtime/journal";
+import { readAppliedState } from "./applied-state";
 import { writeMigration } from "../runtime/migration-store";
 import {
   desiredState,
@@ -65,24 +64,20 @@ const driftError = (drift: DriftEntry[]) =>
 /** The state to diff the code against (DESIGN §4.4). */
 const baseState = async (
   ctx: ProjectContext,
+  committed: InfraMap,
   code: InfraMap,
   ch: ClickHousePort | undefined,
 ): Promise<{ base: InfraMap; kind: GenerateResult["base"]; unsupported: string[] }> => {
-  if (!ch) return { base: foldAll(ctx), kind: "committed-files", unsupported: [] };
-  const journal = new Journal(ch, ctx.defaultDb, ctx.config.clickhouse_config.migrations_table);
-  const rows = (await journal.exists()) ? await journal.read() : [];
-  const state = summarizeJournal(rows);
-  const appliedIds = new Set(state.applied.map((a) => a.id));
-  const byId = new Map(ctx.migrations.map((m) => [m.file.id, m.file]));
-  const appliedFiles = state.applied.map((a) => byId.get(a.id)).filter((f) => f !== undefined);
-  const applied = foldFiles(appliedFiles, ctx.defaultDb);
+  if (!ch) return { base: committed, kind: "committed-files", unsupported: [] };
+  const { journalState, appliedState } = await readAppliedState(ctx, ch, false);
+  const appliedIds = new Set(journalState.applied.map((a) => a.id));
   const live = await introspectClickHouse(ch, managedDatabases(ctx), ctx.defaultDb);
   const unsupported = live.unsupported.map((u) => `${u.database}.${u.name} (${u.reason})`);
-  const reconciled = reconcile(applied, live.tables, code);
+  const reconciled = reconcile(appliedState, live.tables, code);
   const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
   if (pending.length === 0) return { base: reconciled.state, kind: "live", unsupported };
   if (reconciled.drift.length > 0) throw driftError(reconciled.drift);
-  return { base: foldAll(ctx), kind: "committed-files", unsupported };
+  return { base: committed, kind: "committed-files", unsupported };
 };
 
 /** A file id after every existing one, even if the clock went backwards. */
@@ -106,14 +101,17 @@ export const generateMigration = async (
       exitCode: 2,
     });
   }
-  foldAll(ctx); // committed files must fold before anything else is trusted
+  // Committed files must fold before anything else is trusted; the fold is also the offline base.
+  const committed = foldAll(ctx);
   const code = desiredState(ctx);
   const { base, kind, unsupported } = target
-    ? await withClickHouse(opts, target, (ch) => baseState(ctx, code, ch))
-    : await baseState(ctx, code, undefined);
+    ? await withClickHouse(opts, target, (ch) => baseState(ctx, committed, code, ch))
+    : await baseState(ctx, committed, code, undefined);
 
   const raw = diffMaps(base, code);
-  const { allowed, blocked } = filterByLifecycle(raw, base, code, (d) => deltaId(d, ctx.defaultDb));
+  const { allowed, blocked } = filterByLifecycle(raw, base, code, (d) =>
+    deltaTableIdIn(d, ctx.defaultDb),
+  );
   let deltas = orderDeltas(allowed, ctx.defaultDb);
   const parentStateHash = olapStateHash(base);
   const result: GenerateResult = {
@@ -157,6 +155,3 @@ export const generateMigration = async (
   if (!opts.save) return { ...result, status: "dry-run" };
   return { ...result, status: "written", path: writeMigration(ctx.root, file) };
 };
-
-export const deltaId = (d: Delta, defaultDb: string): string =>
-  deltaTableId(d, (t) => tableId(t, defaultDb));

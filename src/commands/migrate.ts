@@ -1,16 +1,17 @@
-import type { ClickHousePort } from "../adapters/clickhouse";
+import { readAppliedState } from "./applied-state";
+
 import { MooseError, ExitCode } from "../errors";
-import { deltaTableId, describeDelta } from "../core/deltas";
+import { deltaTableIdIn, describeDelta } from "../core/deltas";
 import { diffMaps } from "../core/diff";
-import { foldFiles } from "../core/fold";
+
 import { olapStateHash } from "../core/hash";
-import { tableId, type InfraMap } from "../core/infra-map";
+import type { InfraMap } from "../core/infra-map";
 import { filterByLifecycle } from "../core/lifecycle";
 import { reconcile, type DriftEntry } from "../core/reconcile";
 import { quoteIdent } from "../core/sql-quote";
 import { introspectClickHouse } from "../introspect/clickhouse";
 import { applyFile, type ApplyEvent } from "../runtime/apply";
-import { Journal, summarizeJournal, type JournalState } from "../runtime/journal";
+
 import { MigrationLock } from "../runtime/lock";
 import type { StoredMigration } from "../runtime/migration-store";
 import {
@@ -65,7 +66,7 @@ const requireTarget = (opts: GlobalOptions, ctx: ProjectContext) => {
 /** Changes in the code that no committed file covers ("production blocks unmigrated changes"). */
 const unmigratedChanges = (ctx: ProjectContext, committed: InfraMap, code: InfraMap): string[] => {
   const { allowed } = filterByLifecycle(diffMaps(committed, code), committed, code, (d) =>
-    deltaTableId(d, (t) => tableId(t, ctx.defaultDb)),
+    deltaTableIdIn(d, ctx.defaultDb),
   );
   return allowed.map(describeDelta);
 };
@@ -74,40 +75,6 @@ const forensicsText = (drift: DriftEntry[]): string =>
   drift.length === 0
     ? ""
     : `\nDetected drift between migration log and database:\n${drift.map((d) => `  - ${d.tableId}: ${d.details.join("; ")}`).join("\n")}`;
-
-interface LiveContext {
-  journal: Journal;
-  journalState: JournalState;
-  appliedState: InfraMap;
-  byId: Map<string, StoredMigration>;
-}
-
-const readLive = async (
-  ctx: ProjectContext,
-  ch: ClickHousePort,
-  create: boolean,
-): Promise<LiveContext> => {
-  const journal = new Journal(ch, ctx.defaultDb, ctx.config.clickhouse_config.migrations_table);
-  if (create) await journal.ensure();
-  const rows = create || (await journal.exists()) ? await journal.read() : [];
-  const journalState = summarizeJournal(rows);
-  const byId = new Map(ctx.migrations.map((m) => [m.file.id, m]));
-  const missing = journalState.applied.filter((a) => !byId.has(a.id)).map((a) => a.id);
-  if (missing.length > 0) {
-    throw new MooseError(
-      "MIGRATION_CONFLICT",
-      `Applied migration(s) ${missing.join(", ")} are not in migrations/`,
-      {
-        hint: "The database was migrated from another branch or the files were deleted. Restore the files (git) before migrating.",
-      },
-    );
-  }
-  const appliedState = foldFiles(
-    journalState.applied.map((a) => byId.get(a.id)!.file),
-    ctx.defaultDb,
-  );
-  return { journal, journalState, appliedState, byId };
-};
 
 export const migrate = async (
   opts: GlobalOptions,
@@ -137,7 +104,7 @@ export const migrate = async (
       ctx.config.clickhouse_config.migrations_table,
     ).acquire();
     try {
-      const live = await readLive(ctx, ch, true);
+      const live = await readAppliedState(ctx, ch, true);
       const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
       const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
       const result: MigrateResult = {
@@ -183,7 +150,6 @@ export const migrate = async (
           opsDone,
           journal: live.journal,
           ch,
-          databases: managedDatabases(ctx),
           onEvent,
         });
         result.applied.push(m.file.id);
@@ -208,11 +174,7 @@ export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
       parent,
       files: ms.map((m) => m.file.id),
       tables: [
-        ...new Set(
-          ms.flatMap((m) =>
-            m.file.deltas.map((d) => deltaTableId(d, (t) => tableId(t, ctx.defaultDb))),
-          ),
-        ),
+        ...new Set(ms.flatMap((m) => m.file.deltas.map((d) => deltaTableIdIn(d, ctx.defaultDb)))),
       ].sort(),
     }));
   const result: ValidateResult = {
@@ -242,7 +204,7 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
   const code = desiredState(ctx);
   const unmigrated = unmigratedChanges(ctx, committed, code);
   return withClickHouse(opts, target, async (ch) => {
-    const live = await readLive(ctx, ch, false);
+    const live = await readAppliedState(ctx, ch, false);
     const schema = await introspectClickHouse(ch, managedDatabases(ctx), ctx.defaultDb);
     const { drift } = reconcile(live.appliedState, schema.tables, code);
     const appliedIds = new Set(live.journalState.applied.map((a) => a.id));

@@ -57,13 +57,12 @@ export const renderDataType = (dt: DataType): string => {
     case "scalar":
       return renderScalar(v.name);
     case "enum": {
-      const allString = v.type.values.every((m) => "String" in m.value);
       const members = v.type.values.map((m) =>
         "String" in m.value
           ? quoteEnumName(m.value.String)
           : `${quoteEnumName(m.name)} = ${m.value.Int}`,
       );
-      return allString ? `Enum(${members.join(",")})` : `Enum(${members.join(",")})`;
+      return `Enum(${members.join(",")})`;
     }
     case "array": {
       const inner = renderDataType(v.type.elementType);

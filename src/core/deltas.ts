@@ -1,4 +1,4 @@
-import type { Column, Table } from "./infra-map";
+import { tableId, type Column, type Table } from "./infra-map";
 
 /** Recorded approval of a destructive delta, so applying a file never prompts. */
 export interface DestructivePolicy {
@@ -140,3 +140,7 @@ export const deltaTableId = (delta: Delta, idOf: (t: Table) => string): string =
     ModifyTableColumn: (d) => d.table_id,
     RenameTableColumn: (d) => d.table_id,
   });
+
+/** The table id a delta touches, with ids formed in the given default database. */
+export const deltaTableIdIn = (delta: Delta, defaultDb: string): string =>
+  deltaTableId(delta, (t) => tableId(t, defaultDb));

@@ -1,5 +1,5 @@
-import { deltaTableId, type Delta } from "./deltas";
-import { tableId, type InfraMap, type Table } from "./infra-map";
+import { deltaTableIdIn, type Delta } from "./deltas";
+import type { InfraMap, Table } from "./infra-map";
 import {
   columnsEquivalent,
   engineKey,
@@ -92,9 +92,13 @@ const PHASE: Record<Delta["type"], number> = {
  * relative order (column order matters for `after_column`).
  */
 export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[] => {
-  const idOf = (d: Delta): string => deltaTableId(d, (t) => tableId(t, defaultDb));
   return deltas
-    .map((delta, index) => ({ delta, index, phase: PHASE[delta.type], id: idOf(delta) }))
+    .map((delta, index) => ({
+      delta,
+      index,
+      phase: PHASE[delta.type],
+      id: deltaTableIdIn(delta, defaultDb),
+    }))
     .sort(
       (a, b) => a.phase - b.phase || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || a.index - b.index,
     )

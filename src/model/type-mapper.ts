@@ -41,17 +41,8 @@ const isMarkerObject = (t: ts.Type): boolean => {
 const isNullish = (t: ts.Type) =>
   !!(t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null | ts.TypeFlags.Void));
 
-/**
- * Whether a type admits `undefined`/`null`. The mapper itself ignores nullish union members,
- * so the declared type can be passed on as it is.
- */
-export const stripNullish = (
-  _checker: ts.TypeChecker,
-  t: ts.Type,
-): { type: ts.Type; nullable: boolean } => ({
-  type: t,
-  nullable: t.isUnion() && t.types.some(isNullish),
-});
+/** Whether a type admits `undefined`/`null` (the mapper itself skips nullish union members). */
+const admitsNullish = (t: ts.Type): boolean => t.isUnion() && t.types.some(isNullish);
 
 /** The union members that are not `undefined`/`null`. */
 const nonNullMembers = (t: ts.Type): readonly ts.Type[] =>
@@ -200,9 +191,9 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
     return done(precision === undefined ? "DateTime" : `DateTime(${precision})`);
   }
   if (checker.isArrayType(base)) {
-    const el = stripNullish(checker, checker.getTypeArguments(base as ts.TypeReference)[0]!);
-    const inner = mapType(el.type, { ...ctx, depth: ctx.depth + 1 });
-    return done({ elementType: inner.data_type, elementNullable: el.nullable });
+    const element = checker.getTypeArguments(base as ts.TypeReference)[0]!;
+    const inner = mapType(element, { ...ctx, depth: ctx.depth + 1 });
+    return done({ elementType: inner.data_type, elementNullable: admitsNullish(element) });
   }
   if (checker.isTupleType(base))
     throw new UnsupportedTypeError(
@@ -214,7 +205,7 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
     if (index && base.getProperties().length === 0) {
       if (index.type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown))
         return done({ typed_paths: [], skip_paths: [], skip_regexps: [] });
-      const value = mapType(stripNullish(checker, index.type).type, {
+      const value = mapType(index.type, {
         ...ctx,
         depth: ctx.depth + 1,
       });
@@ -247,11 +238,11 @@ export const columnsOfType = (checker: ts.TypeChecker, type: ts.Type, depth = 0)
     .map((prop) => {
       const at = prop.valueDeclaration ?? prop.declarations?.[0];
       const declared = checker.getTypeOfSymbol(prop);
-      const { type: t, nullable } = stripNullish(checker, declared);
+      const nullable = admitsNullish(declared);
       const optional = (prop.flags & ts.SymbolFlags.Optional) !== 0;
       let mapped: Mapped;
       try {
-        mapped = mapType(t, { checker, at, depth });
+        mapped = mapType(declared, { checker, at, depth });
       } catch (e) {
         if (e instanceof UnsupportedTypeError)
           throw new UnsupportedTypeError(`column '${prop.name}': ${e.message}`, e.node ?? at);

@@ -1,12 +1,11 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import { MooseError, errorText } from "../errors";
 import { applyDelta } from "../core/fold";
-import { describeDelta, type Delta } from "../core/deltas";
+import { describeDelta } from "../core/deltas";
 import { olapStateHash } from "../core/hash";
 import type { InfraMap } from "../core/infra-map";
 import { lifecycleViolation } from "../core/lifecycle";
 import { renderDelta } from "../core/render-sql";
-import { introspectClickHouse, physicalKey } from "../introspect/clickhouse";
 import type { Journal } from "./journal";
 import type { StoredMigration } from "./migration-store";
 
@@ -34,31 +33,8 @@ export interface ApplyFileInput {
   opsDone: Set<number>;
   journal: Journal;
   ch: ClickHousePort;
-  databases: string[];
   onEvent: (e: ApplyEvent) => void;
 }
-
-/**
- * Whether a non-idempotent delta's effect is already in the live schema (it ran before the
- * process died, but was not journaled). Idempotent DDL (IF [NOT] EXISTS) needs no check.
- */
-const alreadyDone = async (
-  delta: Delta,
-  state: InfraMap,
-  ch: ClickHousePort,
-  databases: string[],
-): Promise<boolean> => {
-  if (delta.type !== "RenameTableColumn") return false;
-  const table = state.tables[delta.table_id];
-  if (!table) return false;
-  const live = await introspectClickHouse(ch, databases, state.default_database);
-  const actual = live.tables.get(physicalKey(table.database ?? state.default_database, table.name));
-  return (
-    !!actual &&
-    actual.columns.some((c) => c.name === delta.after_name) &&
-    !actual.columns.some((c) => c.name === delta.before_name)
-  );
-};
 
 /** Applies one committed file: journal `started`, each delta then `op_done i`, finally `applied`. */
 export const applyFile = async (input: ApplyFileInput): Promise<void> => {
@@ -103,10 +79,8 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     });
     if (!skip) {
       try {
-        if (!(await alreadyDone(delta, state, ch, input.databases))) {
-          for (const statement of renderDelta(delta, state)) {
-            await ch.command(statement.sql, { waitForMutation: statement.waitsForMutation });
-          }
+        for (const statement of renderDelta(delta, state)) {
+          await ch.command(statement.sql, { waitForMutation: statement.waitsForMutation });
         }
       } catch (e) {
         const reason = errorText(e);

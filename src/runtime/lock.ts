@@ -1,6 +1,5 @@
 import os from "node:os";
-import type { ClickHousePort } from "../adapters/clickhouse";
-import { ClickHouseServerError } from "../adapters/clickhouse";
+import { ClickHouseServerError, type ClickHousePort } from "../adapters/clickhouse";
 import { MooseError } from "../errors";
 import { qualified, quoteString } from "../core/sql-quote";
 

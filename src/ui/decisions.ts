@@ -1,8 +1,7 @@
 import fs from "node:fs";
 import { MooseError, ExitCode } from "../errors";
 import type { DecisionPort } from "../commands/decisions";
-import type { Output } from "./output";
-import { action } from "./output";
+import { action, type Output } from "./output";
 
 export interface DecisionFlags {
   yesAll?: boolean;
