@@ -80,27 +80,31 @@ const addGenerate = (cmd: Command, requireTarget: boolean) =>
   cmd
     .addOption(urlOption())
     .addOption(jsonOption())
-    .option("--yes-all", "accept every decision (destructive operations, renames)")
+    .option("--yes-all", "accept every decision (destructive operations, renames, version bumps)")
     .option("--yes-destructive", "accept destructive operations (drops, recreates)")
     .option("--yes-rename", "accept detected column renames")
     .option(
       "--hints <file|json>",
       "answers for non-interactive runs, e.g. '{\"destructive\": true}'",
     )
+    .option("--no-auto-backfill-sql", "version bumps: do not copy rows into the new table")
     .action(
-      run<CommonFlags & { save?: boolean; description?: string }>(async (flags) => {
-        const decisions = createDecisions(flags, process.env, output, interactive());
-        const result = await generateMigration(
-          {
-            ...globalOptions(flags),
-            save: flags.save === true,
-            description: flags.description,
-            requireTarget,
-          },
-          decisions,
-        );
-        renderGenerate(result, output, process.cwd());
-      }),
+      run<CommonFlags & { save?: boolean; description?: string; autoBackfillSql?: boolean }>(
+        async (flags) => {
+          const decisions = createDecisions(flags, process.env, output, interactive());
+          const result = await generateMigration(
+            {
+              ...globalOptions(flags),
+              save: flags.save === true,
+              description: flags.description,
+              requireTarget,
+              autoBackfill: flags.autoBackfillSql !== false,
+            },
+            decisions,
+          );
+          renderGenerate(result, output, process.cwd());
+        },
+      ),
     );
 
 const generate = program.command("generate").alias("g").description("generate artifacts");

@@ -9,10 +9,19 @@ import { maskSecrets, type ClickHouseTarget } from "../config/url";
 export interface ClickHousePort {
   /** Runs a SELECT and returns its rows. */
   query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
-  /** Runs DDL/DML. `waitForMutation` makes ALTERs return only when ClickHouse has finished them. */
-  command(sql: string, opts?: { waitForMutation?: boolean }): Promise<void>;
+  /**
+   * Runs DDL/DML. `waitForMutation` makes ALTERs return only when ClickHouse has finished them;
+   * `database` is the current database for unqualified names (view SELECTs are resolved at
+   * creation time against it).
+   */
+  command(sql: string, opts?: CommandOptions): Promise<void>;
   close(): Promise<void>;
   readonly target: ClickHouseTarget;
+}
+
+export interface CommandOptions {
+  waitForMutation?: boolean;
+  database?: string;
 }
 
 /** ClickHouse's server error, with its numeric code kept for callers that branch on it. */
@@ -71,17 +80,32 @@ const chdbConnection = (path: string): Connection => {
 };
 
 export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
-  const client: ClickHouseClient =
+  const httpClient = (database?: string): ClickHouseClient =>
     target.kind === "chdb"
       ? createClient({ connection: chdbConnection(target.path) })
       : createClient({
           url: target.url,
           username: target.username,
           password: target.password,
+          ...(database !== undefined ? { database } : {}),
           request_timeout: 30_000,
           // Failures surface as MooseErrors; the client's own logger would print stacks.
           log: { level: ClickHouseLogLevel.OFF },
         });
+  const client = httpClient();
+  // HTTP is stateless: statements that need a current database get a client bound to it.
+  const byDatabase = new Map<string, ClickHouseClient>();
+  const clientFor = async (database: string | undefined): Promise<ClickHouseClient> => {
+    if (database === undefined) return client;
+    if (target.kind === "chdb") {
+      // The embedded engine is one session: switch its current database.
+      await client.command({ query: `USE \`${database.replace(/`/g, "``")}\`` });
+      return client;
+    }
+    let c = byDatabase.get(database);
+    if (!c) byDatabase.set(database, (c = httpClient(database)));
+    return c;
+  };
   const secrets = target.kind === "http" ? [target.password] : [];
 
   const wrap = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
@@ -126,14 +150,20 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
       }),
     command: (sql, opts) =>
       wrap(sql, async () => {
-        await client.command({
+        const c = await clientFor(opts?.database);
+        await c.command({
           query: sql,
-          ...(opts?.waitForMutation
-            ? { clickhouse_settings: { mutations_sync: "2", alter_sync: "2" } }
-            : {}),
+          // Nested columns stay Nested (not flattened to arrays), as Moose creates them.
+          clickhouse_settings: {
+            flatten_nested: 0,
+            ...(opts?.waitForMutation ? { mutations_sync: "2", alter_sync: "2" } : {}),
+          },
         });
       }),
-    close: () => client.close(),
+    close: async () => {
+      for (const c of byDatabase.values()) await c.close();
+      await client.close();
+    },
   };
 };
 

@@ -11,15 +11,16 @@ import {
   slugOf,
   type MigrationFile,
 } from "../core/migration-file";
-import { reconcile, type DriftEntry } from "../core/reconcile";
-import { introspectClickHouse } from "../introspect/clickhouse";
+import type { DriftEntry } from "../core/reconcile";
+import { applyRenames, findRenameCandidates } from "../core/renames";
+import { applyVersionBumps, findVersionBumps } from "../core/version-bump";
+import { readLiveState } from "./live-state";
 import { readAppliedState } from "./applied-state";
 import { writeMigration } from "../runtime/migration-store";
 import {
   desiredState,
   foldAll,
   loadProject,
-  managedDatabases,
   resolveTarget,
   withClickHouse,
   type GlobalOptions,
@@ -29,6 +30,8 @@ import type { DecisionPort } from "./decisions";
 
 export interface GenerateOptions extends GlobalOptions {
   save: boolean;
+  /** `--no-auto-backfill-sql` sets false: version bumps get no backfill delta. */
+  autoBackfill?: boolean;
   description?: string;
   /** Generation requires a live target (`moose plan`). */
   requireTarget?: boolean;
@@ -67,17 +70,24 @@ const baseState = async (
   committed: InfraMap,
   code: InfraMap,
   ch: ClickHousePort | undefined,
-): Promise<{ base: InfraMap; kind: GenerateResult["base"]; unsupported: string[] }> => {
+): Promise<{
+  base: InfraMap;
+  kind: GenerateResult["base"];
+  unsupported: string[];
+  sqlKey?: (sql: string) => string;
+}> => {
   if (!ch) return { base: committed, kind: "committed-files", unsupported: [] };
   const { journalState, appliedState } = await readAppliedState(ctx, ch, false);
   const appliedIds = new Set(journalState.applied.map((a) => a.id));
-  const live = await introspectClickHouse(ch, managedDatabases(ctx), ctx.defaultDb);
-  const unsupported = live.unsupported.map((u) => `${u.database}.${u.name} (${u.reason})`);
-  const reconciled = reconcile(appliedState, live.tables, code);
+  const reconciled = await readLiveState(ctx, ch, appliedState, code);
+  const unsupported = reconciled.schema.unsupported.map(
+    (u) => `${u.database}.${u.name} (${u.reason})`,
+  );
+  const sqlKey = reconciled.sqlKey;
   const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
-  if (pending.length === 0) return { base: reconciled.state, kind: "live", unsupported };
+  if (pending.length === 0) return { base: reconciled.state, kind: "live", unsupported, sqlKey };
   if (reconciled.drift.length > 0) throw driftError(reconciled.drift);
-  return { base: committed, kind: "committed-files", unsupported };
+  return { base: committed, kind: "committed-files", unsupported, sqlKey };
 };
 
 /** A file id after every existing one, even if the clock went backwards. */
@@ -104,15 +114,36 @@ export const generateMigration = async (
   // Committed files must fold before anything else is trusted; the fold is also the offline base.
   const committed = foldAll(ctx);
   const code = desiredState(ctx);
-  const { base, kind, unsupported } = target
+  const { base, kind, unsupported, sqlKey } = target
     ? await withClickHouse(opts, target, (ch) => baseState(ctx, committed, code, ch))
     : await baseState(ctx, committed, code, undefined);
+  const now = (opts.now ?? (() => new Date()))();
+  const { id, createdAt } = nextId(ctx, now, slugOf(opts.description ?? "migration"));
+  const approvedAt = createdAt.toISOString();
 
-  const raw = diffMaps(base, code);
+  let raw = diffMaps(base, code, sqlKey ? { sqlKey } : {});
+  // Renames are decided before lifecycle rules: a rename is allowed where a drop is not.
+  const candidates = findRenameCandidates(raw, base, code).filter(
+    (c) => code.tables[c.tableId]?.life_cycle !== "EXTERNALLY_MANAGED",
+  );
+  if (candidates.length > 0) {
+    const answers = await decisions.decideRenames(candidates);
+    raw = applyRenames(
+      raw,
+      candidates.filter((_, i) => answers[i] === true),
+      base,
+    );
+  }
   const { allowed, blocked } = filterByLifecycle(raw, base, code, (d) =>
     deltaTableIdIn(d, ctx.defaultDb),
   );
-  let deltas = orderDeltas(allowed, ctx.defaultDb);
+  let planned = allowed;
+  const bumps = findVersionBumps(allowed, ctx.defaultDb);
+  if (bumps.length > 0) {
+    const answers = await decisions.decideVersionBumps(bumps, opts.autoBackfill !== false);
+    planned = applyVersionBumps(allowed, bumps, answers, ctx.defaultDb, approvedAt);
+  }
+  let deltas = orderDeltas(planned, ctx.defaultDb);
   const parentStateHash = olapStateHash(base);
   const result: GenerateResult = {
     command: "generate",
@@ -126,7 +157,11 @@ export const generateMigration = async (
   };
   if (deltas.length === 0) return result;
 
-  const destructive = deltas.map(destructiveSummary).filter((s): s is string => s !== null);
+  // Decisions already recorded (version-bump drops) are not asked again.
+  const destructive = deltas
+    .filter((d) => !("policy" in d && d.policy !== undefined))
+    .map(destructiveSummary)
+    .filter((s): s is string => s !== null);
   if (destructive.length > 0) {
     const ok = await decisions.approveDestructive(destructive);
     if (!ok)
@@ -139,9 +174,7 @@ export const generateMigration = async (
       );
     result.approvedDestructive = destructive;
   }
-  const now = (opts.now ?? (() => new Date()))();
-  const { id, createdAt } = nextId(ctx, now, slugOf(opts.description ?? "migration"));
-  deltas = deltas.map((d) => withPolicy(d, createdAt.toISOString()));
+  deltas = deltas.map((d) => withPolicy(d, approvedAt));
   const file: MigrationFile = {
     id,
     description: opts.description ?? "migration",

@@ -7,9 +7,9 @@ import { diffMaps } from "../core/diff";
 import { olapStateHash } from "../core/hash";
 import type { InfraMap } from "../core/infra-map";
 import { filterByLifecycle } from "../core/lifecycle";
-import { reconcile, type DriftEntry } from "../core/reconcile";
+import type { DriftEntry } from "../core/reconcile";
+import { readLiveState } from "./live-state";
 import { quoteIdent } from "../core/sql-quote";
-import { introspectClickHouse } from "../introspect/clickhouse";
 import { applyFile, type ApplyEvent } from "../runtime/apply";
 
 import { MigrationLock } from "../runtime/lock";
@@ -115,8 +115,7 @@ export const migrate = async (
       };
       if (pending.length === 0) return result;
       onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
-      const schema = await introspectClickHouse(ch, managedDatabases(ctx), ctx.defaultDb);
-      const reconciled = reconcile(live.appliedState, schema.tables, code);
+      const reconciled = await readLiveState(ctx, ch, live.appliedState, code);
       let state = reconciled.state;
       for (const [n, m] of pending.entries()) {
         const progress = live.journalState.incomplete.get(m.file.id);
@@ -205,8 +204,7 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
   const unmigrated = unmigratedChanges(ctx, committed, code);
   return withClickHouse(opts, target, async (ch) => {
     const live = await readAppliedState(ctx, ch, false);
-    const schema = await introspectClickHouse(ch, managedDatabases(ctx), ctx.defaultDb);
-    const { drift } = reconcile(live.appliedState, schema.tables, code);
+    const { drift } = await readLiveState(ctx, ch, live.appliedState, code);
     const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
     return {
       command: "status",

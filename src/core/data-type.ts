@@ -75,10 +75,22 @@ export const renderDataType = (dt: DataType): string => {
     case "tuple":
       return `Tuple(${v.type.fields.map(([n, t]) => `${n} ${renderDataType(t)}`).join(", ")})`;
     case "json":
-      return "JSON";
+      return renderJson(v.type);
     case "nullable":
       return `Nullable(${renderDataType(v.type.nullable)})`;
   }
+};
+
+/** `JSON(max_dynamic_paths=…, max_dynamic_types=…, path Type, SKIP p, SKIP REGEXP 're')`. */
+const renderJson = (j: JsonType): string => {
+  const args = [
+    ...(j.max_dynamic_paths !== undefined ? [`max_dynamic_paths=${j.max_dynamic_paths}`] : []),
+    ...(j.max_dynamic_types !== undefined ? [`max_dynamic_types=${j.max_dynamic_types}`] : []),
+    ...j.typed_paths.map(([p, t]) => `${p} ${renderDataType(t)}`),
+    ...j.skip_paths.map((p) => `SKIP ${p}`),
+    ...j.skip_regexps.map((r) => `SKIP REGEXP ${quoteEnumName(r)}`),
+  ];
+  return args.length === 0 ? "JSON" : `JSON(${args.join(", ")})`;
 };
 
 const canBeNullable = (dt: DataType): boolean => {
@@ -191,6 +203,7 @@ const parseDataType = (text: string): DataType => {
   if (t === "Date") return "Date16";
   if (t === "JSON" || t === "Object('json')")
     return { typed_paths: [], skip_paths: [], skip_regexps: [] };
+  if (t.startsWith("JSON(")) return parseJson(t.slice(5, -1));
   if (t === "DateTime" || /^DateTime\('.*'\)$/.test(t)) return "DateTime";
   const call = callForm(t);
   if (!call) throw new UnsupportedClickHouseType(t);
@@ -223,6 +236,25 @@ const parseDataType = (text: string): DataType => {
           return [m[1]!.replace(/`/g, ""), parseDataType(m[2]!)] as [string, DataType];
         }),
       };
+    case "Nested":
+      return {
+        name: "",
+        columns: args.map((a) => {
+          const m = /^(`[^`]+`|[A-Za-z_][A-Za-z0-9_]*)\s+([\s\S]+)$/.exec(a);
+          if (!m) throw new UnsupportedClickHouseType(t);
+          const parsed = parseColumnType(m[2]!);
+          return {
+            name: m[1]!.replace(/`/g, ""),
+            data_type: parsed.data_type,
+            required: parsed.required,
+            unique: false,
+            primary_key: false,
+            default: null,
+            annotations: parsed.annotations,
+          };
+        }),
+        jwt: false,
+      };
     case "Enum8":
     case "Enum16":
     case "Enum":
@@ -238,6 +270,31 @@ const parseDataType = (text: string): DataType => {
     default:
       throw new UnsupportedClickHouseType(t);
   }
+};
+
+const parseJson = (inner: string): JsonType => {
+  const out: JsonType = { typed_paths: [], skip_paths: [], skip_regexps: [] };
+  for (const arg of splitTopLevel(inner)) {
+    const setting = /^(max_dynamic_paths|max_dynamic_types)\s*=\s*(\d+)$/.exec(arg);
+    if (setting) {
+      out[setting[1] as "max_dynamic_paths" | "max_dynamic_types"] = Number(setting[2]);
+      continue;
+    }
+    const regexp = /^SKIP\s+REGEXP\s+('(?:[^'\\]|\\.)*')$/.exec(arg);
+    if (regexp) {
+      out.skip_regexps.push(unquote(regexp[1]!));
+      continue;
+    }
+    const skip = /^SKIP\s+(.+)$/.exec(arg);
+    if (skip) {
+      out.skip_paths.push(skip[1]!.replace(/`/g, "").trim());
+      continue;
+    }
+    const typed = /^(`[^`]+`|[A-Za-z_][A-Za-z0-9_.]*)\s+([\s\S]+)$/.exec(arg);
+    if (!typed) throw new UnsupportedClickHouseType(`JSON(${inner})`);
+    out.typed_paths.push([typed[1]!.replace(/`/g, ""), parseDataType(typed[2]!)]);
+  }
+  return out;
 };
 
 /** Parses a ClickHouse column type (as `system.columns.type` reports it). */
@@ -257,6 +314,16 @@ export const parseColumnType = (text: string): ParsedColumnType => {
       data_type: argType,
       required: true,
       annotations: [["simpleAggregationFunction", { functionName: fn, argumentType: argType }]],
+    };
+  }
+  if (call?.fn === "AggregateFunction") {
+    const [fn, ...args] = splitTopLevel(call.args);
+    const argumentTypes = args.map(parseDataType);
+    return {
+      // The TS base type of an aggregate column is not recorded in ClickHouse.
+      data_type: argumentTypes[0] ?? "Float64",
+      required: true,
+      annotations: [["aggregationFunction", { functionName: fn, argumentTypes }]],
     };
   }
   return { data_type: parseDataType(text), required: true, annotations: [] };

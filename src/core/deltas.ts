@@ -1,4 +1,13 @@
-import { tableId, type Column, type Table } from "./infra-map";
+import {
+  tableId,
+  viewId,
+  type Column,
+  type MaterializedView,
+  type Table,
+  type TableIndex,
+  type TableProjection,
+  type View,
+} from "./infra-map";
 
 /** Recorded approval of a destructive delta, so applying a file never prompts. */
 export interface DestructivePolicy {
@@ -45,6 +54,79 @@ export interface RenameTableColumnDelta {
   after_name: string;
 }
 
+export interface ModifyTableSettingsDelta {
+  type: "ModifyTableSettings";
+  table_id: string;
+  before: Record<string, string>;
+  after: Record<string, string>;
+}
+export interface ModifyTableTtlDelta {
+  type: "ModifyTableTtl";
+  table_id: string;
+  before: string | null;
+  after: string | null;
+}
+export interface AddTableIndexDelta {
+  type: "AddTableIndex";
+  table_id: string;
+  index: TableIndex;
+}
+export interface DropTableIndexDelta {
+  type: "DropTableIndex";
+  table_id: string;
+  index_name: string;
+}
+export interface AddTableProjectionDelta {
+  type: "AddTableProjection";
+  table_id: string;
+  projection: TableProjection;
+}
+export interface DropTableProjectionDelta {
+  type: "DropTableProjection";
+  table_id: string;
+  projection_name: string;
+}
+export interface ModifySampleByDelta {
+  type: "ModifySampleBy";
+  table_id: string;
+  expression: string;
+}
+export interface RemoveSampleByDelta {
+  type: "RemoveSampleBy";
+  table_id: string;
+}
+export interface CreateViewDelta {
+  type: "CreateView";
+  view: View;
+}
+export interface DropViewDelta {
+  type: "DropView";
+  view: View;
+}
+export interface CreateMaterializedViewDelta {
+  type: "CreateMaterializedView";
+  mv: MaterializedView;
+}
+export interface DropMaterializedViewDelta {
+  type: "DropMaterializedView";
+  mv: MaterializedView;
+  policy?: DestructivePolicy;
+}
+/** Copies rows into a new table version; runs on apply, leaves the state unchanged. */
+export interface BackfillTableDelta {
+  type: "BackfillTable";
+  source_table: string;
+  target_table: string;
+  columns: string[];
+  sql: string;
+}
+/** Hand-written statements (data fixes, backfills); runs on apply, leaves the state unchanged. */
+export interface RawSqlDelta {
+  type: "RawSql";
+  sql: string[];
+  description: string;
+}
+
 export type Delta =
   | CreateTableDelta
   | DropTableDelta
@@ -52,7 +134,21 @@ export type Delta =
   | AddTableColumnDelta
   | DropTableColumnDelta
   | ModifyTableColumnDelta
-  | RenameTableColumnDelta;
+  | RenameTableColumnDelta
+  | ModifyTableSettingsDelta
+  | ModifyTableTtlDelta
+  | AddTableIndexDelta
+  | DropTableIndexDelta
+  | AddTableProjectionDelta
+  | DropTableProjectionDelta
+  | ModifySampleByDelta
+  | RemoveSampleByDelta
+  | CreateViewDelta
+  | DropViewDelta
+  | CreateMaterializedViewDelta
+  | DropMaterializedViewDelta
+  | BackfillTableDelta
+  | RawSqlDelta;
 
 export type DeltaType = Delta["type"];
 export type DeltaOf<K extends DeltaType> = Extract<Delta, { type: K }>;
@@ -74,6 +170,20 @@ export const DELTA_TYPES: readonly DeltaType[] = [
   "DropTableColumn",
   "ModifyTableColumn",
   "RenameTableColumn",
+  "ModifyTableSettings",
+  "ModifyTableTtl",
+  "AddTableIndex",
+  "DropTableIndex",
+  "AddTableProjection",
+  "DropTableProjection",
+  "ModifySampleBy",
+  "RemoveSampleBy",
+  "CreateView",
+  "DropView",
+  "CreateMaterializedView",
+  "DropMaterializedView",
+  "BackfillTable",
+  "RawSql",
 ] satisfies DeltaType[];
 
 /** Human description printed while applying and in previews (Moose's wording). */
@@ -87,6 +197,23 @@ export const describeDelta = (delta: Delta): string =>
     ModifyTableColumn: (d) => `Modify column '${d.after_column.name}' in '${d.table_id}'`,
     RenameTableColumn: (d) =>
       `Rename column '${d.before_name}' to '${d.after_name}' in '${d.table_id}'`,
+    ModifyTableSettings: (d) => `Modify settings for table '${d.table_id}'`,
+    ModifyTableTtl: (d) =>
+      d.after === null
+        ? `Remove table TTL from '${d.table_id}'`
+        : `Modify table TTL for '${d.table_id}'`,
+    AddTableIndex: (d) => `Add index '${d.index.name}' to table '${d.table_id}'`,
+    DropTableIndex: (d) => `Drop index '${d.index_name}' from table '${d.table_id}'`,
+    AddTableProjection: (d) => `Add projection '${d.projection.name}' to table '${d.table_id}'`,
+    DropTableProjection: (d) => `Drop projection '${d.projection_name}' from table '${d.table_id}'`,
+    ModifySampleBy: (d) => `Modify SAMPLE BY to '${d.expression}' for table '${d.table_id}'`,
+    RemoveSampleBy: (d) => `Remove SAMPLE BY from table '${d.table_id}'`,
+    CreateView: (d) => `Create view '${d.view.name}'`,
+    DropView: (d) => `Drop view '${d.view.name}'`,
+    CreateMaterializedView: (d) => `Create materialized view '${d.mv.name}'`,
+    DropMaterializedView: (d) => `Drop materialized view '${d.mv.name}'`,
+    BackfillTable: (d) => `Backfill '${d.target_table}' from '${d.source_table}'`,
+    RawSql: (d) => d.description || `Run ${d.sql.length} SQL statement(s)`,
   });
 
 /**
@@ -103,10 +230,27 @@ export const destructiveSummary = (delta: Delta): string | null =>
     DropTableColumn: (d) => `DROP COLUMN \`${d.column_name}\` FROM \`${d.table_id}\``,
     ModifyTableColumn: () => null,
     RenameTableColumn: () => null,
+    ModifyTableSettings: () => null,
+    ModifyTableTtl: () => null,
+    AddTableIndex: () => null,
+    DropTableIndex: () => null,
+    AddTableProjection: () => null,
+    DropTableProjection: () => null,
+    ModifySampleBy: () => null,
+    RemoveSampleBy: () => null,
+    CreateView: () => null,
+    // A plain view holds no data: it is dropped and created again freely.
+    DropView: () => null,
+    CreateMaterializedView: () => null,
+    DropMaterializedView: (d) => `DROP MATERIALIZED VIEW \`${d.mv.name}\``,
+    BackfillTable: () => null,
+    RawSql: () => null,
   });
 
 /** The policy Moose records on approved table drops and recreates (other deltas carry none). */
 export const withPolicy = (delta: Delta, approvedAt: string): Delta => {
+  // A decision already recorded (e.g. a version bump's drop) is kept as it is.
+  if ("policy" in delta && delta.policy !== undefined) return delta;
   switch (delta.type) {
     case "DropTable":
       return {
@@ -124,12 +268,23 @@ export const withPolicy = (delta: Delta, approvedAt: string): Delta => {
           approved_at: approvedAt,
         },
       };
+    case "DropMaterializedView":
+      return {
+        ...delta,
+        policy: {
+          description: `User confirmed: DROP MATERIALIZED VIEW '${delta.mv.name}'`,
+          approved_at: approvedAt,
+        },
+      };
     default:
       return delta;
   }
 };
 
-/** The table id a delta touches (used for conflicts, ordering and reports). */
+/**
+ * The resource a delta touches (used for conflicts, ordering and reports): a table id, a view
+ * id, or for RawSql its description.
+ */
 export const deltaTableId = (delta: Delta, idOf: (t: Table) => string): string =>
   dispatchDelta<string>(delta, {
     CreateTable: (d) => idOf(d.table),
@@ -139,6 +294,20 @@ export const deltaTableId = (delta: Delta, idOf: (t: Table) => string): string =
     DropTableColumn: (d) => d.table_id,
     ModifyTableColumn: (d) => d.table_id,
     RenameTableColumn: (d) => d.table_id,
+    ModifyTableSettings: (d) => d.table_id,
+    ModifyTableTtl: (d) => d.table_id,
+    AddTableIndex: (d) => d.table_id,
+    DropTableIndex: (d) => d.table_id,
+    AddTableProjection: (d) => d.table_id,
+    DropTableProjection: (d) => d.table_id,
+    ModifySampleBy: (d) => d.table_id,
+    RemoveSampleBy: (d) => d.table_id,
+    CreateView: (d) => viewId(d.view),
+    DropView: (d) => viewId(d.view),
+    CreateMaterializedView: (d) => viewId(d.mv),
+    DropMaterializedView: (d) => viewId(d.mv),
+    BackfillTable: (d) => d.target_table,
+    RawSql: (d) => `sql:${d.description}`,
   });
 
 /** The table id a delta touches, with ids formed in the given default database. */

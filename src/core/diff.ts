@@ -1,13 +1,31 @@
 import { deltaTableIdIn, type Delta } from "./deltas";
-import type { InfraMap, Table } from "./infra-map";
 import {
+  viewId,
+  type InfraMap,
+  type MaterializedView,
+  type Table,
+  type TableIndex,
+  type View,
+} from "./infra-map";
+import {
+  alterableSettingsKey,
   columnsEquivalent,
   engineKey,
+  indexKey,
+  normalizeExpr,
+  normalizeTtl,
   orderByKey,
   partitionKey,
   primaryKeyKey,
+  projectionKey,
   readonlySettingsKey,
+  sqlKeyOffline,
 } from "./normalize";
+
+/** How SELECT texts are compared; the command layer supplies ClickHouse's own formatting. */
+export interface DiffOptions {
+  sqlKey?: (sql: string) => string;
+}
 
 /** Why a table must be dropped and created again instead of altered, or null if it can be altered. */
 export const recreateReason = (before: Table, after: Table): string | null => {
@@ -50,20 +68,138 @@ const diffColumns = (id: string, before: Table, after: Table): Delta[] => {
   return deltas;
 };
 
+/** Named items (indexes, projections): new ⇒ add, gone ⇒ drop, changed ⇒ drop + add. */
+const diffNamed = <T extends { name: string }>(
+  before: readonly T[],
+  after: readonly T[],
+  key: (x: T) => string,
+  drop: (name: string) => Delta,
+  add: (x: T) => Delta,
+): Delta[] => {
+  const out: Delta[] = [];
+  const afterByName = new Map(after.map((x) => [x.name, x]));
+  const beforeByName = new Map(before.map((x) => [x.name, x]));
+  for (const b of before) {
+    const a = afterByName.get(b.name);
+    if (!a || key(a) !== key(b)) out.push(drop(b.name));
+  }
+  for (const a of after) {
+    const b = beforeByName.get(a.name);
+    if (!b || key(a) !== key(b)) out.push(add(a));
+  }
+  return out;
+};
+
+/** Deltas turning one table into another that can be altered in place. */
+const alterTable = (id: string, before: Table, after: Table): Delta[] => {
+  const deltas = diffColumns(id, before, after);
+  if (alterableSettingsKey(before) !== alterableSettingsKey(after)) {
+    deltas.push({
+      type: "ModifyTableSettings",
+      table_id: id,
+      before: { ...(before.table_settings ?? {}) },
+      after: { ...(after.table_settings ?? {}) },
+    });
+  }
+  if (normalizeTtl(before.table_ttl_setting) !== normalizeTtl(after.table_ttl_setting)) {
+    deltas.push({
+      type: "ModifyTableTtl",
+      table_id: id,
+      before: before.table_ttl_setting ?? null,
+      after: after.table_ttl_setting ?? null,
+    });
+  }
+  deltas.push(
+    ...diffNamed<TableIndex>(
+      before.indexes,
+      after.indexes,
+      indexKey,
+      (index_name) => ({ type: "DropTableIndex", table_id: id, index_name }),
+      (index) => ({ type: "AddTableIndex", table_id: id, index }),
+    ),
+    ...diffNamed(
+      before.projections,
+      after.projections,
+      projectionKey,
+      (projection_name) => ({ type: "DropTableProjection", table_id: id, projection_name }),
+      (projection) => ({ type: "AddTableProjection", table_id: id, projection }),
+    ),
+  );
+  const sampleBefore = before.sample_by ? normalizeExpr(before.sample_by) : undefined;
+  const sampleAfter = after.sample_by ? normalizeExpr(after.sample_by) : undefined;
+  if (sampleBefore !== sampleAfter) {
+    deltas.push(
+      after.sample_by
+        ? { type: "ModifySampleBy", table_id: id, expression: after.sample_by }
+        : { type: "RemoveSampleBy", table_id: id },
+    );
+  }
+  return deltas;
+};
+
 /** Deltas turning one table into another (empty when they are schema-equal). */
 export const diffTable = (id: string, before: Table, after: Table): Delta[] =>
   recreateReason(before, after) !== null
     ? [{ type: "RecreateTable", before, after }]
-    : diffColumns(id, before, after);
+    : alterTable(id, before, after);
 
 /** Whether two tables are equal for every purpose the tool migrates. */
 export const tablesSchemaEqual = (a: Table, b: Table): boolean => diffTable("", a, b).length === 0;
 
+const sourcesKey = (sources: readonly string[]): string =>
+  [...sources]
+    .map((s) => s.replace(/`/g, ""))
+    .sort()
+    .join(",");
+
+export const viewsEqual = (a: View, b: View, sqlKey: (sql: string) => string): boolean =>
+  a.name === b.name &&
+  a.database === b.database &&
+  sqlKey(a.selectSql) === sqlKey(b.selectSql) &&
+  sourcesKey(a.sourceTables) === sourcesKey(b.sourceTables);
+
+export const materializedViewsEqual = (
+  a: MaterializedView,
+  b: MaterializedView,
+  sqlKey: (sql: string) => string,
+  defaultDb: string,
+): boolean =>
+  viewsEqual(a, b, sqlKey) &&
+  a.targetTable === b.targetTable &&
+  (a.targetDatabase ?? a.database ?? defaultDb) === (b.targetDatabase ?? b.database ?? defaultDb);
+
+/** Views and materialized views have no ALTER: a change is a drop and a create. */
+const diffViews = (base: InfraMap, target: InfraMap, sqlKey: (sql: string) => string): Delta[] => {
+  const deltas: Delta[] = [];
+  const ids = new Set([...Object.keys(base.views), ...Object.keys(target.views)]);
+  for (const id of [...ids].sort()) {
+    const before = base.views[id];
+    const after = target.views[id];
+    if (before && (!after || !viewsEqual(before, after, sqlKey)))
+      deltas.push({ type: "DropView", view: before });
+    if (after && (!before || !viewsEqual(before, after, sqlKey)))
+      deltas.push({ type: "CreateView", view: after });
+  }
+  const mvIds = new Set([
+    ...Object.keys(base.materialized_views),
+    ...Object.keys(target.materialized_views),
+  ]);
+  for (const id of [...mvIds].sort()) {
+    const before = base.materialized_views[id];
+    const after = target.materialized_views[id];
+    const same =
+      before && after && materializedViewsEqual(before, after, sqlKey, base.default_database);
+    if (before && !same) deltas.push({ type: "DropMaterializedView", mv: before });
+    if (after && !same) deltas.push({ type: "CreateMaterializedView", mv: after });
+  }
+  return deltas;
+};
+
 /**
- * The raw diff between a base state and the desired state, before lifecycle filtering and
- * ordering. Both maps must use the same default database.
+ * The raw diff between a base state and the desired state, before lifecycle filtering, rename
+ * and version-bump decisions, and ordering. Both maps must use the same default database.
  */
-export const diffMaps = (base: InfraMap, target: InfraMap): Delta[] => {
+export const diffMaps = (base: InfraMap, target: InfraMap, opts: DiffOptions = {}): Delta[] => {
   const deltas: Delta[] = [];
   const ids = new Set([...Object.keys(base.tables), ...Object.keys(target.tables)]);
   for (const id of [...ids].sort()) {
@@ -73,30 +209,57 @@ export const diffMaps = (base: InfraMap, target: InfraMap): Delta[] => {
     else if (!before && after) deltas.push({ type: "CreateTable", table: after });
     else if (before && after) deltas.push(...diffTable(id, before, after));
   }
+  deltas.push(...diffViews(base, target, opts.sqlKey ?? sqlKeyOffline));
   return deltas;
 };
 
-/** Phase of a delta in a file: drops first, then recreates, creates, and in-place alters. */
+/**
+ * Phase of a delta in a file. Views go first on the way down and last on the way up, so no
+ * view ever reads a table that is not there; a version bump's old table is dropped only after
+ * the backfill read it.
+ */
 const PHASE: Record<Delta["type"], number> = {
-  DropTableColumn: 0,
-  DropTable: 0,
-  RecreateTable: 1,
-  CreateTable: 2,
-  RenameTableColumn: 3,
-  AddTableColumn: 3,
-  ModifyTableColumn: 3,
+  DropMaterializedView: 0,
+  DropView: 0,
+  DropTableColumn: 1,
+  DropTableIndex: 1,
+  DropTableProjection: 1,
+  DropTable: 1,
+  RecreateTable: 2,
+  CreateTable: 3,
+  RenameTableColumn: 4,
+  AddTableColumn: 4,
+  ModifyTableColumn: 4,
+  ModifyTableSettings: 4,
+  ModifyTableTtl: 4,
+  AddTableIndex: 4,
+  AddTableProjection: 4,
+  ModifySampleBy: 4,
+  RemoveSampleBy: 4,
+  BackfillTable: 5,
+  CreateMaterializedView: 7,
+  CreateView: 8,
+  RawSql: 9,
 };
+/** Phase of a version bump's drop of the old table: after its backfill. */
+const LATE_DROP_PHASE = 6;
 
 /**
- * Deterministic order: by phase, then table id; deltas of one table in one phase keep their
- * relative order (column order matters for `after_column`).
+ * Deterministic order: by phase, then resource id; deltas of one resource in one phase keep
+ * their relative order (column order matters for `after_column`).
  */
 export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[] => {
+  const backfillSources = new Set(
+    deltas.flatMap((d) => (d.type === "BackfillTable" ? [d.source_table] : [])),
+  );
   return deltas
     .map((delta, index) => ({
       delta,
       index,
-      phase: PHASE[delta.type],
+      phase:
+        delta.type === "DropTable" && backfillSources.has(delta.table.name)
+          ? LATE_DROP_PHASE
+          : PHASE[delta.type],
       id: deltaTableIdIn(delta, defaultDb),
     }))
     .sort(
@@ -104,3 +267,5 @@ export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[
     )
     .map((x) => x.delta);
 };
+
+export { viewId };

@@ -1,6 +1,6 @@
 import { MooseError } from "../errors";
 import { dispatchDelta, type Delta } from "./deltas";
-import { cloneMap, emptyInfraMap, tableId, type InfraMap, type Table } from "./infra-map";
+import { cloneMap, emptyInfraMap, tableId, viewId, type InfraMap, type Table } from "./infra-map";
 
 /** A fold step failed: the file does not apply to the state before it. */
 export class FoldError extends Error {}
@@ -59,8 +59,78 @@ export const applyDelta = (map: InfraMap, delta: Delta): void => {
     RenameTableColumn: (d) => {
       const table = requireTable(map, d.table_id);
       const i = requireColumnIndex(table, d.table_id, d.before_name);
+      if (table.columns.some((c) => c.name === d.after_name))
+        throw new FoldError(`column '${d.after_name}' already exists in table '${d.table_id}'`);
       table.columns[i] = { ...table.columns[i]!, name: d.after_name };
     },
+    ModifyTableSettings: (d) => {
+      // Moose's fold replaces the settings and leaves `table_settings_hash` as it was (the
+      // golden e17 → e18 parent hashes only match this way).
+      requireTable(map, d.table_id).table_settings = { ...d.after };
+    },
+    ModifyTableTtl: (d) => {
+      const table = requireTable(map, d.table_id);
+      if (d.after === null) delete table.table_ttl_setting;
+      else table.table_ttl_setting = d.after;
+    },
+    AddTableIndex: (d) => {
+      const table = requireTable(map, d.table_id);
+      if (table.indexes.some((i) => i.name === d.index.name))
+        throw new FoldError(`index '${d.index.name}' already exists in table '${d.table_id}'`);
+      table.indexes.push(structuredClone(d.index));
+    },
+    DropTableIndex: (d) => {
+      const table = requireTable(map, d.table_id);
+      const i = table.indexes.findIndex((x) => x.name === d.index_name);
+      if (i < 0) throw new FoldError(`index '${d.index_name}' not found in table '${d.table_id}'`);
+      table.indexes.splice(i, 1);
+    },
+    AddTableProjection: (d) => {
+      const table = requireTable(map, d.table_id);
+      if (table.projections.some((p) => p.name === d.projection.name))
+        throw new FoldError(
+          `projection '${d.projection.name}' already exists in table '${d.table_id}'`,
+        );
+      table.projections.push(structuredClone(d.projection));
+    },
+    DropTableProjection: (d) => {
+      const table = requireTable(map, d.table_id);
+      const i = table.projections.findIndex((x) => x.name === d.projection_name);
+      if (i < 0)
+        throw new FoldError(`projection '${d.projection_name}' not found in table '${d.table_id}'`);
+      table.projections.splice(i, 1);
+    },
+    ModifySampleBy: (d) => {
+      requireTable(map, d.table_id).sample_by = d.expression;
+    },
+    RemoveSampleBy: (d) => {
+      delete requireTable(map, d.table_id).sample_by;
+    },
+    CreateView: (d) => {
+      const id = viewId(d.view);
+      if (map.views[id]) throw new FoldError(`view '${id}' already exists in infrastructure map`);
+      map.views[id] = structuredClone(d.view);
+    },
+    DropView: (d) => {
+      const id = viewId(d.view);
+      if (!map.views[id]) throw new FoldError(`view '${id}' not found in infrastructure map`);
+      delete map.views[id];
+    },
+    CreateMaterializedView: (d) => {
+      const id = viewId(d.mv);
+      if (map.materialized_views[id])
+        throw new FoldError(`materialized view '${id}' already exists in infrastructure map`);
+      map.materialized_views[id] = structuredClone(d.mv);
+    },
+    DropMaterializedView: (d) => {
+      const id = viewId(d.mv);
+      if (!map.materialized_views[id])
+        throw new FoldError(`materialized view '${id}' not found in infrastructure map`);
+      delete map.materialized_views[id];
+    },
+    // Data-only deltas: executed on apply, no change to the schema state.
+    BackfillTable: () => undefined,
+    RawSql: () => undefined,
   });
 };
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { engineHashText } from "./engines";
 import type { InfraMap, Engine, Table } from "./infra-map";
 
 /** Compact JSON with object keys sorted at every level; non-ASCII kept as is (Moose's form). */
@@ -59,22 +60,7 @@ export const tableSettingsHash = (settings: Record<string, string>): string =>
   );
 
 /** Moose's `engine_params_hash`: SHA-256 of the engine name followed by its parameter values. */
-export const engineParamsHash = (engine: Engine): string => {
-  if (typeof engine === "string") return sha256Hex(engine);
-  const parts: string[] = [];
-  if ("ReplacingMergeTree" in engine) {
-    parts.push("ReplacingMergeTree", engine.ReplacingMergeTree.ver ?? "");
-    parts.push(engine.ReplacingMergeTree.is_deleted ?? "");
-  } else if ("SummingMergeTree" in engine) {
-    parts.push("SummingMergeTree", ...(engine.SummingMergeTree.columns ?? []));
-  } else if ("CollapsingMergeTree" in engine) {
-    parts.push("CollapsingMergeTree", engine.CollapsingMergeTree.sign);
-  } else {
-    const p = engine.VersionedCollapsingMergeTree;
-    parts.push("VersionedCollapsingMergeTree", p.sign, p.ver);
-  }
-  return sha256Hex(parts.join(""));
-};
+export const engineParamsHash = (engine: Engine): string => sha256Hex(engineHashText(engine));
 
 /** Recomputes the derived hash fields of a table from its engine and settings. */
 export const withDerivedHashes = (table: Table): Table => ({

@@ -66,7 +66,19 @@ export type EngineName =
   | "SummingMergeTree"
   | "AggregatingMergeTree"
   | "CollapsingMergeTree"
-  | "VersionedCollapsingMergeTree";
+  | "VersionedCollapsingMergeTree"
+  | "ReplicatedMergeTree"
+  | "ReplicatedReplacingMergeTree"
+  | "ReplicatedSummingMergeTree"
+  | "ReplicatedAggregatingMergeTree"
+  | "ReplicatedCollapsingMergeTree"
+  | "ReplicatedVersionedCollapsingMergeTree";
+
+/** Where replicated engines keep their replica metadata (both unset on ClickHouse Cloud). */
+export interface ReplicaParams {
+  keeper_path: string | null;
+  replica_name: string | null;
+}
 
 /**
  * Moose serializes parameterless engines as a bare string and parameterised ones as an
@@ -78,7 +90,18 @@ export type Engine =
   | { ReplacingMergeTree: { ver: string | null; is_deleted: string | null } }
   | { SummingMergeTree: { columns: string[] | null } }
   | { CollapsingMergeTree: { sign: string } }
-  | { VersionedCollapsingMergeTree: { sign: string; ver: string } };
+  | { VersionedCollapsingMergeTree: { sign: string; version: string } }
+  | { ReplicatedMergeTree: ReplicaParams }
+  | { ReplicatedAggregatingMergeTree: ReplicaParams }
+  | {
+      ReplicatedReplacingMergeTree: ReplicaParams & {
+        ver: string | null;
+        is_deleted: string | null;
+      };
+    }
+  | { ReplicatedSummingMergeTree: ReplicaParams & { columns: string[] | null } }
+  | { ReplicatedCollapsingMergeTree: ReplicaParams & { sign: string } }
+  | { ReplicatedVersionedCollapsingMergeTree: ReplicaParams & { sign: string; version: string } };
 
 export interface TableIndex {
   name: string;
@@ -116,12 +139,39 @@ export interface Table {
   primary_key_expression?: string;
 }
 
+export interface ResourceMetadata {
+  description: string | null;
+  source?: { file: string };
+}
+
+/** A plain view (Moose's `View`, camelCase fields). */
+export interface View {
+  name: string;
+  database?: string;
+  selectSql: string;
+  /** Tables the SELECT reads, as Moose writes them (`` `Sale` `` or `` `db`.`Sale` ``). */
+  sourceTables: string[];
+  metadata?: ResourceMetadata;
+}
+
+/** A materialized view writing into a target table (Moose's `MaterializedView`). */
+export interface MaterializedView {
+  name: string;
+  database?: string;
+  selectSql: string;
+  sourceTables: string[];
+  targetTable: string;
+  targetDatabase?: string;
+  metadata?: ResourceMetadata;
+  lifeCycle: LifeCycle;
+}
+
 /** The OLAP part of the map that the state hash covers, plus what the tool itself needs. */
 export interface InfraMap {
   default_database: string;
   tables: Record<string, Table>;
-  views: Record<string, unknown>;
-  materialized_views: Record<string, unknown>;
+  views: Record<string, View>;
+  materialized_views: Record<string, MaterializedView>;
   dmv1_views: Record<string, unknown>;
   sql_resources: Record<string, unknown>;
   select_row_policies: Record<string, unknown>;
@@ -156,5 +206,9 @@ export const tableDatabase = (table: Pick<Table, "database">, defaultDb: string)
 
 export const engineName = (engine: Engine): EngineName =>
   typeof engine === "string" ? engine : (Object.keys(engine)[0] as EngineName);
+
+/** Map key of a view or materialized view: its name, prefixed by a non-default database. */
+export const viewId = (view: Pick<View, "name" | "database">): string =>
+  view.database === undefined ? view.name : `${view.database}_${view.name}`;
 
 export const cloneMap = (map: InfraMap): InfraMap => structuredClone(map);

@@ -1,5 +1,5 @@
 import { dispatchDelta, type Delta } from "./deltas";
-import type { InfraMap, LifeCycle, Table } from "./infra-map";
+import { viewId, type InfraMap, type LifeCycle, type Table } from "./infra-map";
 
 /** A change the diff found but the resource's lifecycle does not allow. Shown, never dropped silently. */
 export interface BlockedChange {
@@ -32,6 +32,10 @@ export const lifecycleViolation = (
       : (base.tables[id] ?? target.tables[id]);
     return t?.life_cycle ?? "FULLY_MANAGED";
   };
+  const externallyManaged = (id: string, what: string): string | null =>
+    lifeOf(id, true) === "EXTERNALLY_MANAGED"
+      ? `Table '${id}' has ${label.EXTERNALLY_MANAGED} lifecycle - ${what} blocked`
+      : null;
   return dispatchDelta<string | null>(delta, {
     CreateTable: (d) =>
       d.table.life_cycle === "EXTERNALLY_MANAGED"
@@ -63,6 +67,39 @@ export const lifecycleViolation = (
         ? `Table '${d.table_id}' has ${label[lc]} lifecycle - column removal blocked: ${d.column_name}`
         : null;
     },
+    ModifyTableSettings: (d) => externallyManaged(d.table_id, "settings change"),
+    ModifyTableTtl: (d) => externallyManaged(d.table_id, "TTL change"),
+    AddTableIndex: (d) => externallyManaged(d.table_id, `index addition: ${d.index.name}`),
+    DropTableIndex: (d) => externallyManaged(d.table_id, `index removal: ${d.index_name}`),
+    AddTableProjection: (d) =>
+      externallyManaged(d.table_id, `projection addition: ${d.projection.name}`),
+    DropTableProjection: (d) =>
+      externallyManaged(d.table_id, `projection removal: ${d.projection_name}`),
+    ModifySampleBy: (d) => externallyManaged(d.table_id, "SAMPLE BY change"),
+    RemoveSampleBy: (d) => externallyManaged(d.table_id, "SAMPLE BY removal"),
+    // Plain views hold no data and have no lifecycle: always applied.
+    CreateView: () => null,
+    DropView: () => null,
+    CreateMaterializedView: (d) => {
+      const id = viewId(d.mv);
+      const lc = d.mv.lifeCycle;
+      if (lc === "EXTERNALLY_MANAGED")
+        return `Materialized view '${d.mv.name}' has ${label[lc]} lifecycle - addition blocked`;
+      // A changed view is dropped and created again: the create is blocked with its drop.
+      if (base.materialized_views[id] && isDropProtected(lc))
+        return `Materialized view '${d.mv.name}' has ${label[lc]} lifecycle - CREATE blocked because corresponding DROP was blocked`;
+      return null;
+    },
+    DropMaterializedView: (d) => {
+      const id = viewId(d.mv);
+      const lc = (target.materialized_views[id] ?? d.mv).lifeCycle;
+      if (!isDropProtected(lc)) return null;
+      return target.materialized_views[id]
+        ? `Materialized view '${d.mv.name}' has ${label[lc]} lifecycle - drop + recreate blocked`
+        : `Materialized view '${d.mv.name}' has ${label[lc]} lifecycle - removal blocked`;
+    },
+    BackfillTable: () => null,
+    RawSql: () => null,
   });
 };
 

@@ -1,8 +1,9 @@
 import YAML, { isNode, isScalar, type Document } from "yaml";
 import { z } from "zod";
 import { MooseError } from "../errors";
-import { DELTA_TYPES, type Delta } from "./deltas";
-import type { Column, DataType, Table } from "./infra-map";
+import { DELTA_TYPES, type Delta, type DeltaType } from "./deltas";
+import { ENGINE_NAMES, ENGINE_PARAMS, isEngineName, makeEngine } from "./engines";
+import type { Column, DataType, EngineName, Table } from "./infra-map";
 
 /** A committed delta file (Moose's `MigrationFile`). */
 export interface MigrationFile {
@@ -60,17 +61,28 @@ const column: z.ZodType<Column> = z.lazy(() =>
 
 const engine = z.union([
   z.enum(["MergeTree", "AggregatingMergeTree"]),
-  z.object({
-    ReplacingMergeTree: z.object({
-      ver: z.string().nullable().default(null),
-      is_deleted: z.string().nullable().default(null),
+  z
+    .record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string()), z.null()])))
+    .superRefine((o, ctx) => {
+      const names = Object.keys(o);
+      if (names.length !== 1 || !isEngineName(names[0]!)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected one engine of ${ENGINE_NAMES.join(", ")}; found ${names.join(", ") || "none"}`,
+        });
+        return;
+      }
+      const params = o[names[0]]!;
+      for (const p of ENGINE_PARAMS[names[0]]) {
+        const v = params[p.field];
+        if (!p.optional && typeof v !== "string")
+          ctx.addIssue({ code: "custom", message: `${names[0]}.${p.field} must be a column name` });
+      }
+    })
+    .transform((o) => {
+      const name = Object.keys(o)[0] as EngineName;
+      return makeEngine(name, o[name]!);
     }),
-  }),
-  z.object({
-    SummingMergeTree: z.object({ columns: z.array(z.string()).nullable().default(null) }),
-  }),
-  z.object({ CollapsingMergeTree: z.object({ sign: z.string() }) }),
-  z.object({ VersionedCollapsingMergeTree: z.object({ sign: z.string(), ver: z.string() }) }),
 ]);
 
 const table = z.looseObject({
@@ -111,6 +123,41 @@ const table = z.looseObject({
 
 const policy = z.object({ description: z.string(), approved_at: z.string() });
 
+const metadata = z
+  .looseObject({
+    description: z.string().nullable().default(null),
+    source: z.object({ file: z.string() }).optional(),
+  })
+  .optional();
+const lifeCycle = z.enum(["FULLY_MANAGED", "DELETION_PROTECTED", "EXTERNALLY_MANAGED"]);
+const view = z.looseObject({
+  name: z.string(),
+  database: z.string().optional(),
+  selectSql: z.string(),
+  sourceTables: z.array(z.string()).default([]),
+  metadata,
+});
+const mv = z.looseObject({
+  name: z.string(),
+  database: z.string().optional(),
+  selectSql: z.string(),
+  sourceTables: z.array(z.string()).default([]),
+  targetTable: z.string(),
+  targetDatabase: z.string().optional(),
+  metadata,
+  lifeCycle: lifeCycle
+    .nullable()
+    .default("FULLY_MANAGED")
+    .transform((v) => v ?? "FULLY_MANAGED"),
+});
+const index = z.object({
+  name: z.string(),
+  expression: z.string(),
+  type: z.string(),
+  arguments: z.array(z.string()).default([]),
+  granularity: z.number().default(1),
+});
+
 const delta = z.discriminatedUnion("type", [
   z.object({ type: z.literal("CreateTable"), table }),
   z.object({ type: z.literal("DropTable"), table, policy: policy.optional() }),
@@ -138,6 +185,48 @@ const delta = z.discriminatedUnion("type", [
     table_id: z.string(),
     before_name: z.string(),
     after_name: z.string(),
+  }),
+  z.object({
+    type: z.literal("ModifyTableSettings"),
+    table_id: z.string(),
+    before: z.record(z.string(), z.coerce.string()),
+    after: z.record(z.string(), z.coerce.string()),
+  }),
+  z.object({
+    type: z.literal("ModifyTableTtl"),
+    table_id: z.string(),
+    before: z.string().nullable().default(null),
+    after: z.string().nullable().default(null),
+  }),
+  z.object({ type: z.literal("AddTableIndex"), table_id: z.string(), index }),
+  z.object({ type: z.literal("DropTableIndex"), table_id: z.string(), index_name: z.string() }),
+  z.object({
+    type: z.literal("AddTableProjection"),
+    table_id: z.string(),
+    projection: z.object({ name: z.string(), body: z.string() }),
+  }),
+  z.object({
+    type: z.literal("DropTableProjection"),
+    table_id: z.string(),
+    projection_name: z.string(),
+  }),
+  z.object({ type: z.literal("ModifySampleBy"), table_id: z.string(), expression: z.string() }),
+  z.object({ type: z.literal("RemoveSampleBy"), table_id: z.string() }),
+  z.object({ type: z.literal("CreateView"), view }),
+  z.object({ type: z.literal("DropView"), view }),
+  z.object({ type: z.literal("CreateMaterializedView"), mv }),
+  z.object({ type: z.literal("DropMaterializedView"), mv, policy: policy.optional() }),
+  z.object({
+    type: z.literal("BackfillTable"),
+    source_table: z.string(),
+    target_table: z.string(),
+    columns: z.array(z.string()).default([]),
+    sql: z.string(),
+  }),
+  z.object({
+    type: z.literal("RawSql"),
+    sql: z.union([z.string().transform((x) => [x]), z.array(z.string())]),
+    description: z.string().default(""),
   }),
 ]);
 
@@ -310,50 +399,81 @@ const orderTable = (t: Table): Record<string, unknown> =>
     TABLE_KEYS,
   );
 
-const orderDelta = (d: Delta): Record<string, unknown> => {
-  switch (d.type) {
-    case "CreateTable":
-      return { type: d.type, table: orderTable(d.table) };
-    case "DropTable":
-      return ordered({ type: d.type, table: orderTable(d.table), policy: d.policy }, [
-        "type",
-        "table",
-        "policy",
-      ]);
-    case "RecreateTable":
-      return ordered(
-        {
-          type: d.type,
-          before: orderTable(d.before),
-          after: orderTable(d.after),
-          policy: d.policy,
-        },
-        ["type", "before", "after", "policy"],
-      );
-    case "AddTableColumn":
-      return {
-        type: d.type,
-        table_id: d.table_id,
-        column: orderColumn(d.column),
-        after_column: d.after_column,
-      };
-    case "ModifyTableColumn":
-      return {
-        type: d.type,
-        table_id: d.table_id,
-        before_column: orderColumn(d.before_column),
-        after_column: orderColumn(d.after_column),
-      };
-    case "DropTableColumn":
-      return { type: d.type, table_id: d.table_id, column_name: d.column_name };
-    case "RenameTableColumn":
-      return {
-        type: d.type,
-        table_id: d.table_id,
-        before_name: d.before_name,
-        after_name: d.after_name,
-      };
+const VIEW_KEYS = ["name", "database", "selectSql", "sourceTables", "metadata"];
+const MV_KEYS = [
+  "name",
+  "database",
+  "selectSql",
+  "sourceTables",
+  "targetTable",
+  "targetDatabase",
+  "metadata",
+  "lifeCycle",
+];
+const INDEX_KEYS = ["name", "expression", "type", "arguments", "granularity"];
+
+/** Field order of each delta kind as Moose writes it. */
+const DELTA_KEYS: Record<DeltaType, readonly string[]> = {
+  CreateTable: ["type", "table"],
+  DropTable: ["type", "table", "policy"],
+  RecreateTable: ["type", "before", "after", "policy"],
+  AddTableColumn: ["type", "table_id", "column", "after_column"],
+  DropTableColumn: ["type", "table_id", "column_name"],
+  ModifyTableColumn: ["type", "table_id", "before_column", "after_column"],
+  RenameTableColumn: ["type", "table_id", "before_name", "after_name"],
+  ModifyTableSettings: ["type", "table_id", "before", "after"],
+  ModifyTableTtl: ["type", "table_id", "before", "after"],
+  AddTableIndex: ["type", "table_id", "index"],
+  DropTableIndex: ["type", "table_id", "index_name"],
+  AddTableProjection: ["type", "table_id", "projection"],
+  DropTableProjection: ["type", "table_id", "projection_name"],
+  ModifySampleBy: ["type", "table_id", "expression"],
+  RemoveSampleBy: ["type", "table_id"],
+  CreateView: ["type", "view"],
+  DropView: ["type", "view"],
+  CreateMaterializedView: ["type", "mv"],
+  DropMaterializedView: ["type", "mv", "policy"],
+  BackfillTable: ["type", "source_table", "target_table", "columns", "sql"],
+  RawSql: ["type", "sql", "description"],
+};
+
+/** Nested structures written in their own field order. */
+const orderField = (key: string, value: unknown, d: Delta): unknown => {
+  switch (key) {
+    case "table":
+    case "before":
+    case "after":
+      if (d.type === "ModifyTableSettings") return sortedRecord(value as Record<string, string>);
+      return value !== null && typeof value === "object" ? orderTable(value as Table) : value;
+    case "column":
+    case "before_column":
+    case "after_column":
+      return value !== null && typeof value === "object" ? orderColumn(value as Column) : value;
+    case "index":
+      return ordered(value as object, INDEX_KEYS);
+    case "projection":
+      return ordered(value as object, ["name", "body"]);
+    case "view":
+      return ordered(value as object, VIEW_KEYS);
+    case "mv":
+      return ordered(value as object, MV_KEYS);
+    case "policy":
+      return value === undefined
+        ? undefined
+        : ordered(value as object, ["description", "approved_at"]);
+    default:
+      return value;
   }
+};
+
+const orderDelta = (d: Delta): Record<string, unknown> => {
+  const src = d as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of DELTA_KEYS[d.type]) {
+    const v = orderField(key, src[key], d);
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
 };
 
 export const serializeMigrationFile = (f: MigrationFile): string =>

@@ -1,5 +1,5 @@
 import { viewDataType } from "./data-type";
-import type { Column, DataType, Engine, Table } from "./infra-map";
+import type { Column, DataType, JsonType, Table, TableIndex, TableProjection } from "./infra-map";
 
 /**
  * Normalization rules applied to both sides before comparing, so ClickHouse's own spelling of
@@ -110,11 +110,21 @@ export const dataTypesEqual = (a: DataType, b: DataType): boolean => {
       );
     }
     case "json":
-      return true;
+      return jsonKey(va.type) === jsonKey((vb as typeof va).type);
     case "nullable":
       return dataTypesEqual(va.type.nullable, (vb as typeof va).type.nullable);
   }
 };
+
+/** JSON options: typed paths are order-insensitive. */
+const jsonKey = (j: JsonType): string =>
+  JSON.stringify([
+    j.max_dynamic_paths ?? null,
+    j.max_dynamic_types ?? null,
+    [...j.typed_paths].map(([p, t]) => `${p} ${JSON.stringify(t)}`).sort(),
+    [...j.skip_paths].sort(),
+    [...j.skip_regexps].sort(),
+  ]);
 
 const annotationKey = (annotations: Column["annotations"]): string =>
   JSON.stringify(
@@ -123,6 +133,9 @@ const annotationKey = (annotations: Column["annotations"]): string =>
       .map(([k, v]) => [k, v])
       .sort(([a], [b]) => String(a).localeCompare(String(b))),
   );
+
+const isAggregate = (c: Column): boolean =>
+  c.annotations.some(([k]) => k === "aggregationFunction" || k === "simpleAggregationFunction");
 
 /** Arrays, maps and nested columns are never Nullable in ClickHouse: `required` is moot there. */
 const effectiveRequired = (c: Column): boolean => {
@@ -136,7 +149,8 @@ const effectiveRequired = (c: Column): boolean => {
 export const columnsEquivalent = (a: Column, b: Column): boolean =>
   a.name === b.name &&
   effectiveRequired(a) === effectiveRequired(b) &&
-  dataTypesEqual(a.data_type, b.data_type) &&
+  // An aggregate column's type is its aggregate function (compared with the annotations).
+  (dataTypesEqual(a.data_type, b.data_type) || (isAggregate(a) && isAggregate(b))) &&
   optionalText(a.default) === optionalText(b.default) &&
   optionalText(a.materialized) === optionalText(b.materialized) &&
   optionalText(a.alias) === optionalText(b.alias) &&
@@ -172,19 +186,7 @@ export const primaryKeyKey = (table: Table): string => {
 
 export const partitionKey = (table: Table): string | undefined => optionalText(table.partition_by);
 
-export const engineKey = (engine: Engine): string => {
-  if (typeof engine === "string") return engine;
-  if ("ReplacingMergeTree" in engine) {
-    const p = engine.ReplacingMergeTree;
-    return `ReplacingMergeTree(${[p.ver, p.is_deleted].filter((x) => x).join(", ")})`;
-  }
-  if ("SummingMergeTree" in engine)
-    return `SummingMergeTree(${(engine.SummingMergeTree.columns ?? []).join(", ")})`;
-  if ("CollapsingMergeTree" in engine)
-    return `CollapsingMergeTree(${engine.CollapsingMergeTree.sign})`;
-  const v = engine.VersionedCollapsingMergeTree;
-  return `VersionedCollapsingMergeTree(${v.sign}, ${v.ver})`;
-};
+export { engineKey } from "./engines";
 
 /**
  * MergeTree settings that cannot be altered after creation, with ClickHouse's defaults (a
@@ -203,3 +205,69 @@ export const readonlySettingsKey = (table: Table): string =>
   Object.keys(READONLY_SETTINGS)
     .map((k) => `${k}=${table.table_settings?.[k] ?? READONLY_SETTINGS[k]}`)
     .join(";");
+
+/** The settings that can be changed with ALTER (every key that is not read-only), normalized. */
+export const alterableSettingsKey = (table: Table): string =>
+  Object.entries(table.table_settings ?? {})
+    .filter(([k]) => !(k in READONLY_SETTINGS))
+    .map(([k, v]) => `${k}=${v.trim().replace(/^'(.*)'$/, "$1")}`)
+    .sort()
+    .join(";");
+
+/** A skip index as ClickHouse would report it (`bloom_filter(0.01)`, lower-case type). */
+export const indexKey = (i: TableIndex): string =>
+  [
+    normalizeExpr(stripOuterParens(i.expression)),
+    i.type.trim().toLowerCase(),
+    i.arguments.map((a) => normalizeExpr(a).replace(/^'(.*)'$/, "$1")).join(","),
+    String(i.granularity),
+  ].join("|");
+
+/** Projection bodies compared with whitespace collapsed (Moose's rule). */
+export const projectionKey = (p: TableProjection): string => normalizeSql(p.body);
+
+/** Lower-cases SQL outside string literals and backticks; collapses whitespace. */
+const normalizeSql = (sql: string): string => {
+  let out = "";
+  let quote: string | null = null;
+  for (let i = 0; i < sql.length; i++) {
+    const ch = sql[i]!;
+    if (quote) {
+      out += ch;
+      if (ch === "\\") out += sql[++i] ?? "";
+      else if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'") {
+      quote = ch;
+      out += ch;
+    } else out += ch.toLowerCase();
+  }
+  return out
+    .replace(/`/g, "")
+    .replace(/\s+/g, " ")
+    .replace(/\s*([(),=<>+*/-])\s*/g, "$1")
+    .replace(/;\s*$/, "")
+    .trim();
+};
+
+/**
+ * Comparison key of a view's SELECT when no ClickHouse is at hand: case outside literals,
+ * quoting and whitespace do not count. With a connection, the command layer first runs the
+ * text through ClickHouse's own formatter and then applies this.
+ */
+export const sqlKeyOffline = (sql: string): string => normalizeSql(sql);
+
+/** Drops `db.` qualifiers ClickHouse adds to table names in a stored view SELECT. */
+export const unqualify = (sql: string, databases: readonly string[]): string =>
+  databases.reduce(
+    (acc, db) =>
+      acc
+        .split(`\`${db}\`.`)
+        .join("")
+        .replace(
+          new RegExp(`(^|[^A-Za-z0-9_.])${db.replace(/[^A-Za-z0-9_]/g, "\\$&")}\\.`, "g"),
+          "$1",
+        ),
+    sql,
+  );

@@ -1,7 +1,16 @@
 import { describeDelta } from "./deltas";
 import { diffTable, tablesSchemaEqual } from "./diff";
 import { withDerivedHashes } from "./hash";
-import { cloneMap, tableDatabase, tableId, type InfraMap, type Table } from "./infra-map";
+import {
+  cloneMap,
+  tableDatabase,
+  tableId,
+  type InfraMap,
+  type MaterializedView,
+  type Table,
+  type View,
+} from "./infra-map";
+import { sqlKeyOffline } from "./normalize";
 
 /** One way the live database differs from what the applied migrations say it should be. */
 export interface DriftEntry {
@@ -31,6 +40,73 @@ const adopt = (live: Table, known: Table): Table =>
     ...(known.cluster_name !== undefined ? { cluster_name: known.cluster_name } : {}),
   });
 
+const physicalView = (v: View | MaterializedView, defaultDb: string) =>
+  `${v.database ?? defaultDb}.${v.name}`;
+
+/** The same reality check for views and materialized views: their SELECT and target. */
+const reconcileViews = (
+  applied: InfraMap,
+  live: LiveObjects,
+  code: InfraMap,
+  sqlKey: (sql: string) => string,
+  state: InfraMap,
+  drift: DriftEntry[],
+): void => {
+  const db = applied.default_database;
+  const sameView = (recorded: View, actual: View) =>
+    sqlKey(recorded.selectSql) === sqlKey(actual.selectSql);
+  const sameMv = (recorded: MaterializedView, actual: MaterializedView) =>
+    sameView(recorded, actual) &&
+    recorded.targetTable === actual.targetTable &&
+    (recorded.targetDatabase ?? recorded.database ?? db) ===
+      (actual.targetDatabase ?? actual.database ?? db);
+  for (const [id, recorded] of Object.entries(applied.views)) {
+    const actual = live.views.get(physicalView(recorded, db));
+    if (!actual) {
+      delete state.views[id];
+      drift.push({ tableId: id, kind: "missing", details: ["view is missing from the database"] });
+    } else if (!sameView(recorded, actual)) {
+      state.views[id] = { ...recorded, selectSql: actual.selectSql };
+      drift.push({ tableId: id, kind: "changed", details: ["view SELECT changed"] });
+    }
+  }
+  for (const [id, recorded] of Object.entries(applied.materialized_views)) {
+    const actual = live.materializedViews.get(physicalView(recorded, db));
+    if (!actual) {
+      delete state.materialized_views[id];
+      drift.push({
+        tableId: id,
+        kind: "missing",
+        details: ["materialized view is missing from the database"],
+      });
+    } else if (!sameMv(recorded, actual)) {
+      state.materialized_views[id] = {
+        ...recorded,
+        selectSql: actual.selectSql,
+        targetTable: actual.targetTable,
+      };
+      drift.push({ tableId: id, kind: "changed", details: ["materialized view changed"] });
+    }
+  }
+  // Views the code declares that already exist are adopted, as tables are.
+  for (const [id, declared] of Object.entries(code.views)) {
+    if (applied.views[id]) continue;
+    const actual = live.views.get(physicalView(declared, db));
+    if (actual)
+      state.views[id] = sameView(declared, actual)
+        ? structuredClone(declared)
+        : { ...declared, selectSql: actual.selectSql };
+  }
+  for (const [id, declared] of Object.entries(code.materialized_views)) {
+    if (applied.materialized_views[id]) continue;
+    const actual = live.materializedViews.get(physicalView(declared, db));
+    if (actual)
+      state.materialized_views[id] = sameMv(declared, actual)
+        ? structuredClone(declared)
+        : { ...declared, selectSql: actual.selectSql, targetTable: actual.targetTable };
+  }
+};
+
 /**
  * Moose's reality check. Starting from the state the applied migrations produced:
  * - a table that matches the database keeps its recorded form (so hashes stay stable);
@@ -39,14 +115,23 @@ const adopt = (live: Table, known: Table): Table =>
  * - a table only the code declares is adopted if it exists live; everything else in the
  *   database is invisible and never touched.
  */
+export interface LiveObjects {
+  tables: ReadonlyMap<string, Table>;
+  views: ReadonlyMap<string, View>;
+  materializedViews: ReadonlyMap<string, MaterializedView>;
+}
+
 export const reconcile = (
   applied: InfraMap,
-  live: ReadonlyMap<string, Table>,
+  liveObjects: LiveObjects,
   code: InfraMap,
+  sqlKey: (sql: string) => string = sqlKeyOffline,
 ): Reconciled => {
   const db = applied.default_database;
   const state = cloneMap(applied);
   const drift: DriftEntry[] = [];
+  const live = liveObjects.tables;
+  reconcileViews(applied, liveObjects, code, sqlKey, state, drift);
   for (const [id, recorded] of Object.entries(applied.tables)) {
     const actual = live.get(physical(recorded, db));
     if (!actual) {

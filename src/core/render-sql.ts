@@ -1,7 +1,14 @@
 import { isStoredNullable, renderColumnType, viewDataType } from "./data-type";
 import { dispatchDelta, type Delta } from "./deltas";
-import { tableDatabase, type Column, type Engine, type InfraMap, type Table } from "./infra-map";
-import { normalizeExpr, stripOuterParens } from "./normalize";
+import { renderEngine } from "./engines";
+import {
+  tableDatabase,
+  type Column,
+  type InfraMap,
+  type Table,
+  type TableIndex,
+} from "./infra-map";
+import { normalizeExpr, READONLY_SETTINGS, stripOuterParens } from "./normalize";
 import { qualified, quoteIdent, quoteString } from "./sql-quote";
 
 /** One statement to run, and whether it starts a mutation that must be waited for. */
@@ -9,6 +16,8 @@ export interface SqlStatement {
   sql: string;
   /** ALTERs run with mutations_sync/alter_sync so `migrate` ends only when ClickHouse has. */
   waitsForMutation: boolean;
+  /** Current database while it runs (a view's unqualified table names resolve against it). */
+  database?: string;
 }
 
 const ENUM_METADATA_PREFIX = "[MOOSE_METADATA:DO_NOT_MODIFY] ";
@@ -71,26 +80,9 @@ export const renderColumnDefinition = (column: Column): string =>
     columnProperties(column, false),
   );
 
-const renderEngine = (engine: Engine): string => {
-  if (typeof engine === "string") return engine;
-  if ("ReplacingMergeTree" in engine) {
-    const p = engine.ReplacingMergeTree;
-    const args = [p.ver, p.is_deleted].filter((x): x is string => !!x).map(quoteIdent);
-    return args.length ? `ReplacingMergeTree(${args.join(", ")})` : "ReplacingMergeTree";
-  }
-  if ("SummingMergeTree" in engine) {
-    const cols = (engine.SummingMergeTree.columns ?? []).map(quoteIdent);
-    // Several sum columns must be one tuple: ClickHouse rejects SummingMergeTree(`a`, `b`).
-    if (cols.length === 0) return "SummingMergeTree";
-    return cols.length === 1
-      ? `SummingMergeTree(${cols[0]})`
-      : `SummingMergeTree((${cols.join(", ")}))`;
-  }
-  if ("CollapsingMergeTree" in engine)
-    return `CollapsingMergeTree(${quoteIdent(engine.CollapsingMergeTree.sign)})`;
-  const v = engine.VersionedCollapsingMergeTree;
-  return `VersionedCollapsingMergeTree(${quoteIdent(v.sign)}, ${quoteIdent(v.ver)})`;
-};
+/** `` `name` expr TYPE type(args) GRANULARITY n `` (shared by CREATE TABLE and ADD INDEX). */
+const renderIndex = (i: TableIndex): string =>
+  `${quoteIdent(i.name)} ${i.expression} TYPE ${i.type}${i.arguments.length ? `(${i.arguments.join(", ")})` : ""} GRANULARITY ${i.granularity}`;
 
 const renderSettingValue = (value: string): string =>
   /^-?\d+(\.\d+)?$/.test(value) ? value : quoteString(value);
@@ -100,11 +92,8 @@ const columnList = (names: string[]): string => `(${names.map(quoteIdent).join("
 export const renderCreateTable = (table: Table, defaultDb: string): string => {
   const body = [
     ...table.columns.map(renderColumnDefinition),
-    ...table.indexes.map(
-      (i) =>
-        `INDEX ${i.name} ${i.expression} TYPE ${i.type}${i.arguments.length ? `(${i.arguments.join(", ")})` : ""} GRANULARITY ${i.granularity}`,
-    ),
-    ...table.projections.map((p) => `PROJECTION ${p.name} (${p.body})`),
+    ...table.indexes.map((i) => `INDEX ${renderIndex(i)}`),
+    ...table.projections.map((p) => `PROJECTION ${quoteIdent(p.name)} (${p.body})`),
   ];
   const keyColumns = table.columns.filter((c) => c.primary_key).map((c) => c.name);
   const primaryKey = table.primary_key_expression
@@ -217,5 +206,85 @@ export const renderDelta = (delta: Delta, map: InfraMap): SqlStatement[] => {
         `ALTER TABLE ${target(map, d.table_id)} RENAME COLUMN IF EXISTS ${quoteIdent(d.before_name)} TO ${quoteIdent(d.after_name)}`,
       ),
     ],
+    ModifyTableSettings: (d) => renderSettingsChange(target(map, d.table_id), d.before, d.after),
+    ModifyTableTtl: (d) => [
+      alter(
+        d.after === null
+          ? `ALTER TABLE ${target(map, d.table_id)} REMOVE TTL`
+          : `ALTER TABLE ${target(map, d.table_id)} MODIFY TTL ${d.after}`,
+      ),
+    ],
+    AddTableIndex: (d) => [
+      alter(
+        `ALTER TABLE ${target(map, d.table_id)} ADD INDEX IF NOT EXISTS ${renderIndex(d.index)}`,
+      ),
+    ],
+    DropTableIndex: (d) => [
+      alter(
+        `ALTER TABLE ${target(map, d.table_id)} DROP INDEX IF EXISTS ${quoteIdent(d.index_name)}`,
+      ),
+    ],
+    AddTableProjection: (d) => [
+      alter(
+        `ALTER TABLE ${target(map, d.table_id)} ADD PROJECTION IF NOT EXISTS ${quoteIdent(d.projection.name)} (${d.projection.body})`,
+      ),
+    ],
+    DropTableProjection: (d) => [
+      alter(
+        `ALTER TABLE ${target(map, d.table_id)} DROP PROJECTION IF EXISTS ${quoteIdent(d.projection_name)}`,
+      ),
+    ],
+    ModifySampleBy: (d) => [
+      alter(`ALTER TABLE ${target(map, d.table_id)} MODIFY SAMPLE BY ${d.expression}`),
+    ],
+    RemoveSampleBy: (d) => [alter(`ALTER TABLE ${target(map, d.table_id)} REMOVE SAMPLE BY`)],
+    CreateView: (d) => [
+      {
+        sql: `CREATE VIEW IF NOT EXISTS ${qualified(d.view.database ?? db, d.view.name)} AS ${d.view.selectSql}`,
+        waitsForMutation: false,
+        database: d.view.database ?? db,
+      },
+    ],
+    DropView: (d) => [ddl(`DROP VIEW IF EXISTS ${qualified(d.view.database ?? db, d.view.name)}`)],
+    CreateMaterializedView: (d) => [
+      {
+        sql: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualified(d.mv.database ?? db, d.mv.name)} TO ${qualified(d.mv.targetDatabase ?? d.mv.database ?? db, d.mv.targetTable)} AS ${d.mv.selectSql}`,
+        waitsForMutation: false,
+        database: d.mv.database ?? db,
+      },
+    ],
+    DropMaterializedView: (d) => [
+      ddl(`DROP VIEW IF EXISTS ${qualified(d.mv.database ?? db, d.mv.name)}`),
+    ],
+    BackfillTable: (d) => [{ sql: d.sql, waitsForMutation: false, database: db }],
+    RawSql: (d) =>
+      d.sql
+        .map((s) => s.trim())
+        .filter((s) => s !== "")
+        .map((s) => ({ sql: s, waitsForMutation: true, database: db })),
   });
+};
+
+/** `MODIFY SETTING` for changed and added keys, `RESET SETTING` for removed ones. */
+const renderSettingsChange = (
+  t: string,
+  before: Record<string, string>,
+  after: Record<string, string>,
+): SqlStatement[] => {
+  const sorted = (keys: string[]) => [...keys].sort();
+  const changed = sorted(Object.keys(after)).filter(
+    (k) => before[k] !== after[k] && !(k in READONLY_SETTINGS),
+  );
+  const removed = sorted(Object.keys(before)).filter(
+    (k) => !(k in after) && !(k in READONLY_SETTINGS),
+  );
+  const out: SqlStatement[] = [];
+  if (changed.length > 0)
+    out.push(
+      alter(
+        `ALTER TABLE ${t} MODIFY SETTING ${changed.map((k) => `${k} = ${renderSettingValue(after[k]!)}`).join(", ")}`,
+      ),
+    );
+  if (removed.length > 0) out.push(alter(`ALTER TABLE ${t} RESET SETTING ${removed.join(", ")}`));
+  return out;
 };

@@ -1,7 +1,8 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
-import type { Table } from "../core/infra-map";
+import type { MaterializedView, Table, View } from "../core/infra-map";
 import {
   isUnsupported,
+  materializedViewTarget,
   tableFromRows,
   type ColumnRow,
   type TableRow,
@@ -13,6 +14,9 @@ export interface LiveSchema {
   databases: string[];
   /** Live tables keyed by `<database>.<name>` (physical identity). */
   tables: Map<string, Table>;
+  /** Live views and materialized views, same keys; their SELECT is ClickHouse's stored form. */
+  views: Map<string, View>;
+  materializedViews: Map<string, MaterializedView>;
   unsupported: UnsupportedTable[];
 }
 
@@ -33,16 +37,48 @@ export const introspectClickHouse = async (
     "SELECT name FROM system.databases WHERE name IN {dbs:Array(String)}",
     params,
   );
-  if (existing.length === 0) return { databases: [], tables: new Map(), unsupported: [] };
-  const tableRows = await ch.query<TableRow>(
-    `SELECT database, name, engine, engine_full, sorting_key, primary_key, partition_key, sampling_key
+  if (existing.length === 0)
+    return {
+      databases: [],
+      tables: new Map(),
+      views: new Map(),
+      materializedViews: new Map(),
+      unsupported: [],
+    };
+  const rows = await ch.query<TableRow>(
+    `SELECT database, name, engine, engine_full, sorting_key, primary_key, partition_key, sampling_key,
+            create_table_query, as_select
      FROM system.tables
      WHERE database IN {dbs:Array(String)} AND NOT is_temporary
-       AND engine NOT IN ('View', 'MaterializedView', 'LiveView', 'WindowView')
+       AND engine NOT IN ('LiveView', 'WindowView')
        AND NOT startsWith(name, '.') AND NOT startsWith(lower(name), '_moose')
      ORDER BY database, name`,
     params,
   );
+  const views = new Map<string, View>();
+  const materializedViews = new Map<string, MaterializedView>();
+  for (const row of rows) {
+    const database = row.database === defaultDb ? undefined : row.database;
+    const base = {
+      name: row.name,
+      ...(database !== undefined ? { database } : {}),
+      selectSql: row.as_select,
+      sourceTables: [],
+    };
+    if (row.engine === "View") views.set(physicalKey(row.database, row.name), base);
+    if (row.engine === "MaterializedView") {
+      const to = materializedViewTarget(row.create_table_query);
+      materializedViews.set(physicalKey(row.database, row.name), {
+        ...base,
+        targetTable: to?.table ?? "",
+        ...(to?.database !== undefined && to.database !== row.database
+          ? { targetDatabase: to.database }
+          : {}),
+        lifeCycle: "FULLY_MANAGED",
+      });
+    }
+  }
+  const tableRows = rows.filter((r) => r.engine !== "View" && r.engine !== "MaterializedView");
   const columnRows = await ch.query<ColumnRow>(
     `SELECT database, table, name, type, position, default_kind, default_expression, comment, compression_codec
      FROM system.columns
@@ -65,5 +101,11 @@ export const introspectClickHouse = async (
     if (isUnsupported(result)) unsupported.push(result);
     else tables.set(key, result);
   }
-  return { databases: existing.map((d) => d.name), tables, unsupported };
+  return {
+    databases: existing.map((d) => d.name),
+    tables,
+    views,
+    materializedViews,
+    unsupported,
+  };
 };

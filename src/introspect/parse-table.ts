@@ -1,6 +1,14 @@
 import { parseColumnType, splitTopLevel, UnsupportedClickHouseType } from "../core/data-type";
+import { parseEngineCall } from "../core/engines";
 import { withDerivedHashes } from "../core/hash";
-import type { Column, DataType, Engine, Table } from "../core/infra-map";
+import type {
+  Column,
+  DataType,
+  Engine,
+  Table,
+  TableIndex,
+  TableProjection,
+} from "../core/infra-map";
 import { stripOuterParens } from "../core/normalize";
 import { parseEnumMetadataComment } from "../core/render-sql";
 
@@ -14,6 +22,8 @@ export interface TableRow {
   primary_key: string;
   partition_key: string;
   sampling_key: string;
+  create_table_query: string;
+  as_select: string;
 }
 /** One row of `system.columns`. */
 export interface ColumnRow {
@@ -76,33 +86,17 @@ export const splitEngineFull = (
   return { engine, clauses };
 };
 
-const unquoteIdent = (s: string) => s.trim().replace(/^`(.*)`$/, "$1");
+const unquoteArg = (s: string): string => {
+  const t = s.trim();
+  if (/^'[\s\S]*'$/.test(t)) return t.slice(1, -1).replace(/\\(.)/g, "$1");
+  return t.replace(/^`(.*)`$/, "$1");
+};
 
 const parseEngine = (engineCall: string): Engine | null => {
   const m = /^(\w+)(?:\(([\s\S]*)\))?$/.exec(engineCall.trim());
   if (!m) return null;
-  const args = m[2] ? splitTopLevel(m[2]).map(unquoteIdent) : [];
-  switch (m[1]) {
-    case "MergeTree":
-    case "AggregatingMergeTree":
-      return m[1];
-    case "ReplacingMergeTree":
-      return { ReplacingMergeTree: { ver: args[0] ?? null, is_deleted: args[1] ?? null } };
-    case "SummingMergeTree": {
-      const cols = args[0]
-        ? splitTopLevel(args[0].replace(/^\(([\s\S]*)\)$/, "$1")).map(unquoteIdent)
-        : [];
-      return { SummingMergeTree: { columns: cols.length ? cols : null } };
-    }
-    case "CollapsingMergeTree":
-      return args[0] ? { CollapsingMergeTree: { sign: args[0] } } : null;
-    case "VersionedCollapsingMergeTree":
-      return args[0] && args[1]
-        ? { VersionedCollapsingMergeTree: { sign: args[0], ver: args[1] } }
-        : null;
-    default:
-      return null;
-  }
+  const args = m[2] ? splitTopLevel(m[2]) : [];
+  return parseEngineCall(m[1]!, args, unquoteArg, splitTopLevel);
 };
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -149,6 +143,95 @@ const columnFromRow = (row: ColumnRow): Column => {
   return column;
 };
 
+/** The `( … )` element list of a CREATE statement, split at top-level commas. */
+const createBodyElements = (createQuery: string): string[] => {
+  const open = createQuery.indexOf("(");
+  if (open < 0) return [];
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = open; i < createQuery.length; i++) {
+    const ch = createQuery[i]!;
+    if (quote) {
+      if (ch === "\\") i++;
+      else if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === "`") quote = ch;
+    else if (ch === "(") depth++;
+    else if (ch === ")" && --depth === 0) return splitTopLevel(createQuery.slice(open + 1, i));
+  }
+  return [];
+};
+
+/** Position of a keyword at depth 0 outside quotes (` TTL `), or -1. */
+const topLevelKeyword = (text: string, keyword: string): number => {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === "\\") i++;
+      else if (ch === quote) quote = null;
+      continue;
+    }
+    if (ch === "'" || ch === "`") quote = ch;
+    else if (ch === "(") depth++;
+    else if (ch === ")") depth--;
+    else if (depth === 0 && text.startsWith(keyword, i)) return i;
+  }
+  return -1;
+};
+
+interface CreateDetails {
+  indexes: TableIndex[];
+  projections: TableProjection[];
+  columnTtl: Map<string, string>;
+}
+
+/** Indexes, projections and column TTLs, which only the CREATE statement spells out. */
+export const parseCreateDetails = (createQuery: string): CreateDetails => {
+  const out: CreateDetails = { indexes: [], projections: [], columnTtl: new Map() };
+  for (const element of createBodyElements(createQuery)) {
+    const index =
+      /^INDEX\s+(`(?:[^`]|``)+`|\S+)\s+([\s\S]+?)\s+TYPE\s+([\s\S]+?)(?:\s+GRANULARITY\s+(\d+))?$/.exec(
+        element,
+      );
+    if (index) {
+      const typeCall = /^(\w+)(?:\(([\s\S]*)\))?$/.exec(index[3]!.trim());
+      out.indexes.push({
+        name: unquoteArg(index[1]!),
+        expression: index[2]!.trim(),
+        type: typeCall ? typeCall[1]! : index[3]!.trim(),
+        arguments: typeCall?.[2] ? splitTopLevel(typeCall[2]) : [],
+        granularity: index[4] ? Number(index[4]) : 1,
+      });
+      continue;
+    }
+    const projection = /^PROJECTION\s+(`(?:[^`]|``)+`|\S+)\s+\(([\s\S]*)\)$/.exec(element);
+    if (projection) {
+      out.projections.push({ name: unquoteArg(projection[1]!), body: projection[2]!.trim() });
+      continue;
+    }
+    const column = /^(`(?:[^`]|``)+`|[A-Za-z_][A-Za-z0-9_.]*)\s/.exec(element);
+    const ttlAt = topLevelKeyword(element, " TTL ");
+    if (column && ttlAt >= 0)
+      out.columnTtl.set(unquoteArg(column[1]!), element.slice(ttlAt + 5).trim());
+  }
+  return out;
+};
+
+/** `CREATE MATERIALIZED VIEW db.mv TO db.target (…) AS …` → the target. */
+export const materializedViewTarget = (
+  createQuery: string,
+): { database: string | undefined; table: string } | null => {
+  const m =
+    /\sTO\s+(?:(`(?:[^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)\.)?(`(?:[^`]|``)+`|[A-Za-z_][A-Za-z0-9_]*)/.exec(
+      createQuery,
+    );
+  if (!m) return null;
+  return { database: m[1] ? unquoteArg(m[1]) : undefined, table: unquoteArg(m[2]!) };
+};
+
 /** Builds a Table in Moose's shape from what ClickHouse reports; null with a reason if it cannot. */
 export const tableFromRows = (
   t: TableRow,
@@ -172,6 +255,7 @@ export const tableFromRows = (
     throw e;
   }
   // A one-element key is reported with its parentheses (`(id)`); a longer one without.
+  const details = parseCreateDetails(t.create_table_query);
   const sortingKey = stripOuterParens(t.sorting_key);
   const primaryKey = stripOuterParens(t.primary_key);
   const sorting = sortingKey === "" ? [] : splitTopLevel(sortingKey);
@@ -189,10 +273,14 @@ export const tableFromRows = (
     metadata: null,
     life_cycle: "FULLY_MANAGED",
     table_settings: parseSettings(clauses.SETTINGS),
-    indexes: [],
-    projections: [],
+    indexes: details.indexes,
+    projections: details.projections,
     constraints: [],
   };
+  for (const c of columns) {
+    const ttl = details.columnTtl.get(c.name);
+    if (ttl !== undefined) c.ttl = ttl;
+  }
   if (pk.length > 0 && pk.every((s) => IDENT.test(s))) {
     for (const c of table.columns) if (pk.includes(c.name)) c.primary_key = true;
   } else if (pk.length > 0) {

@@ -4,7 +4,15 @@ import { MooseError } from "../errors";
 import { columnsOfType, UnsupportedTypeError } from "./type-mapper";
 
 /** Classes whose `new X<T>(…)` calls get the columns of `T` injected as an extra argument. */
-const SCHEMA_CLASSES: Record<string, number> = { OlapTable: 2, Stream: 2, IngestPipeline: 2 };
+const SCHEMA_CLASSES: Record<string, number> = {
+  OlapTable: 2,
+  Stream: 2,
+  IngestPipeline: 2,
+  MaterializedView: 1,
+  View: 3,
+};
+/** Classes without a row type: only where they are declared is injected. */
+const UNTYPED_CLASSES = new Set(["View"]);
 
 export const MOOSE_LIB = "@514labs/moose-lib";
 
@@ -48,6 +56,10 @@ const isSdkClass = (
  * (and Stream / IngestPipeline) the columns of `T` as read by the type checker, the way Moose's
  * compiler plugin does. Type errors and unsupported column types fail with file:line.
  */
+/** typia's tags shim beside the SDK entry (`typia.ts` in dev, `typia.d.ts` when built). */
+const typiaEntry = (sdkEntry: string): string =>
+  sdkEntry.replace(/index(\.d)?\.ts$/, (_m, d: string | undefined) => `typia${d ?? ""}.ts`);
+
 export const compileProject = (entry: string, root: string, sdkEntry: string): CompiledProject => {
   const sdkDir = path.resolve(path.dirname(sdkEntry));
   const options: ts.CompilerOptions = {
@@ -61,7 +73,11 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
     sourceMap: false,
     noEmitOnError: false,
     types: [],
-    paths: { [MOOSE_LIB]: [sdkEntry], [`${MOOSE_LIB}/*`]: [sdkEntry] },
+    paths: {
+      [MOOSE_LIB]: [sdkEntry],
+      [`${MOOSE_LIB}/*`]: [sdkEntry],
+      typia: [typiaEntry(sdkEntry)],
+    },
   };
   const program = ts.createProgram([entry], options);
   const userFiles = program
@@ -102,7 +118,7 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
         const cls = isSdkClass(checker, node.expression, sdkDir);
         if (cls) {
           const typeArg = node.typeArguments?.[0];
-          if (!typeArg) {
+          if (!typeArg && !UNTYPED_CLASSES.has(cls)) {
             throw new MooseError(
               "MODEL_INVALID",
               `${location(node, root)}: new ${cls}(…) needs its row type as a type argument, e.g. new ${cls}<MyRow>("name")`,
@@ -111,16 +127,16 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
               },
             );
           }
-          const type = checker.getTypeFromTypeNode(typeArg);
-          let columns;
+          const type = typeArg ? checker.getTypeFromTypeNode(typeArg) : undefined;
+          let columns: ReturnType<typeof columnsOfType> = [];
           try {
-            columns = columnsOfType(checker, type);
+            if (type) columns = columnsOfType(checker, type);
           } catch (e) {
             if (!(e instanceof UnsupportedTypeError)) throw e;
             const where = e.node ? location(e.node, root) : location(node, root);
             throw new MooseError(
               "MODEL_UNSUPPORTED_TYPE",
-              `${where}: unsupported column type in ${checker.typeToString(type)}: ${e.message}`,
+              `${where}: unsupported column type in ${type ? checker.typeToString(type) : cls}: ${e.message}`,
               {
                 hint: "See the README's type mapping for the supported TypeScript types.",
               },
@@ -129,7 +145,7 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
           const schema = {
             columns,
             sourceFile: mooseSourceFile(sf.fileName, root),
-            typeName: checker.typeToString(type),
+            typeName: type ? checker.typeToString(type) : "",
           };
           const args = [...(node.arguments ?? [])].map(
             (a) => ts.visitNode(a, visit) as ts.Expression,

@@ -43,6 +43,8 @@ export const runModules = (
     const fallback = createRequire(file);
     mod.require = ((request: string): unknown => {
       if (request === MOOSE_LIB || request.startsWith(`${MOOSE_LIB}/`)) return sdk;
+      // typia's tags are types only; a value import of them gets an empty namespace.
+      if (request === "typia") return { tags: {} };
       if (request.startsWith(".") || path.isAbsolute(request)) {
         const target = resolveProjectFile(request, file);
         if (target) return load(target);

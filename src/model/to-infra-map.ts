@@ -1,4 +1,11 @@
 import { MooseError } from "../errors";
+import {
+  ENGINE_NAMES,
+  ENGINE_PARAMS,
+  isEngineName,
+  isReplicated,
+  makeEngine,
+} from "../core/engines";
 import { withDerivedHashes } from "../core/hash";
 import {
   emptyInfraMap,
@@ -7,10 +14,19 @@ import {
   type Column,
   type Engine,
   type InfraMap,
+  viewId,
   type LifeCycle,
+  type MaterializedView,
+  type ResourceMetadata,
   type Table,
+  type View,
 } from "../core/infra-map";
-import type { RegisteredResource, RegisteredTable } from "../sdk/registry";
+import type {
+  RegisteredMaterializedView,
+  RegisteredResource,
+  RegisteredTable,
+  RegisteredView,
+} from "../sdk/registry";
 
 /** Settings Moose adds to every MergeTree-family table so they match what ClickHouse reports. */
 const IMPLICIT_SETTINGS: Record<string, string> = {
@@ -24,54 +40,67 @@ const invalid = (table: string, message: string, hint: string) =>
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 
-const engineOf = (r: RegisteredTable, columns: Column[]): Engine => {
+/** SDK config key of each engine parameter (Moose's field names are snake_case). */
+const CONFIG_KEY: Record<string, string> = {
+  keeper_path: "keeperPath",
+  replica_name: "replicaName",
+  ver: "ver",
+  is_deleted: "isDeleted",
+  columns: "columns",
+  sign: "sign",
+  version: "ver",
+};
+
+const engineFromConfig = (r: RegisteredTable, columns: Column[]): Engine => {
   const c = r.config;
   const engine = str(c.engine) ?? "MergeTree";
-  const column = (key: string, required: boolean): string | null => {
-    const name = str(c[key]);
-    if (name === undefined) {
-      if (required)
-        throw invalid(
-          r.name,
-          `engine ${engine} needs '${key}'`,
-          `Set ${key}: "<column>" in the table config.`,
-        );
-      return null;
-    }
-    if (!columns.some((col) => col.name === name)) {
+  if (!isEngineName(engine))
+    throw invalid(
+      r.name,
+      `engine '${engine}' is not supported`,
+      `Supported: ${ENGINE_NAMES.join(", ")}.`,
+    );
+  const known = (name: string, key: string): string => {
+    if (!columns.some((col) => col.name === name))
       throw invalid(
         r.name,
         `${key} '${name}' is not a column`,
         `Columns: ${columns.map((col) => col.name).join(", ")}`,
       );
-    }
     return name;
   };
-  switch (engine) {
-    case "MergeTree":
-    case "AggregatingMergeTree":
-      return engine;
-    case "ReplacingMergeTree":
-      return {
-        ReplacingMergeTree: { ver: column("ver", false), is_deleted: column("isDeleted", false) },
-      };
-    case "SummingMergeTree": {
-      const cols = Array.isArray(c.columns) ? (c.columns as string[]) : null;
-      return { SummingMergeTree: { columns: cols && cols.length > 0 ? cols : null } };
+  const params: Record<string, string | string[] | null> = {};
+  for (const p of ENGINE_PARAMS[engine]) {
+    const key = CONFIG_KEY[p.field] ?? p.field;
+    const value = c[key];
+    if (p.kind === "columns") {
+      const cols = Array.isArray(value) ? (value as unknown[]).map(String) : [];
+      params[p.field] = cols.length > 0 ? cols.map((n) => known(n, key)) : null;
+    } else if (str(value) === undefined) {
+      if (!p.optional)
+        throw invalid(
+          r.name,
+          `engine ${engine} needs '${key}'`,
+          `Set ${key}: "<column>" in the table config.`,
+        );
+      params[p.field] = null;
+    } else {
+      params[p.field] = p.kind === "column" ? known(str(value)!, key) : str(value)!;
     }
-    case "CollapsingMergeTree":
-      return { CollapsingMergeTree: { sign: column("sign", true)! } };
-    case "VersionedCollapsingMergeTree":
-      return {
-        VersionedCollapsingMergeTree: { sign: column("sign", true)!, ver: column("ver", true)! },
-      };
-    default:
-      throw invalid(
-        r.name,
-        `engine '${engine}' is not supported yet`,
-        "Supported: MergeTree, ReplacingMergeTree, SummingMergeTree, AggregatingMergeTree, CollapsingMergeTree, VersionedCollapsingMergeTree.",
-      );
   }
+  if (isReplicated(engine) && (params.keeper_path === null) !== (params.replica_name === null))
+    throw invalid(
+      r.name,
+      "keeperPath and replicaName must be given together",
+      "Set both (self-managed ClickHouse) or neither (ClickHouse Cloud).",
+    );
+  if (isReplicated(engine) && str(c.cluster) !== undefined && params.keeper_path !== null)
+    throw invalid(
+      r.name,
+      "cannot combine cluster with keeperPath/replicaName",
+      "With ON CLUSTER, leave keeperPath and replicaName unset so ClickHouse uses its defaults.",
+    );
+  return makeEngine(engine, params);
 };
 
 const LIFECYCLES: readonly LifeCycle[] = [
@@ -138,7 +167,7 @@ export const tableFromRegistration = (r: RegisteredTable): Table => {
     name: version === null ? r.name : `${r.name}_${versionSuffix(version)}`,
     columns,
     order_by,
-    engine: engineOf(r, columns),
+    engine: engineFromConfig(r, columns),
     version,
     source_primitive: { name: r.name, primitive_type: "DataModel" },
     metadata: { description, source: { file: r.schema.sourceFile } },
@@ -157,6 +186,56 @@ export const tableFromRegistration = (r: RegisteredTable): Table => {
   return withDerivedHashes(table);
 };
 
+const metadataOf = (
+  description: string | undefined,
+  sourceFile: string | undefined,
+): ResourceMetadata => ({
+  description: str(description) ?? null,
+  ...(sourceFile !== undefined ? { source: { file: sourceFile } } : {}),
+});
+
+const addView = (map: InfraMap, r: RegisteredView | RegisteredMaterializedView): void => {
+  const duplicate = () =>
+    new MooseError("MODEL_INVALID", `${r.kind} with name ${r.name} already exists`, {
+      hint: "Each view and materialized view name may be declared once.",
+    });
+  if (r.selectStatement.trim() === "")
+    throw new MooseError("MODEL_INVALID", `${r.kind} ${r.name}: selectStatement is empty`, {
+      hint: "Give the SELECT the view runs.",
+    });
+  if (r.kind === "View") {
+    const view: View = {
+      name: r.name,
+      selectSql: r.selectStatement,
+      sourceTables: r.sourceTables,
+      metadata: metadataOf(r.metadata?.description, r.sourceFile),
+    };
+    if (map.views[viewId(view)] || map.materialized_views[viewId(view)]) throw duplicate();
+    map.views[viewId(view)] = view;
+    return;
+  }
+  const lifeCycle = (str(r.lifeCycle) ?? "FULLY_MANAGED") as LifeCycle;
+  if (!LIFECYCLES.includes(lifeCycle))
+    throw new MooseError(
+      "MODEL_INVALID",
+      `MaterializedView ${r.name}: unknown lifeCycle '${lifeCycle}'`,
+      {
+        hint: `Use LifeCycle.${LIFECYCLES.join(" / LifeCycle.")}.`,
+      },
+    );
+  const mv: MaterializedView = {
+    name: r.name,
+    selectSql: r.selectStatement,
+    sourceTables: r.sourceTables,
+    targetTable: r.targetTable,
+    ...(r.targetDatabase !== undefined ? { targetDatabase: r.targetDatabase } : {}),
+    metadata: metadataOf(r.metadata?.description, r.sourceFile),
+    lifeCycle,
+  };
+  if (map.materialized_views[viewId(mv)] || map.views[viewId(mv)]) throw duplicate();
+  map.materialized_views[viewId(mv)] = mv;
+};
+
 /** The desired state declared by the code. */
 export const infraMapFromResources = (
   resources: readonly RegisteredResource[],
@@ -164,6 +243,10 @@ export const infraMapFromResources = (
 ): InfraMap => {
   const map = emptyInfraMap(defaultDatabase);
   for (const r of resources) {
+    if (r.kind === "View" || r.kind === "MaterializedView") {
+      addView(map, r);
+      continue;
+    }
     if (r.kind !== "OlapTable") continue;
     const table = tableFromRegistration(r);
     const id = tableId(table, defaultDatabase);

@@ -1,5 +1,5 @@
 import ts from "typescript";
-import type { Annotation, Column, DataType } from "../core/infra-map";
+import type { Annotation, Column, DataType, JsonType } from "../core/infra-map";
 
 /** A type the loader cannot map; carries the declaration's location for the error message. */
 export class UnsupportedTypeError extends Error {
@@ -78,6 +78,71 @@ interface Mapped {
   };
 }
 
+const TYPIA_NUMBER_TYPES: Record<string, string> = {
+  int32: "Int32",
+  uint32: "UInt32",
+  int64: "Int64",
+  uint64: "UInt64",
+  float: "Float32",
+  double: "Float64",
+};
+
+/** Moose's column type for a typia string format. */
+const stringFormat = (
+  format: string,
+  precision: string | number | undefined,
+  byteSize: ts.Type | undefined,
+): string | undefined => {
+  switch (format) {
+    case "uuid":
+      return "UUID";
+    case "ipv4":
+      return "IPv4";
+    case "ipv6":
+      return "IPv6";
+    case "date":
+      return literalOf(byteSize) === 2 ? "Date16" : "Date";
+    case "date-time":
+      return `DateTime(${precision ?? 9})`;
+    default:
+      return undefined;
+  }
+};
+
+/** `T & ClickHouseJson<…>`: typed paths from T's properties, then the options. */
+const jsonType = (checker: ts.TypeChecker, base: ts.Type, options: ts.Type, ctx: Ctx): DataType => {
+  const [maxPaths, maxTypes, skipPaths, skipRegexes] = tupleElements(checker, options);
+  const strings = (t: ts.Type | undefined) =>
+    tupleElements(checker, t)
+      .map(literalOf)
+      .filter((x): x is string => typeof x === "string");
+  const index = checker.getIndexInfoOfType(base, ts.IndexKind.String);
+  const typed =
+    index && base.getProperties().length === 0
+      ? []
+      : columnsOfType(checker, base, ctx.depth + 1).map(
+          (c) =>
+            [c.name, c.required ? c.data_type : { nullable: c.data_type }] as [string, DataType],
+        );
+  const mp = literalOf(maxPaths);
+  const mt = literalOf(maxTypes);
+  const out: JsonType = {
+    typed_paths: typed,
+    skip_paths: strings(skipPaths),
+    skip_regexps: strings(skipRegexes),
+  };
+  if (typeof mp === "number") out.max_dynamic_paths = mp;
+  if (typeof mt === "number") out.max_dynamic_types = mt;
+  const hasOptions =
+    typed.length > 0 ||
+    out.skip_paths.length > 0 ||
+    out.skip_regexps.length > 0 ||
+    out.max_dynamic_paths !== undefined ||
+    out.max_dynamic_types !== undefined;
+  // Moose writes a JSON column without any option as the scalar `Json`.
+  return hasOptions ? out : "Json";
+};
+
 const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
   const { checker } = ctx;
   const members = nonNullMembers(declared);
@@ -109,6 +174,7 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
     );
   }
   if (marker("low_cardinality")) annotations.push(["LowCardinality", true]);
+  const geo = str("geo");
 
   const simpleAgg = tupleElements(checker, marker("simple_aggregated"));
   if (simpleAgg.length === 2) {
@@ -136,6 +202,9 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
     );
   const base = bases.length === 1 ? bases[0]! : t0;
   const done = (data_type: DataType): Mapped => ({ data_type, annotations, props });
+  if (geo !== undefined) return done(geo);
+  const json = marker("json");
+  if (json) return done(jsonType(checker, base, json, ctx));
   const alternatives = nonNullMembers(base);
 
   const en = enumOf(alternatives);
@@ -161,6 +230,14 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
     }
     const decimal = tupleElements(checker, marker("decimal")).map(literalOf);
     if (decimal.length === 2) return done(`Decimal(${decimal[0]}, ${decimal[1]})`);
+    const format = str("format");
+    if (format !== undefined) {
+      const byFormat = stringFormat(format, literalOf(marker("precision")), marker("byte_size"));
+      if (byFormat === undefined)
+        throw new UnsupportedTypeError(`string format '${format}' has no ClickHouse type`, ctx.at);
+      if (format === "date-time") annotations.push(["stringDate", true]);
+      return done(byFormat);
+    }
     const fixed = literalOf(marker("fixed_string"));
     if (fixed !== undefined) return done(`FixedString(${fixed})`);
     return done("String");
@@ -173,6 +250,13 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
       );
     const int = literalOf(marker("int"));
     if (typeof int === "string") return done(int);
+    const typiaType = str("typia_type");
+    if (typiaType !== undefined) {
+      const mapped = TYPIA_NUMBER_TYPES[typiaType];
+      if (!mapped)
+        throw new UnsupportedTypeError(`tags.Type<"${typiaType}"> has no ClickHouse type`, ctx.at);
+      return done(mapped);
+    }
     const decimal = tupleElements(checker, marker("decimal")).map(literalOf);
     if (decimal.length === 2) return done(`Decimal(${decimal[0]}, ${decimal[1]})`);
     return done("Float64");

@@ -80,7 +80,10 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     if (!skip) {
       try {
         for (const statement of renderDelta(delta, state)) {
-          await ch.command(statement.sql, { waitForMutation: statement.waitsForMutation });
+          await ch.command(statement.sql, {
+            waitForMutation: statement.waitsForMutation,
+            ...(statement.database !== undefined ? { database: statement.database } : {}),
+          });
         }
       } catch (e) {
         const reason = errorText(e);

@@ -19,6 +19,12 @@ export enum ClickHouseEngines {
   AggregatingMergeTree = "AggregatingMergeTree",
   CollapsingMergeTree = "CollapsingMergeTree",
   VersionedCollapsingMergeTree = "VersionedCollapsingMergeTree",
+  ReplicatedMergeTree = "ReplicatedMergeTree",
+  ReplicatedReplacingMergeTree = "ReplicatedReplacingMergeTree",
+  ReplicatedSummingMergeTree = "ReplicatedSummingMergeTree",
+  ReplicatedAggregatingMergeTree = "ReplicatedAggregatingMergeTree",
+  ReplicatedCollapsingMergeTree = "ReplicatedCollapsingMergeTree",
+  ReplicatedVersionedCollapsingMergeTree = "ReplicatedVersionedCollapsingMergeTree",
 }
 
 export interface TableIndexConfig {
@@ -44,6 +50,9 @@ export interface OlapConfig<T> {
   columns?: (keyof T & string)[];
   /** Collapsing engines' sign column. */
   sign?: keyof T & string;
+  /** Replicated engines: Keeper path and replica name (both, or neither on ClickHouse Cloud). */
+  keeperPath?: string;
+  replicaName?: string;
   settings?: Record<string, string | number>;
   ttl?: string;
   indexes?: TableIndexConfig[];
@@ -64,6 +73,13 @@ export class OlapTable<T> {
     this.name = name;
     this.config = config ?? {};
     registry().resources.push({ kind: "OlapTable", name, config: { ...this.config }, schema });
+  }
+
+  /** The ClickHouse table name: `name`, plus `_<version>` when versioned. */
+  get physicalName(): string {
+    return this.config.version
+      ? `${this.name}_${this.config.version.replace(/\./g, "_")}`
+      : this.name;
   }
 }
 
@@ -120,6 +136,103 @@ export class IngestPipeline<T> {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any row type may be read
+type AnyTable = OlapTable<any> | View;
+
+/** A table (or view) a SELECT reads, as Moose records it: `` `t` `` or `` `db`.`t` ``. */
+const tableReference = (t: AnyTable): string => {
+  const database = t instanceof OlapTable ? t.config.database : undefined;
+  const name = t instanceof OlapTable ? t.physicalName : t.name;
+  return database ? `\`${database}\`.\`${name}\`` : `\`${name}\``;
+};
+
+export interface ViewConfig {
+  selectStatement: string;
+  baseTables: AnyTable[];
+  metadata?: { description?: string };
+}
+
+/** A plain view: `new View(name, { selectStatement, baseTables })` (or the older positional form). */
+export class View {
+  readonly name: string;
+  constructor(
+    name: string,
+    selectOrConfig: string | ViewConfig,
+    baseTables?: AnyTable[],
+    schema?: InjectedSchema,
+  ) {
+    this.name = name;
+    const config: ViewConfig =
+      typeof selectOrConfig === "string"
+        ? { selectStatement: selectOrConfig, baseTables: baseTables ?? [] }
+        : selectOrConfig;
+    registry().resources.push({
+      kind: "View",
+      name,
+      selectStatement: String(config.selectStatement),
+      sourceTables: (config.baseTables ?? []).map(tableReference),
+      metadata: config.metadata,
+      sourceFile: schema?.sourceFile,
+    });
+  }
+}
+
+export interface MaterializedViewConfig<T> {
+  materializedViewName: string;
+  selectStatement: string;
+  selectTables: AnyTable[];
+  /** The table the view writes into: an OlapTable, or the config of one to create. */
+  targetTable?:
+    OlapTable<T> | ({ name: string } & Omit<OlapConfig<T>, "lifeCycle" | "version" | "database">);
+  /** @deprecated Use targetTable. */
+  tableName?: string;
+  /** @deprecated Use targetTable. */
+  engine?: ClickHouseEngines;
+  /** @deprecated Use targetTable. */
+  orderByFields?: (keyof T & string)[];
+  lifeCycle?: LifeCycle;
+  metadata?: { description?: string };
+}
+
+/** `CREATE MATERIALIZED VIEW … TO <target> AS <select>`; the target table is a regular OlapTable. */
+export class MaterializedView<T> {
+  readonly name: string;
+  readonly targetTable: OlapTable<T>;
+  constructor(options: MaterializedViewConfig<T>, schema?: InjectedSchema) {
+    this.name = options.materializedViewName;
+    const target = options.targetTable;
+    if (target instanceof OlapTable) {
+      this.targetTable = target;
+    } else {
+      const name = target?.name ?? options.tableName;
+      if (!name) throw new Error("Name of targetTable is not specified.");
+      const config: Record<string, unknown> = { ...(target ?? {}) };
+      delete config.name;
+      this.targetTable = new OlapTable<T>(
+        name,
+        {
+          ...clean({ engine: options.engine, orderByFields: options.orderByFields }),
+          ...config,
+        },
+        schema,
+      );
+    }
+    if (this.targetTable.name === this.name)
+      throw new Error("Materialized view name cannot be the same as the target table name.");
+    registry().resources.push({
+      kind: "MaterializedView",
+      name: this.name,
+      selectStatement: String(options.selectStatement),
+      sourceTables: (options.selectTables ?? []).map(tableReference),
+      targetTable: this.targetTable.physicalName,
+      targetDatabase: this.targetTable.config.database,
+      lifeCycle: options.lifeCycle,
+      metadata: options.metadata,
+      sourceFile: schema?.sourceFile,
+    });
+  }
+}
+
 const clean = <O extends object>(o: O): Partial<O> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<O>;
 
@@ -150,7 +263,8 @@ export const sql = (strings: TemplateStringsArray, ...values: unknown[]): string
   strings.reduce((acc, s, i) => acc + s + (i < values.length ? renderSqlValue(values[i]) : ""), "");
 
 const renderSqlValue = (v: unknown): string => {
-  if (v instanceof OlapTable) return `\`${v.name}\``;
+  if (v instanceof OlapTable) return `\`${v.physicalName}\``;
+  if (v instanceof View) return `\`${v.name}\``;
   if (typeof v === "number") return String(v);
   if (typeof v === "string") return v;
   return String(v);

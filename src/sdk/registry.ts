@@ -25,7 +25,27 @@ export interface RegisteredStream {
   config: Record<string, unknown>;
   schema: InjectedSchema | undefined;
 }
-export type RegisteredResource = RegisteredTable | RegisteredStream;
+export interface RegisteredView {
+  kind: "View";
+  name: string;
+  selectStatement: string;
+  sourceTables: string[];
+  metadata: { description?: string } | undefined;
+  sourceFile: string | undefined;
+}
+export interface RegisteredMaterializedView {
+  kind: "MaterializedView";
+  name: string;
+  selectStatement: string;
+  sourceTables: string[];
+  targetTable: string;
+  targetDatabase: string | undefined;
+  lifeCycle: string | undefined;
+  metadata: { description?: string } | undefined;
+  sourceFile: string | undefined;
+}
+export type RegisteredResource =
+  RegisteredTable | RegisteredStream | RegisteredView | RegisteredMaterializedView;
 
 const KEY = Symbol.for("moose-migrate.registry");
 

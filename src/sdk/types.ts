@@ -67,9 +67,23 @@ export type Aggregated<F extends string, Args extends unknown[] = []> = {
 /** `SimpleAggregateFunction(fn, T)`. */
 export type SimpleAggregated<F extends string, T> = { readonly __moose_simple_aggregated?: [F, T] };
 
-export type ClickHousePoint = [number, number];
-export type ClickHouseRing = ClickHousePoint[];
-export type ClickHouseLineString = ClickHousePoint[];
-export type ClickHouseMultiLineString = ClickHouseLineString[];
-export type ClickHousePolygon = ClickHouseRing[];
-export type ClickHouseMultiPolygon = ClickHousePolygon[];
+/** Geometry types; each is a plain array at run time, branded with its ClickHouse name. */
+export type ClickHousePoint = [number, number] & { readonly __moose_geo?: "Point" };
+export type ClickHouseRing = ClickHousePoint[] & { readonly __moose_geo?: "Ring" };
+export type ClickHouseLineString = ClickHousePoint[] & { readonly __moose_geo?: "LineString" };
+export type ClickHouseMultiLineString = ClickHouseLineString[] & {
+  readonly __moose_geo?: "MultiLineString";
+};
+export type ClickHousePolygon = ClickHouseRing[] & { readonly __moose_geo?: "Polygon" };
+export type ClickHouseMultiPolygon = ClickHousePolygon[] & {
+  readonly __moose_geo?: "MultiPolygon";
+};
+
+/** typia's string formats, as Moose reads them (`uuid`, `ipv4`, `ipv6`, `date`, `date-time`). */
+export type StringFormat<F extends string> = { readonly __moose_format?: F };
+/** An ISO date-time kept as a string: `DateTime64(9)` (JS Dates cannot hold sub-millisecond). */
+export type DateTimeString = string & StringFormat<"date-time">;
+/** An ISO date-time string stored as `DateTime64(P)`. */
+export type DateTime64String<P extends number> = string &
+  StringFormat<"date-time"> &
+  ClickHousePrecision<P>;

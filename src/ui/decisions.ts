@@ -14,6 +14,8 @@ export interface DecisionFlags {
 interface Hints {
   destructive?: boolean;
   rename?: boolean;
+  /** true: backfill (unless --no-auto-backfill-sql) and drop the old table. */
+  version_bump?: boolean;
 }
 
 const readHints = (spec: string | undefined): Hints => {
@@ -55,7 +57,119 @@ export const createDecisions = (
     flags.yesDestructive === true ||
     envOn(env, "MOOSE_ACCEPT_DESTRUCTIVE") ||
     hints.destructive === true;
+  const acceptRename =
+    acceptAll ||
+    flags.yesRename === true ||
+    envOn(env, "MOOSE_ACCEPT_RENAME") ||
+    hints.rename === true;
+  const acceptBumps = acceptAll || hints.version_bump === true;
   return {
+    decideRenames: async (candidates) => {
+      const list = candidates
+        .map(
+          (c) => `  - \`${c.tableName}\`.\`${c.from}\` → \`${c.to}\` (confidence: ${c.confidence})`,
+        )
+        .join("\n");
+      if (acceptRename) {
+        out.note(`${action("Rename", `Accepted ${candidates.length} column rename(s):`)}\n${list}`);
+        return candidates.map(() => true);
+      }
+      // Refusing renames (or accepting destructive changes) means drop + add.
+      if (hints.rename === false || flags.yesDestructive === true)
+        return candidates.map(() => false);
+      if (!interactive) {
+        throw new MooseError(
+          "DECISION_NEEDED",
+          `Detected ${candidates.length} possible column rename(s) but running non-interactively.\n${list}`,
+          {
+            hint: "Re-run with --yes-rename (or MOOSE_ACCEPT_RENAME=1, or --hints '{\"rename\": true}') to rename; with --hints '{\"rename\": false}' to drop and add instead.",
+            exitCode: ExitCode.DecisionNeeded,
+            details: {
+              decisions: [
+                {
+                  kind: "rename",
+                  candidates,
+                  answer_with: { hints: { rename: true } },
+                },
+              ],
+            },
+          },
+        );
+      }
+      const { select } = await import("@inquirer/prompts");
+      const answers: boolean[] = [];
+      for (const [i, c] of candidates.entries()) {
+        const choice = await select({
+          message: `Rename (${i + 1}/${candidates.length}): \`${c.tableName}\`.\`${c.from}\` → \`${c.to}\` (confidence: ${c.confidence})`,
+          choices: [
+            { name: "rename", value: "rename" },
+            { name: "drop + create (data in the column is lost)", value: "drop" },
+            { name: "cancel", value: "cancel" },
+          ],
+        });
+        if (choice === "cancel")
+          throw new MooseError("DECISION_NEEDED", "Migration generation cancelled", {
+            hint: "Nothing was written.",
+            exitCode: ExitCode.DecisionNeeded,
+          });
+        answers.push(choice === "rename");
+      }
+      return answers;
+    },
+    decideVersionBumps: async (bumps, autoBackfill) => {
+      const list = bumps
+        .map(
+          (b) =>
+            `  - \`${b.from.name}\` (v${b.from.version ?? "none"}) → \`${b.to.name}\` (v${b.to.version ?? "none"})`,
+        )
+        .join("\n");
+      out.note(`${action("Version bump", `Detected ${bumps.length} version bump(s):`)}\n${list}`);
+      if (acceptBumps) {
+        out.note(
+          action(
+            "",
+            `Auto backfill=${autoBackfill ? "yes" : "no"}, old_table=Drop (auto-accepted)`,
+          ),
+        );
+        return bumps.map(() => ({ backfill: autoBackfill, dropOld: true }));
+      }
+      if (!interactive) {
+        throw new MooseError(
+          "DECISION_NEEDED",
+          `Detected ${bumps.length} version bump(s) but running non-interactively.\n${list}`,
+          {
+            hint: "Re-run with --yes-all or set MOOSE_ACCEPT_ALL=1 to auto-accept (backfill the new table, then drop the old one); add --no-auto-backfill-sql to skip the backfill.",
+            exitCode: ExitCode.DecisionNeeded,
+            details: {
+              decisions: [
+                {
+                  kind: "version_bump",
+                  bumps: list,
+                  answer_with: { hints: { version_bump: true } },
+                },
+              ],
+            },
+          },
+        );
+      }
+      const { confirm } = await import("@inquirer/prompts");
+      const answers = [];
+      for (const b of bumps) {
+        const backfill =
+          autoBackfill && b.backfillColumns !== null
+            ? await confirm({
+                message: `Backfill data from \`${b.from.name}\` into \`${b.to.name}\`?`,
+                default: true,
+              })
+            : false;
+        const keep = await confirm({
+          message: `Keep old table \`${b.from.name}\`? (it stays until a later migration drops it)`,
+          default: false,
+        });
+        answers.push({ backfill, dropOld: !keep });
+      }
+      return answers;
+    },
     approveDestructive: async (summaries) => {
       const list = summaries.map((s) => `  - ${s}`).join("\n");
       if (acceptDestructive) {

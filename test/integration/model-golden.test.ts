@@ -7,23 +7,26 @@ import {
   goldenStateHash,
   goldenSteps,
   makeProject,
-  needsLaterFeatures,
 } from "../support/golden";
 
 /**
  * Loading each golden model must give Moose's infrastructure map: same tables JSON, same
- * state hash. (Views and typia formats arrive with issue 3; see needsLaterFeatures.)
+ * state hash.
  */
 describe("model loader reproduces Moose's infrastructure map", () => {
-  for (const step of goldenSteps().filter((s) => !needsLaterFeatures(s))) {
+  for (const step of goldenSteps()) {
     it(`${step}`, () => {
       const db = goldenDefaultDb(step);
       const root = makeProject({ model: goldenRead(step, "model.ts"), dbName: db });
       const map = loadModels({ root, sourceDir: "app", defaultDatabase: db });
       const golden = JSON.parse(goldenRead(step, "infrastructure_map.json")) as {
         tables: Record<string, unknown>;
+        views: Record<string, unknown>;
+        materialized_views: Record<string, unknown>;
       };
       expect(map.tables).toEqual(golden.tables);
+      expect(map.views).toEqual(golden.views);
+      expect(map.materialized_views).toEqual(golden.materialized_views);
       expect(olapStateHash(map)).toBe(goldenStateHash(step));
     });
   }

@@ -31,15 +31,6 @@ export const goldenMigrationFiles = (step: string): string[] => {
     : [];
 };
 
-/**
- * Golden models whose features come with issue 3 (views and materialized views; typia's
- * `tags` formats): their parity tests are added with that issue.
- */
-export const needsLaterFeatures = (step: string): boolean => {
-  const model = goldenRead(step, "model.ts");
-  return model.includes('from "typia"') || /\b(View|MaterializedView)\b/.test(model);
-};
-
 /** A throwaway Moose project: config, `app/index.ts` and optional migrations. */
 export const makeProject = (opts: {
   model?: string;

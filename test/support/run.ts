@@ -37,8 +37,23 @@ export const recorder = (): Recorder => {
   return r;
 };
 
-export const approveAll: DecisionPort = { approveDestructive: () => Promise.resolve(true) };
-export const rejectAll: DecisionPort = { approveDestructive: () => Promise.resolve(false) };
+/** Yes to everything: destructive changes, renames, version bumps with backfill (like --yes-all). */
+export const approveAll: DecisionPort = {
+  approveDestructive: () => Promise.resolve(true),
+  decideRenames: (c) => Promise.resolve(c.map(() => true)),
+  decideVersionBumps: (b, autoBackfill) =>
+    Promise.resolve(b.map(() => ({ backfill: autoBackfill, dropOld: true }))),
+};
+/** Destructive changes approved, renames refused (drop + add), as with --yes-destructive. */
+export const dropAndAdd: DecisionPort = {
+  ...approveAll,
+  decideRenames: (c) => Promise.resolve(c.map(() => false)),
+};
+export const rejectAll: DecisionPort = {
+  approveDestructive: () => Promise.resolve(false),
+  decideRenames: (c) => Promise.resolve(c.map(() => false)),
+  decideVersionBumps: (b) => Promise.resolve(b.map(() => ({ backfill: false, dropOld: false }))),
+};
 
 /**
  * The embedded engine's data directory for this test process. chDB binds one directory per

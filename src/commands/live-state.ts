@@ -1,0 +1,59 @@
+import type { ClickHousePort } from "../adapters/clickhouse";
+import type { InfraMap } from "../core/infra-map";
+import { sqlKeyOffline, unqualify } from "../core/normalize";
+import { reconcile, type Reconciled } from "../core/reconcile";
+import { introspectClickHouse, type LiveSchema } from "../introspect/clickhouse";
+import { managedDatabases, type ProjectContext } from "./context";
+
+/**
+ * Comparison key of view SELECTs after ClickHouse's own formatter, read in one query for all
+ * the texts at hand. ClickHouse stores a view's SELECT with table names qualified by their
+ * database and function names canonicalized, so the key also drops those qualifiers and case.
+ */
+export const clickHouseSqlKey = async (
+  ch: ClickHousePort,
+  texts: readonly string[],
+  databases: readonly string[],
+): Promise<(sql: string) => string> => {
+  const unique = [...new Set(texts)];
+  const formatted = new Map<string, string>();
+  if (unique.length > 0) {
+    const rows = await ch.query<{ f: (string | null)[] }>(
+      "SELECT arrayMap(x -> formatQuerySingleLineOrNull(x), {sqls:Array(String)}) AS f",
+      { sqls: unique },
+    );
+    rows[0]?.f.forEach((f, i) => {
+      if (f !== null) formatted.set(unique[i]!, f);
+    });
+  }
+  return (sql) => sqlKeyOffline(unqualify(formatted.get(sql) ?? sql, databases));
+};
+
+const selectsOf = (map: InfraMap): string[] => [
+  ...Object.values(map.views).map((v) => v.selectSql),
+  ...Object.values(map.materialized_views).map((v) => v.selectSql),
+];
+
+export interface LiveState extends Reconciled {
+  schema: LiveSchema;
+  sqlKey: (sql: string) => string;
+}
+
+/** Introspects the target and reconciles it with the applied state (Moose's reality check). */
+export const readLiveState = async (
+  ctx: ProjectContext,
+  ch: ClickHousePort,
+  applied: InfraMap,
+  code: InfraMap,
+): Promise<LiveState> => {
+  const databases = managedDatabases(ctx);
+  const schema = await introspectClickHouse(ch, databases, ctx.defaultDb);
+  const texts = [
+    ...selectsOf(applied),
+    ...selectsOf(code),
+    ...[...schema.views.values()].map((v) => v.selectSql),
+    ...[...schema.materializedViews.values()].map((v) => v.selectSql),
+  ];
+  const sqlKey = texts.length > 0 ? await clickHouseSqlKey(ch, texts, databases) : sqlKeyOffline;
+  return { ...reconcile(applied, schema, code, sqlKey), schema, sqlKey };
+};
