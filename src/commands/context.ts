@@ -1,4 +1,5 @@
 import { connectClickHouse, type ClickHousePort } from "../adapters/clickhouse";
+import { MooseError } from "../errors";
 import { loadConfig, type MooseConfig } from "../config/config";
 import { parseClickHouseUrl, type ClickHouseTarget } from "../config/url";
 import { foldFiles } from "../core/fold";
@@ -43,8 +44,37 @@ export const resolveTarget = (
     : parseClickHouseUrl(raw, ctx.root, ctx.defaultDb);
 };
 
-export const desiredState = (ctx: ProjectContext): InfraMap =>
-  loadModels({ root: ctx.root, sourceDir: ctx.config.source_dir, defaultDatabase: ctx.defaultDb });
+/** The code's desired state, checked against the config (databases, clusters). */
+export const desiredState = (ctx: ProjectContext): InfraMap => {
+  const map = loadModels({
+    root: ctx.root,
+    sourceDir: ctx.config.source_dir,
+    defaultDatabase: ctx.defaultDb,
+  });
+  const databases = managedDatabases(ctx);
+  const clusters = ctx.config.clickhouse_config.clusters.map((c) => c.name);
+  for (const t of Object.values(map.tables)) {
+    if (t.database !== undefined && !databases.includes(t.database))
+      throw new MooseError(
+        "MODEL_INVALID",
+        `Table '${t.name}' uses database '${t.database}', which is not one of the project's databases (${databases.join(", ")})`,
+        {
+          hint: `Add it to moose.config.toml: [clickhouse_config] additional_databases = [${[...ctx.config.clickhouse_config.additional_databases, t.database].map((d) => JSON.stringify(d)).join(", ")}]`,
+        },
+      );
+    if (t.cluster_name !== undefined && !clusters.includes(t.cluster_name))
+      throw new MooseError(
+        "MODEL_INVALID",
+        clusters.length === 0
+          ? `Table '${t.name}' references cluster '${t.cluster_name}', but no clusters are defined in moose.config.toml.`
+          : `Table '${t.name}' references cluster '${t.cluster_name}', which is not defined in moose.config.toml. Available clusters: ${clusters.join(", ")}`,
+        {
+          hint: `To fix this, add the cluster definition to your config:\n[[clickhouse_config.clusters]]\nname = "${t.cluster_name}"`,
+        },
+      );
+  }
+  return map;
+};
 
 export const foldAll = (ctx: ProjectContext): InfraMap =>
   foldFiles(

@@ -13,7 +13,7 @@ import {
 } from "../core/migration-file";
 import type { DriftEntry } from "../core/reconcile";
 import { applyRenames, findRenameCandidates } from "../core/renames";
-import { applyVersionBumps, findVersionBumps } from "../core/version-bump";
+import { applyVersionBumps, findDatabaseMoves, findVersionBumps } from "../core/version-bump";
 import { readLiveState } from "./live-state";
 import { readAppliedState } from "./applied-state";
 import { writeMigration } from "../runtime/migration-store";
@@ -121,7 +121,10 @@ export const generateMigration = async (
   const { id, createdAt } = nextId(ctx, now, slugOf(opts.description ?? "migration"));
   const approvedAt = createdAt.toISOString();
 
-  let raw = diffMaps(base, code, sqlKey ? { sqlKey } : {});
+  let raw = diffMaps(base, code, {
+    ...(sqlKey ? { sqlKey } : {}),
+    ignore: ctx.config.migration_config.ignore_operations,
+  });
   // Renames are decided before lifecycle rules: a rename is allowed where a drop is not.
   const candidates = findRenameCandidates(raw, base, code).filter(
     (c) => code.tables[c.tableId]?.life_cycle !== "EXTERNALLY_MANAGED",
@@ -137,6 +140,17 @@ export const generateMigration = async (
   const { allowed, blocked } = filterByLifecycle(raw, base, code, (d) =>
     deltaTableIdIn(d, ctx.defaultDb),
   );
+  const moves = findDatabaseMoves(allowed, ctx.defaultDb);
+  if (moves.length > 0) {
+    const m = moves[0]!;
+    throw new MooseError(
+      "MODEL_DATABASE_MOVE",
+      `Table validation failed: the database field changed for table '${m.table}' from '${m.from}' to '${m.to}'. Changing the database is a destructive operation (drop in one database, create in the other) that requires manual intervention.`,
+      {
+        hint: `Keep the table where it is, or move the data yourself: create the new table, copy with INSERT INTO \`${m.to}\`.\`${m.table}\` SELECT * FROM \`${m.from}\`.\`${m.table}\` (a RawSql delta), then drop the old one.`,
+      },
+    );
+  }
   let planned = allowed;
   const bumps = findVersionBumps(allowed, ctx.defaultDb);
   if (bumps.length > 0) {

@@ -55,5 +55,6 @@ export const readLiveState = async (
     ...[...schema.materializedViews.values()].map((v) => v.selectSql),
   ];
   const sqlKey = texts.length > 0 ? await clickHouseSqlKey(ch, texts, databases) : sqlKeyOffline;
-  return { ...reconcile(applied, schema, code, sqlKey), schema, sqlKey };
+  const ignore = ctx.config.migration_config.ignore_operations;
+  return { ...reconcile(applied, schema, code, sqlKey, ignore), schema, sqlKey };
 };

@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { MooseError, errorText } from "../errors";
+import { IGNORABLE_OPERATIONS } from "../core/diff";
 
 const num = z.preprocess(
   (v) => (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : v),
@@ -54,7 +55,7 @@ export const configSchema = z.looseObject({
     })
     .prefault({}),
   migration_config: z
-    .looseObject({ ignore_operations: z.array(z.string()).default([]) })
+    .looseObject({ ignore_operations: z.array(z.enum(IGNORABLE_OPERATIONS)).default([]) })
     .prefault({}),
   features: z
     .looseObject({

@@ -1,6 +1,7 @@
 import { deltaTableIdIn, type Delta } from "./deltas";
 import {
   viewId,
+  type Column,
   type InfraMap,
   type MaterializedView,
   type Table,
@@ -22,15 +23,52 @@ import {
   sqlKeyOffline,
 } from "./normalize";
 
-/** How SELECT texts are compared; the command layer supplies ClickHouse's own formatting. */
+/** Moose's `migration_config.ignore_operations`: differences left out of table comparisons. */
+export type IgnoredOperation =
+  | "ModifyTableTtl"
+  | "ModifyColumnTtl"
+  | "ModifyPartitionBy"
+  | "IgnoreStringLowCardinalityDifferences";
+
+export const IGNORABLE_OPERATIONS: readonly IgnoredOperation[] = [
+  "ModifyTableTtl",
+  "ModifyColumnTtl",
+  "ModifyPartitionBy",
+  "IgnoreStringLowCardinalityDifferences",
+];
+
 export interface DiffOptions {
+  /** How SELECT texts are compared; the command layer supplies ClickHouse's own formatting. */
   sqlKey?: (sql: string) => string;
+  ignore?: readonly IgnoredOperation[];
 }
 
+/** Column equivalence with the ignored differences taken out (deltas still carry full columns). */
+const columnsEqualUnder = (ignore: readonly IgnoredOperation[]) => {
+  const strip = (c: Column): Column => {
+    let out = c;
+    if (ignore.includes("ModifyColumnTtl") && out.ttl !== undefined) {
+      out = { ...out };
+      delete out.ttl;
+    }
+    if (ignore.includes("IgnoreStringLowCardinalityDifferences") && out.data_type === "String")
+      out = { ...out, annotations: out.annotations.filter(([k]) => k !== "LowCardinality") };
+    return out;
+  };
+  return ignore.length === 0
+    ? columnsEquivalent
+    : (a: Column, b: Column) => columnsEquivalent(strip(a), strip(b));
+};
+
 /** Why a table must be dropped and created again instead of altered, or null if it can be altered. */
-export const recreateReason = (before: Table, after: Table): string | null => {
+export const recreateReason = (
+  before: Table,
+  after: Table,
+  ignore: readonly IgnoredOperation[] = [],
+): string | null => {
   if (orderByKey(before) !== orderByKey(after)) return "ORDER BY changed";
-  if (partitionKey(before) !== partitionKey(after)) return "PARTITION BY changed";
+  if (!ignore.includes("ModifyPartitionBy") && partitionKey(before) !== partitionKey(after))
+    return "PARTITION BY changed";
   if (primaryKeyKey(before) !== primaryKeyKey(after)) return "PRIMARY KEY changed";
   if (engineKey(before.engine) !== engineKey(after.engine)) return "engine changed";
   if (readonlySettingsKey(before) !== readonlySettingsKey(after))
@@ -39,7 +77,12 @@ export const recreateReason = (before: Table, after: Table): string | null => {
 };
 
 /** Column-level deltas for a table that can be altered, in target column order, then removals. */
-const diffColumns = (id: string, before: Table, after: Table): Delta[] => {
+const diffColumns = (
+  id: string,
+  before: Table,
+  after: Table,
+  equivalent: (a: Column, b: Column) => boolean,
+): Delta[] => {
   const deltas: Delta[] = [];
   const beforeByName = new Map(before.columns.map((c) => [c.name, c]));
   after.columns.forEach((column, i) => {
@@ -51,7 +94,7 @@ const diffColumns = (id: string, before: Table, after: Table): Delta[] => {
         column,
         after_column: i === 0 ? null : after.columns[i - 1]!.name,
       });
-    } else if (!columnsEquivalent(existing, column)) {
+    } else if (!equivalent(existing, column)) {
       deltas.push({
         type: "ModifyTableColumn",
         table_id: id,
@@ -91,8 +134,13 @@ const diffNamed = <T extends { name: string }>(
 };
 
 /** Deltas turning one table into another that can be altered in place. */
-const alterTable = (id: string, before: Table, after: Table): Delta[] => {
-  const deltas = diffColumns(id, before, after);
+const alterTable = (
+  id: string,
+  before: Table,
+  after: Table,
+  ignore: readonly IgnoredOperation[],
+): Delta[] => {
+  const deltas = diffColumns(id, before, after, columnsEqualUnder(ignore));
   if (alterableSettingsKey(before) !== alterableSettingsKey(after)) {
     deltas.push({
       type: "ModifyTableSettings",
@@ -101,7 +149,10 @@ const alterTable = (id: string, before: Table, after: Table): Delta[] => {
       after: { ...(after.table_settings ?? {}) },
     });
   }
-  if (normalizeTtl(before.table_ttl_setting) !== normalizeTtl(after.table_ttl_setting)) {
+  if (
+    !ignore.includes("ModifyTableTtl") &&
+    normalizeTtl(before.table_ttl_setting) !== normalizeTtl(after.table_ttl_setting)
+  ) {
     deltas.push({
       type: "ModifyTableTtl",
       table_id: id,
@@ -138,13 +189,22 @@ const alterTable = (id: string, before: Table, after: Table): Delta[] => {
 };
 
 /** Deltas turning one table into another (empty when they are schema-equal). */
-export const diffTable = (id: string, before: Table, after: Table): Delta[] =>
-  recreateReason(before, after) !== null
+export const diffTable = (
+  id: string,
+  before: Table,
+  after: Table,
+  ignore: readonly IgnoredOperation[] = [],
+): Delta[] =>
+  recreateReason(before, after, ignore) !== null
     ? [{ type: "RecreateTable", before, after }]
-    : alterTable(id, before, after);
+    : alterTable(id, before, after, ignore);
 
 /** Whether two tables are equal for every purpose the tool migrates. */
-export const tablesSchemaEqual = (a: Table, b: Table): boolean => diffTable("", a, b).length === 0;
+export const tablesSchemaEqual = (
+  a: Table,
+  b: Table,
+  ignore: readonly IgnoredOperation[] = [],
+): boolean => diffTable("", a, b, ignore).length === 0;
 
 const sourcesKey = (sources: readonly string[]): string =>
   [...sources]
@@ -207,7 +267,7 @@ export const diffMaps = (base: InfraMap, target: InfraMap, opts: DiffOptions = {
     const after = target.tables[id];
     if (before && !after) deltas.push({ type: "DropTable", table: before });
     else if (!before && after) deltas.push({ type: "CreateTable", table: after });
-    else if (before && after) deltas.push(...diffTable(id, before, after));
+    else if (before && after) deltas.push(...diffTable(id, before, after, opts.ignore ?? []));
   }
   deltas.push(...diffViews(base, target, opts.sqlKey ?? sqlKeyOffline));
   return deltas;

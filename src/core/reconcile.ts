@@ -1,5 +1,5 @@
 import { describeDelta } from "./deltas";
-import { diffTable, tablesSchemaEqual } from "./diff";
+import { diffTable, tablesSchemaEqual, type IgnoredOperation } from "./diff";
 import { withDerivedHashes } from "./hash";
 import {
   cloneMap,
@@ -126,6 +126,7 @@ export const reconcile = (
   liveObjects: LiveObjects,
   code: InfraMap,
   sqlKey: (sql: string) => string = sqlKeyOffline,
+  ignore: readonly IgnoredOperation[] = [],
 ): Reconciled => {
   const db = applied.default_database;
   const state = cloneMap(applied);
@@ -137,7 +138,7 @@ export const reconcile = (
     if (!actual) {
       delete state.tables[id];
       drift.push({ tableId: id, kind: "missing", details: ["table is missing from the database"] });
-    } else if (!tablesSchemaEqual(recorded, actual)) {
+    } else if (!tablesSchemaEqual(recorded, actual, ignore)) {
       state.tables[id] = adopt(actual, recorded);
       drift.push({
         tableId: id,
@@ -150,7 +151,7 @@ export const reconcile = (
     if (state.tables[id] || applied.tables[id]) continue;
     const actual = live.get(physical(declared, db));
     if (actual)
-      state.tables[tableId(declared, db)] = tablesSchemaEqual(declared, actual)
+      state.tables[tableId(declared, db)] = tablesSchemaEqual(declared, actual, ignore)
         ? structuredClone(declared)
         : adopt(actual, declared);
   }

@@ -114,7 +114,7 @@ export const renderCreateTable = (table: Table, defaultDb: string): string => {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k} = ${renderSettingValue(v)}`);
   return join(
-    `CREATE TABLE IF NOT EXISTS ${qualified(tableDatabase(table, defaultDb), table.name)}`,
+    `CREATE TABLE IF NOT EXISTS ${qualified(tableDatabase(table, defaultDb), table.name)}${onCluster(table)}`,
     `( ${body.join(", ")} )`,
     `ENGINE = ${renderEngine(table.engine)}`,
     primaryKey,
@@ -127,7 +127,12 @@ export const renderCreateTable = (table: Table, defaultDb: string): string => {
 };
 
 export const renderDropTable = (table: Table, defaultDb: string): string =>
-  `DROP TABLE IF EXISTS ${qualified(tableDatabase(table, defaultDb), table.name)}`;
+  `DROP TABLE IF EXISTS ${qualified(tableDatabase(table, defaultDb), table.name)}` +
+  (table.cluster_name ? `${onCluster(table)} SYNC` : "");
+
+/** ` ON CLUSTER \`c\`` for tables deployed on a cluster. */
+const onCluster = (table: Pick<Table, "cluster_name">): string =>
+  table.cluster_name ? ` ON CLUSTER ${quoteIdent(table.cluster_name)}` : "";
 
 const alter = (sql: string): SqlStatement => ({ sql, waitsForMutation: true });
 const ddl = (sql: string): SqlStatement => ({ sql, waitsForMutation: false });
@@ -136,7 +141,7 @@ const ddl = (sql: string): SqlStatement => ({ sql, waitsForMutation: false });
 const target = (map: InfraMap, tableIdValue: string): string => {
   const table = map.tables[tableIdValue];
   if (!table) throw new Error(`table '${tableIdValue}' not found in infrastructure map`);
-  return qualified(tableDatabase(table, map.default_database), table.name);
+  return qualified(tableDatabase(table, map.default_database), table.name) + onCluster(table);
 };
 
 const modifyColumnStatements = (t: string, before: Column, after: Column): SqlStatement[] => {

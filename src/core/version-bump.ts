@@ -101,3 +101,29 @@ export const applyVersionBumps = (
   }
   return out;
 };
+
+/** A table whose `database` changed: the same name and version dropped in one database, created in another. */
+export const findDatabaseMoves = (
+  deltas: readonly Delta[],
+  defaultDb: string,
+): { table: string; from: string; to: string }[] => {
+  const drops = deltas.flatMap((d) => (d.type === "DropTable" ? [d.table] : []));
+  return deltas.flatMap((d) => {
+    if (d.type !== "CreateTable") return [];
+    const from = drops.find(
+      (t) =>
+        t.name === d.table.name &&
+        t.version === d.table.version &&
+        tableDatabase(t, defaultDb) !== tableDatabase(d.table, defaultDb),
+    );
+    return from
+      ? [
+          {
+            table: d.table.name,
+            from: tableDatabase(from, defaultDb),
+            to: tableDatabase(d.table, defaultDb),
+          },
+        ]
+      : [];
+  });
+};

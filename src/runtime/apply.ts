@@ -6,6 +6,7 @@ import { olapStateHash } from "../core/hash";
 import type { InfraMap } from "../core/infra-map";
 import { lifecycleViolation } from "../core/lifecycle";
 import { renderDelta } from "../core/render-sql";
+import { revertFailedColumnChange } from "./failed-mutation";
 import type { Journal } from "./journal";
 import type { StoredMigration } from "./migration-store";
 
@@ -86,6 +87,41 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
           });
         }
       } catch (e) {
+        if (delta.type === "ModifyTableColumn") {
+          const reverted = await revertFailedColumnChange(ch, delta, state, e).catch(
+            () => undefined,
+          );
+          if (reverted) {
+            await journal
+              .append({
+                ...base,
+                event: "failed",
+                op_index: i,
+                state_hash: "",
+                detail: reverted.reason,
+              })
+              .catch(() => undefined);
+            throw new MooseError(
+              "TYPE_CHANGE_FAILED",
+              `Migration '${file.id}' failed at delta ${i + 1}/${file.deltas.length} (${description}): ClickHouse cannot convert the existing data of column '${delta.after_column.name}' in '${delta.table_id}':
+  ${reverted.reason}
+` +
+                (reverted.restored
+                  ? `The failed mutation${reverted.killed.length === 1 ? "" : "s"} (${reverted.killed.join(", ") || "none left"}) ${reverted.killed.length === 1 ? "was" : "were"} killed and the column is back to its previous type; no data was changed.`
+                  : `The failed mutation(s) ${reverted.killed.join(", ")} were killed, but putting the column back failed: check it by hand.`),
+              {
+                hint: "Convert in steps instead: add a new column, backfill it with a RawSql delta using a tolerant cast (e.g. toInt64OrNull), then rename the columns and drop the old one.",
+                details: {
+                  migration: file.id,
+                  failedDelta: i + 1,
+                  completed: i,
+                  killedMutations: reverted.killed,
+                  restored: reverted.restored,
+                },
+              },
+            );
+          }
+        }
         const reason = errorText(e);
         await journal
           .append({ ...base, event: "failed", op_index: i, state_hash: "", detail: reason })

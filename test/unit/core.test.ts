@@ -4,42 +4,12 @@ import { applyEnvOverrides } from "../../src/config/config";
 import { diffMaps, orderDeltas } from "../../src/core/diff";
 import { foldFiles } from "../../src/core/fold";
 import { EMPTY_STATE_HASH, engineParamsHash, tableSettingsHash } from "../../src/core/hash";
-import { emptyInfraMap, type Column, type Table } from "../../src/core/infra-map";
 import { lifecycleViolation } from "../../src/core/lifecycle";
 import { parseMigrationFile, serializeMigrationFile } from "../../src/core/migration-file";
 import { normalizeTtl } from "../../src/core/normalize";
 import { renderCreateTable, renderDelta } from "../../src/core/render-sql";
 import { goldenRead } from "../support/golden";
-
-const col = (name: string, extra: Partial<Column> = {}): Column => ({
-  name,
-  data_type: "String",
-  required: true,
-  unique: false,
-  primary_key: false,
-  default: null,
-  annotations: [],
-  ...extra,
-});
-const table = (name: string, columns: Column[], extra: Partial<Table> = {}): Table => ({
-  name,
-  columns,
-  order_by: [columns[0]!.name],
-  engine: "MergeTree",
-  version: null,
-  source_primitive: { name, primitive_type: "DataModel" },
-  metadata: null,
-  life_cycle: "FULLY_MANAGED",
-  indexes: [],
-  projections: [],
-  constraints: [],
-  ...extra,
-});
-const mapOf = (...tables: Table[]) => {
-  const m = emptyInfraMap("db");
-  for (const t of tables) m.tables[`db_${t.name}`] = t;
-  return m;
-};
+import { col, mapOf, table } from "../support/fixtures";
 
 describe("hashes", () => {
   it("reproduce Moose's empty-state, settings and engine hashes", () => {
