@@ -301,7 +301,7 @@ const PHASE: Record<Delta["type"], number> = {
   CreateView: 8,
   RawSql: 9,
 };
-/** Phase of a version bump's drop of the old table: after its backfill. */
+/** Phase of a version bump's drop of the old table: after the new one exists and is filled. */
 const LATE_DROP_PHASE = 6;
 
 /**
@@ -309,15 +309,22 @@ const LATE_DROP_PHASE = 6;
  * their relative order (column order matters for `after_column`).
  */
 export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[] => {
-  const backfillSources = new Set(
-    deltas.flatMap((d) => (d.type === "BackfillTable" ? [d.source_table] : [])),
+  // A table replaced by a new version is dropped last (after its backfill read it).
+  const replaced = new Set(
+    deltas.flatMap((d) =>
+      d.type === "CreateTable"
+        ? [`${d.table.database ?? defaultDb}.${d.table.source_primitive.name}`]
+        : [],
+    ),
   );
   return deltas
     .map((delta, index) => ({
       delta,
       index,
       phase:
-        delta.type === "DropTable" && backfillSources.has(delta.table.name)
+        delta.type === "DropTable" &&
+        delta.table.version !== null &&
+        replaced.has(`${delta.table.database ?? defaultDb}.${delta.table.source_primitive.name}`)
           ? LATE_DROP_PHASE
           : PHASE[delta.type],
       id: deltaTableIdIn(delta, defaultDb),

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { connectClickHouse, type ClickHousePort } from "../../src/adapters/clickhouse";
@@ -83,3 +84,23 @@ export const mig = (
   rec?: Recorder,
   extra: Partial<GlobalOptions> = {},
 ): Promise<MigrateResult> => migrate({ ...opts(root, rec), ...extra }, () => undefined);
+
+/** Runs SQL on the embedded engine directly (seeding data, hand-made DDL, checks). */
+export const withEngine = async <T>(fn: (ch: ClickHousePort) => Promise<T>): Promise<T> => {
+  const ch = connectClickHouse({
+    kind: "chdb",
+    path: ENGINE_DIR,
+    database: "default",
+    display: "",
+  });
+  try {
+    return await fn(ch);
+  } finally {
+    await ch.close();
+  }
+};
+
+export const setModel = (root: string, model: string): void => {
+  fs.mkdirSync(path.join(root, "app"), { recursive: true });
+  fs.writeFileSync(path.join(root, "app", "index.ts"), model);
+};
