@@ -323,7 +323,6 @@ export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[
       index,
       phase:
         delta.type === "DropTable" &&
-        delta.table.version !== null &&
         replaced.has(`${delta.table.database ?? defaultDb}.${delta.table.source_primitive.name}`)
           ? LATE_DROP_PHASE
           : PHASE[delta.type],

@@ -14,18 +14,20 @@ export interface VersionBump {
 const insertable = (t: Table) => t.columns.filter((c) => !c.materialized && !c.alias);
 
 /**
- * The columns a backfill can copy: every insertable column of the new table must exist in the
- * old one with the same type and nullability, or have a default / be nullable.
+ * The columns a backfill copies: those both versions store with the same type and nullability.
+ * New columns get their defaults; a column whose type changed is left out rather than cast
+ * (a failed cast would abort the INSERT). Null when nothing can be copied.
  */
 const backfillColumns = (from: Table, to: Table): string[] | null => {
   const old = new Map(insertable(from).map((c) => [c.name, c]));
-  const copied: string[] = [];
-  for (const c of insertable(to)) {
-    const o = old.get(c.name);
-    if (o && o.required === c.required && dataTypesEqual(o.data_type, c.data_type))
-      copied.push(c.name);
-    else if (o || (c.required && c.default === null)) return null;
-  }
+  const copied = insertable(to)
+    .filter((c) => {
+      const o = old.get(c.name);
+      return (
+        o !== undefined && o.required === c.required && dataTypesEqual(o.data_type, c.data_type)
+      );
+    })
+    .map((c) => c.name);
   return copied.length > 0 ? copied : null;
 };
 
