@@ -5,7 +5,8 @@ import { deltaTableIdIn, describeDelta } from "../core/deltas";
 import { diffMaps } from "../core/diff";
 
 import { olapStateHash } from "../core/hash";
-import type { InfraMap } from "../core/infra-map";
+import { foldFiles } from "../core/fold";
+import { emptyInfraMap, type InfraMap } from "../core/infra-map";
 import { filterByLifecycle } from "../core/lifecycle";
 import type { DriftEntry } from "../core/reconcile";
 import { readLiveState } from "./live-state";
@@ -164,9 +165,16 @@ export const migrate = async (
 export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
   const ctx = loadProject(opts);
   const folded = foldAll(ctx);
+  // Siblings: files sharing a parent where the later one was not built on its predecessor's
+  // result (coming back to an earlier state is linear history, not a fork).
   const byParent = new Map<string, StoredMigration[]>();
-  for (const m of ctx.migrations)
-    byParent.set(m.file.parent_state_hash, [...(byParent.get(m.file.parent_state_hash) ?? []), m]);
+  let state = emptyInfraMap(ctx.defaultDb);
+  for (const m of ctx.migrations) {
+    const linear = m.file.parent_state_hash === olapStateHash(state);
+    const siblings = byParent.get(m.file.parent_state_hash) ?? [];
+    byParent.set(m.file.parent_state_hash, linear ? [m] : [...siblings, m]);
+    state = foldFiles([m.file], ctx.defaultDb, state);
+  }
   const conflicts = [...byParent]
     .filter(([, ms]) => ms.length > 1)
     .map(([parent, ms]) => ({

@@ -317,10 +317,18 @@ export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[
         : [],
     ),
   );
+  const depth = viewDepths(deltas);
   return deltas
     .map((delta, index) => ({
       delta,
       index,
+      // Views reading other views: created after them, dropped before them.
+      sub:
+        delta.type === "CreateView" || delta.type === "CreateMaterializedView"
+          ? (depth.get(delta.type === "CreateView" ? delta.view.name : delta.mv.name) ?? 0)
+          : delta.type === "DropView" || delta.type === "DropMaterializedView"
+            ? -(depth.get(delta.type === "DropView" ? delta.view.name : delta.mv.name) ?? 0)
+            : 0,
       phase:
         delta.type === "DropTable" &&
         replaced.has(`${delta.table.database ?? defaultDb}.${delta.table.source_primitive.name}`)
@@ -329,9 +337,46 @@ export const orderDeltas = (deltas: readonly Delta[], defaultDb: string): Delta[
       id: deltaTableIdIn(delta, defaultDb),
     }))
     .sort(
-      (a, b) => a.phase - b.phase || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) || a.index - b.index,
+      (a, b) =>
+        a.phase - b.phase ||
+        a.sub - b.sub ||
+        (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) ||
+        a.index - b.index,
     )
     .map((x) => x.delta);
+};
+
+/** How many views of this batch a view reads through (0: it reads tables only). */
+const viewDepths = (deltas: readonly Delta[]): Map<string, number> => {
+  const sources = new Map<string, string[]>();
+  for (const d of deltas) {
+    const v =
+      d.type === "CreateView" || d.type === "DropView"
+        ? d.view
+        : d.type === "CreateMaterializedView" || d.type === "DropMaterializedView"
+          ? d.mv
+          : undefined;
+    if (v)
+      sources.set(
+        v.name,
+        v.sourceTables.map((s) => s.replace(/`/g, "").split(".").at(-1)!),
+      );
+  }
+  const depth = new Map<string, number>();
+  const visit = (name: string, seen: Set<string>): number => {
+    const known = depth.get(name);
+    if (known !== undefined) return known;
+    if (seen.has(name)) return 0; // a cycle: ClickHouse would refuse it anyway
+    seen.add(name);
+    const d = Math.max(
+      0,
+      ...(sources.get(name) ?? []).filter((s) => sources.has(s)).map((s) => visit(s, seen) + 1),
+    );
+    depth.set(name, d);
+    return d;
+  };
+  for (const name of sources.keys()) visit(name, new Set());
+  return depth;
 };
 
 export { viewId };

@@ -101,8 +101,9 @@ export class Journal {
 }
 
 /**
- * Folds journal rows into per-file progress. Two applied files with the same parent hash mean
- * two branches were both applied here (a fork): an error, never merged silently.
+ * Folds journal rows into per-file progress. Two applied files with the same parent hash, the
+ * later one not built on the state its predecessor produced, mean two branches were both
+ * applied here (a fork): an error, never merged silently.
  */
 export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
   const byId = new Map<string, FileProgress>();
@@ -129,9 +130,12 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
   }
   const applied = appliedOrder.map((id) => byId.get(id)!);
   const parents = new Map<string, string>();
+  let previous: FileProgress | undefined;
   for (const p of applied) {
     const other = parents.get(p.parentStateHash);
-    if (other) {
+    // A schema can come back to an earlier state (drop everything, create again): a file
+    // built on the state the previous file produced is linear history, not a fork.
+    if (other && previous?.stateHash !== p.parentStateHash) {
       throw new MooseError(
         "JOURNAL_FORK",
         `Migrations '${other}' and '${p.id}' were both applied to the same parent state ${p.parentStateHash.slice(0, 12)}…`,
@@ -141,6 +145,7 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
       );
     }
     parents.set(p.parentStateHash, p.id);
+    previous = p;
   }
   const incomplete = new Map([...byId].filter(([, p]) => p.status === "incomplete"));
   return { applied, incomplete };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Delta } from "../../src/core/deltas";
 import { DELTA_TYPES } from "../../src/core/deltas";
+import { orderDeltas } from "../../src/core/diff";
 import { renderEngine } from "../../src/core/engines";
 import type { Engine } from "../../src/core/infra-map";
 import { renderCreateTable, renderDelta } from "../../src/core/render-sql";
@@ -207,5 +208,34 @@ describe("engine clauses", () => {
     ],
   ] as [Engine, string][])("%j → %s", (engine, expected) => {
     expect(renderEngine(engine)).toBe(expected);
+  });
+});
+
+describe("ordering of views", () => {
+  it("a view reading another view is created after it and dropped before it", () => {
+    const a = { name: "a_top", selectSql: "SELECT * FROM z_base", sourceTables: ["`z_base`"] };
+    const z = { name: "z_base", selectSql: "SELECT 1", sourceTables: [] };
+    const created = orderDeltas(
+      [
+        { type: "CreateView", view: a },
+        { type: "CreateView", view: z },
+      ],
+      "db",
+    );
+    expect(created.map((d) => (d.type === "CreateView" ? d.view.name : ""))).toEqual([
+      "z_base",
+      "a_top",
+    ]);
+    const dropped = orderDeltas(
+      [
+        { type: "DropView", view: z },
+        { type: "DropView", view: a },
+      ],
+      "db",
+    );
+    expect(dropped.map((d) => (d.type === "DropView" ? d.view.name : ""))).toEqual([
+      "a_top",
+      "z_base",
+    ]);
   });
 });
