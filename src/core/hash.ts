@@ -48,7 +48,11 @@ export const EMPTY_STATE_HASH = olapStateHash({
   sql_resources: {},
   select_row_policies: {},
   olap_dictionaries: {},
+  topics: {},
 });
+
+/** The stream hash (DESIGN §1.3 `parent_stream_hash`): the same hashing over the topics. */
+export const streamStateHash = (map: InfraMap): string => sha256Hex(canonicalJson(map.topics));
 
 /** Moose's `table_settings_hash`: SHA-256 of `k:v;` pairs sorted by key. */
 export const tableSettingsHash = (settings: Record<string, string>): string =>

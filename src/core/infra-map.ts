@@ -166,6 +166,24 @@ export interface MaterializedView {
   lifeCycle: LifeCycle;
 }
 
+/** A Kafka/Redpanda topic in Moose's JSON shape (`infrastructure_map.json` → `topics`). */
+export interface Topic {
+  name: string;
+  version: string | null;
+  partition_count: number;
+  retention_period: { secs: number; nanos: number };
+  max_message_bytes: number;
+  columns: Column[];
+  source_primitive: { name: string; primitive_type: string };
+  metadata: ResourceMetadata | null;
+  life_cycle: LifeCycle;
+  schema_config: unknown;
+}
+
+/** Moose's topic id: `name`, plus `_<version>` when versioned. */
+export const topicId = (topic: Pick<Topic, "name" | "version">): string =>
+  topic.version === null ? topic.name : `${topic.name}_${versionSuffix(topic.version)}`;
+
 /** The OLAP part of the map that the state hash covers, plus what the tool itself needs. */
 export interface InfraMap {
   default_database: string;
@@ -176,6 +194,8 @@ export interface InfraMap {
   sql_resources: Record<string, unknown>;
   select_row_policies: Record<string, unknown>;
   olap_dictionaries: Record<string, unknown>;
+  /** Topics keyed by id; outside the OLAP state hash (they have their own stream hash). */
+  topics: Record<string, Topic>;
 }
 
 export const emptyInfraMap = (defaultDatabase: string): InfraMap => ({
@@ -187,6 +207,7 @@ export const emptyInfraMap = (defaultDatabase: string): InfraMap => ({
   sql_resources: {},
   select_row_policies: {},
   olap_dictionaries: {},
+  topics: {},
 });
 
 /** Physical name suffix of a versioned resource: `1.0` -> `1_0`. */

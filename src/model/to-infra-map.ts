@@ -14,16 +14,19 @@ import {
   type Column,
   type Engine,
   type InfraMap,
+  topicId,
   viewId,
   type LifeCycle,
   type MaterializedView,
   type ResourceMetadata,
   type Table,
+  type Topic,
   type View,
 } from "../core/infra-map";
 import type {
   RegisteredMaterializedView,
   RegisteredResource,
+  RegisteredStream,
   RegisteredTable,
   RegisteredView,
 } from "../sdk/registry";
@@ -236,6 +239,57 @@ const addView = (map: InfraMap, r: RegisteredView | RegisteredMaterializedView):
   map.materialized_views[viewId(mv)] = mv;
 };
 
+/** Moose's default retention: 7 days. */
+const DEFAULT_RETENTION_SECS = 604_800;
+/** Moose fixes `max.message.bytes` at 1 MiB. */
+const MAX_MESSAGE_BYTES = 1_048_576;
+
+const addTopic = (map: InfraMap, r: RegisteredStream): void => {
+  const c = r.config;
+  const invalidStream = (message: string, hint: string) =>
+    new MooseError("MODEL_INVALID", `Stream ${r.name}: ${message}`, { hint });
+  const partitions = c.parallelism ?? 1;
+  if (typeof partitions !== "number" || !Number.isInteger(partitions) || partitions < 1)
+    throw invalidStream(
+      `parallelism must be a whole number of partitions, at least 1; found ${JSON.stringify(partitions)}`,
+      "Partition count cannot be 0. Set parallelism: 1 or more.",
+    );
+  const retention = c.retentionPeriod ?? DEFAULT_RETENTION_SECS;
+  if (typeof retention !== "number" || !Number.isInteger(retention) || retention < 0)
+    throw invalidStream(
+      `retentionPeriod must be whole seconds; found ${JSON.stringify(retention)}`,
+      "Example: retentionPeriod: 3 * 24 * 3600 (3 days).",
+    );
+  const lifeCycle = (str(c.lifeCycle) ?? "FULLY_MANAGED") as LifeCycle;
+  if (!LIFECYCLES.includes(lifeCycle))
+    throw invalidStream(
+      `unknown lifeCycle '${lifeCycle}'`,
+      `Use LifeCycle.${LIFECYCLES.join(" / LifeCycle.")}.`,
+    );
+  const topic: Topic = {
+    name: r.name,
+    version: str(c.version) ?? null,
+    partition_count: partitions,
+    retention_period: { secs: retention, nanos: 0 },
+    max_message_bytes: MAX_MESSAGE_BYTES,
+    columns: (r.schema?.columns ?? []) as unknown as Column[],
+    source_primitive: { name: r.name, primitive_type: "DataModel" },
+    metadata: metadataOf(
+      (c.metadata as { description?: string } | undefined)?.description,
+      r.schema?.sourceFile,
+    ),
+    life_cycle: lifeCycle,
+    schema_config: null,
+  };
+  const id = topicId(topic);
+  if (map.topics[id])
+    throw invalidStream(
+      `a stream with id ${id} already exists`,
+      "Each stream name (and version) may be declared once.",
+    );
+  map.topics[id] = topic;
+};
+
 /** The desired state declared by the code. */
 export const infraMapFromResources = (
   resources: readonly RegisteredResource[],
@@ -247,7 +301,10 @@ export const infraMapFromResources = (
       addView(map, r);
       continue;
     }
-    if (r.kind !== "OlapTable") continue;
+    if (r.kind === "Stream") {
+      addTopic(map, r);
+      continue;
+    }
     const table = tableFromRegistration(r);
     const id = tableId(table, defaultDatabase);
     if (map.tables[id]) {

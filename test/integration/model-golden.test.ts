@@ -23,10 +23,12 @@ describe("model loader reproduces Moose's infrastructure map", () => {
         tables: Record<string, unknown>;
         views: Record<string, unknown>;
         materialized_views: Record<string, unknown>;
+        topics: Record<string, unknown>;
       };
       expect(map.tables).toEqual(golden.tables);
       expect(map.views).toEqual(golden.views);
       expect(map.materialized_views).toEqual(golden.materialized_views);
+      expect(map.topics).toEqual(golden.topics);
       expect(olapStateHash(map)).toBe(goldenStateHash(step));
     });
   }
