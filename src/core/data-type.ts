@@ -134,14 +134,20 @@ export interface ParsedColumnType {
 
 export class UnsupportedClickHouseType extends Error {}
 
-/** Splits `a, b(c, d), 'e,f'` at top-level commas. */
-export const splitTopLevel = (text: string): string[] => {
-  const parts: string[] = [];
+/**
+ * Walks SQL text outside quotes (`'…'`, `` `…` ``, `"…"`), tracking parenthesis depth; `visit`
+ * sees each such character with the depth after it, and stops the walk by returning true.
+ * Returns the index it stopped at, or -1.
+ */
+export const scanTopLevel = (
+  text: string,
+  visit: (ch: string, i: number, depth: number) => boolean | void,
+  from = 0,
+): number => {
   let depth = 0;
   let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i]!;
     if (quote) {
       if (ch === "\\") i++;
       else if (ch === quote) quote = null;
@@ -150,11 +156,21 @@ export const splitTopLevel = (text: string): string[] => {
     if (ch === "'" || ch === "`" || ch === '"') quote = ch;
     else if (ch === "(") depth++;
     else if (ch === ")") depth--;
-    else if (ch === "," && depth === 0) {
+    if (!quote && visit(ch, i, depth) === true) return i;
+  }
+  return -1;
+};
+
+/** Splits `a, b(c, d), 'e,f'` at top-level commas. */
+export const splitTopLevel = (text: string): string[] => {
+  const parts: string[] = [];
+  let start = 0;
+  scanTopLevel(text, (ch, i, depth) => {
+    if (ch === "," && depth === 0) {
       parts.push(text.slice(start, i).trim());
       start = i + 1;
     }
-  }
+  });
   const last = text.slice(start).trim();
   if (last !== "") parts.push(last);
   return parts;

@@ -1,6 +1,5 @@
 import { deltaTableIdIn, type Delta } from "./deltas";
 import {
-  viewId,
   type Column,
   type InfraMap,
   type MaterializedView,
@@ -378,5 +377,3 @@ const viewDepths = (deltas: readonly Delta[]): Map<string, number> => {
   for (const name of sources.keys()) visit(name, new Set());
   return depth;
 };
-
-export { viewId };

@@ -1,5 +1,6 @@
 import type { Engine, EngineName } from "./infra-map";
-import { quoteIdent, quoteString } from "./sql-quote";
+import { splitTopLevel } from "./data-type";
+import { quoteIdent, quoteString, unquoteToken } from "./sql-quote";
 
 /**
  * One table of engine parameters drives rendering, parsing, comparison and hashing, so the
@@ -130,17 +131,12 @@ export const engineHashText = (engine: Engine): string => {
   return parts.join("");
 };
 
-/**
- * Parses ClickHouse's `Name(args)` back into an engine; null for engines outside the family.
- * `unquote` strips backticks or quotes from one argument.
- */
-export const parseEngineCall = (
-  name: string,
-  args: string[],
-  unquote: (s: string) => string,
-  splitList: (s: string) => string[],
-): Engine | null => {
-  if (!isEngineName(name)) return null;
+/** Parses ClickHouse's `Name(args)` back into an engine; null for engines outside the family. */
+export const parseEngineCall = (engineCall: string): Engine | null => {
+  const m = /^(\w+)(?:\(([\s\S]*)\))?$/.exec(engineCall.trim());
+  if (!m || !isEngineName(m[1]!)) return null;
+  const name = m[1];
+  const args = m[2] ? splitTopLevel(m[2]) : [];
   const specs = ENGINE_PARAMS[name];
   let rest = [...args];
   const params: Record<string, ParamValue> = {};
@@ -149,13 +145,15 @@ export const parseEngineCall = (
       // Replica parameters are present only as a pair of string literals.
       const v = rest[0];
       if (v !== undefined && /^'/.test(v.trim())) {
-        params[p.field] = unquote(v);
+        params[p.field] = unquoteToken(v);
         rest = rest.slice(1);
       } else params[p.field] = null;
     } else if (p.kind === "columns") {
       const v = rest[0];
       params[p.field] =
-        v === undefined ? null : splitList(v.trim().replace(/^\(([\s\S]*)\)$/, "$1")).map(unquote);
+        v === undefined
+          ? null
+          : splitTopLevel(v.trim().replace(/^\(([\s\S]*)\)$/, "$1")).map(unquoteToken);
       rest = rest.slice(1);
     } else {
       const v = rest[0];
@@ -163,7 +161,7 @@ export const parseEngineCall = (
         if (!p.optional) return null;
         params[p.field] = null;
       } else {
-        params[p.field] = unquote(v);
+        params[p.field] = unquoteToken(v);
         rest = rest.slice(1);
       }
     }

@@ -1,14 +1,13 @@
-import { parseColumnType, splitTopLevel, UnsupportedClickHouseType } from "../core/data-type";
+import {
+  parseColumnType,
+  scanTopLevel,
+  splitTopLevel,
+  UnsupportedClickHouseType,
+} from "../core/data-type";
 import { parseEngineCall } from "../core/engines";
 import { withDerivedHashes } from "../core/hash";
-import type {
-  Column,
-  DataType,
-  Engine,
-  Table,
-  TableIndex,
-  TableProjection,
-} from "../core/infra-map";
+import { unquoteToken } from "../core/sql-quote";
+import type { Column, DataType, Table, TableIndex, TableProjection } from "../core/infra-map";
 import { stripOuterParens } from "../core/normalize";
 import { parseEnumMetadataComment } from "../core/render-sql";
 
@@ -60,23 +59,11 @@ export const splitEngineFull = (
   engineFull: string,
 ): { engine: string; clauses: Record<string, string> } => {
   const positions: { clause: string; at: number }[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < engineFull.length; i++) {
-    const ch = engineFull[i]!;
-    if (quote) {
-      if (ch === "\\") i++;
-      else if (ch === quote) quote = null;
-      continue;
-    }
-    if (ch === "'" || ch === "`") quote = ch;
-    else if (ch === "(") depth++;
-    else if (ch === ")") depth--;
-    else if (depth === 0 && ch === " ") {
-      const clause = CLAUSES.find((c) => engineFull.startsWith(` ${c} `, i));
-      if (clause) positions.push({ clause, at: i });
-    }
-  }
+  scanTopLevel(engineFull, (ch, i, depth) => {
+    if (depth !== 0 || ch !== " ") return;
+    const clause = CLAUSES.find((c) => engineFull.startsWith(` ${c} `, i));
+    if (clause) positions.push({ clause, at: i });
+  });
   const engine = engineFull.slice(0, positions[0]?.at ?? engineFull.length).trim();
   const clauses: Record<string, string> = {};
   positions.forEach((p, k) => {
@@ -84,19 +71,6 @@ export const splitEngineFull = (
     clauses[p.clause] = engineFull.slice(p.at + p.clause.length + 2, end).trim();
   });
   return { engine, clauses };
-};
-
-const unquoteArg = (s: string): string => {
-  const t = s.trim();
-  if (/^'[\s\S]*'$/.test(t)) return t.slice(1, -1).replace(/\\(.)/g, "$1");
-  return t.replace(/^`(.*)`$/, "$1");
-};
-
-const parseEngine = (engineCall: string): Engine | null => {
-  const m = /^(\w+)(?:\(([\s\S]*)\))?$/.exec(engineCall.trim());
-  if (!m) return null;
-  const args = m[2] ? splitTopLevel(m[2]) : [];
-  return parseEngineCall(m[1]!, args, unquoteArg, splitTopLevel);
 };
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -147,40 +121,13 @@ const columnFromRow = (row: ColumnRow): Column => {
 const createBodyElements = (createQuery: string): string[] => {
   const open = createQuery.indexOf("(");
   if (open < 0) return [];
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = open; i < createQuery.length; i++) {
-    const ch = createQuery[i]!;
-    if (quote) {
-      if (ch === "\\") i++;
-      else if (ch === quote) quote = null;
-      continue;
-    }
-    if (ch === "'" || ch === "`") quote = ch;
-    else if (ch === "(") depth++;
-    else if (ch === ")" && --depth === 0) return splitTopLevel(createQuery.slice(open + 1, i));
-  }
-  return [];
+  const close = scanTopLevel(createQuery, (ch, _i, depth) => ch === ")" && depth === 0, open);
+  return close < 0 ? [] : splitTopLevel(createQuery.slice(open + 1, close));
 };
 
 /** Position of a keyword at depth 0 outside quotes (` TTL `), or -1. */
-const topLevelKeyword = (text: string, keyword: string): number => {
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quote) {
-      if (ch === "\\") i++;
-      else if (ch === quote) quote = null;
-      continue;
-    }
-    if (ch === "'" || ch === "`") quote = ch;
-    else if (ch === "(") depth++;
-    else if (ch === ")") depth--;
-    else if (depth === 0 && text.startsWith(keyword, i)) return i;
-  }
-  return -1;
-};
+const topLevelKeyword = (text: string, keyword: string): number =>
+  scanTopLevel(text, (_ch, i, depth) => depth === 0 && text.startsWith(keyword, i));
 
 interface CreateDetails {
   indexes: TableIndex[];
@@ -199,7 +146,7 @@ export const parseCreateDetails = (createQuery: string): CreateDetails => {
     if (index) {
       const typeCall = /^(\w+)(?:\(([\s\S]*)\))?$/.exec(index[3]!.trim());
       out.indexes.push({
-        name: unquoteArg(index[1]!),
+        name: unquoteToken(index[1]!),
         expression: index[2]!.trim(),
         type: typeCall ? typeCall[1]! : index[3]!.trim(),
         arguments: typeCall?.[2] ? splitTopLevel(typeCall[2]) : [],
@@ -209,13 +156,13 @@ export const parseCreateDetails = (createQuery: string): CreateDetails => {
     }
     const projection = /^PROJECTION\s+(`(?:[^`]|``)+`|\S+)\s+\(([\s\S]*)\)$/.exec(element);
     if (projection) {
-      out.projections.push({ name: unquoteArg(projection[1]!), body: projection[2]!.trim() });
+      out.projections.push({ name: unquoteToken(projection[1]!), body: projection[2]!.trim() });
       continue;
     }
     const column = /^(`(?:[^`]|``)+`|[A-Za-z_][A-Za-z0-9_.]*)\s/.exec(element);
     const ttlAt = topLevelKeyword(element, " TTL ");
     if (column && ttlAt >= 0)
-      out.columnTtl.set(unquoteArg(column[1]!), element.slice(ttlAt + 5).trim());
+      out.columnTtl.set(unquoteToken(column[1]!), element.slice(ttlAt + 5).trim());
   }
   return out;
 };
@@ -229,7 +176,7 @@ export const materializedViewTarget = (
       createQuery,
     );
   if (!m) return null;
-  return { database: m[1] ? unquoteArg(m[1]) : undefined, table: unquoteArg(m[2]!) };
+  return { database: m[1] ? unquoteToken(m[1]) : undefined, table: unquoteToken(m[2]!) };
 };
 
 /** Builds a Table in Moose's shape from what ClickHouse reports; null with a reason if it cannot. */
@@ -239,7 +186,7 @@ export const tableFromRows = (
   defaultDb: string,
 ): Table | UnsupportedTable => {
   const { engine: engineCall, clauses } = splitEngineFull(t.engine_full);
-  const engine = parseEngine(engineCall);
+  const engine = parseEngineCall(engineCall);
   if (!engine)
     return { database: t.database, name: t.name, reason: `engine ${t.engine} is not supported` };
   let columns: Column[];

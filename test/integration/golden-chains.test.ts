@@ -8,6 +8,7 @@ import type { Delta } from "../../src/core/deltas";
 import {
   GOLDEN_DIR,
   goldenDefaultDb,
+  goldenHas,
   goldenMigrationFiles,
   goldenRead,
   makeProject,
@@ -41,6 +42,14 @@ const comparable = (deltas: Delta[]) =>
 
 /** Golden chains (one database each): steps in order; each step's last file is generated. */
 const CHAINS: Record<string, string[]> = {
+  local: [
+    "01-create-User",
+    "02-add-column",
+    "04-change-type",
+    "05-drop-column",
+    "07-change-order-by",
+    "11-drop-table",
+  ],
   typesdb: [
     "e01-types-create",
     "e02-types-change-default",
@@ -69,7 +78,9 @@ describe("golden chains: same deltas and parent hashes as the real CLI, then con
   for (const [db, steps] of Object.entries(CHAINS)) {
     it(`chain ${db}: ${steps.join(" → ")}`, async () => {
       expect(goldenDefaultDb(steps[0]!)).toBe(db);
-      const root = makeProject({ config: goldenRead(steps[0]!, "moose.config.toml") });
+      const root = goldenHas(steps[0]!, "moose.config.toml")
+        ? makeProject({ config: goldenRead(steps[0]!, "moose.config.toml") })
+        : makeProject({ dbName: db });
       const copied: string[] = [];
       for (const step of steps) {
         const fresh = goldenMigrationFiles(step).filter((f) => !copied.includes(f));

@@ -14,6 +14,9 @@ export const goldenSteps = (): string[] =>
 export const goldenRead = (step: string, file: string): string =>
   fs.readFileSync(path.join(GOLDEN_DIR, step, file), "utf8");
 
+export const goldenHas = (step: string, file: string): boolean =>
+  fs.existsSync(path.join(GOLDEN_DIR, step, file));
+
 export const goldenStateHash = (step: string): string =>
   /=\s*([0-9a-f]{64})/.exec(goldenRead(step, "statehash.txt"))![1]!;
 
