@@ -18,12 +18,14 @@ import { TOOL_VERSION } from "./version";
 
 interface CommonFlags extends DecisionFlags {
   clickhouseUrl?: string;
+  kafkaBroker?: string;
   json?: boolean;
 }
 
 const globalOptions = (flags: CommonFlags): GlobalOptions => ({
   root: process.cwd(),
   clickhouseUrl: flags.clickhouseUrl,
+  ...(flags.kafkaBroker !== undefined ? { kafkaBroker: flags.kafkaBroker } : {}),
   env: process.env,
 });
 const interactive = () => process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -75,10 +77,16 @@ const urlOption = () =>
     "target ClickHouse: http(s)://, clickhouse:// or chdb://<path>",
   ).env("MOOSE_CLICKHOUSE_CONFIG__URL");
 const jsonOption = () => new Option("--json", "machine-readable output on stdout");
+const kafkaOption = () =>
+  new Option(
+    "--kafka-broker <host:port>",
+    "Kafka/Redpanda bootstrap broker(s), comma-separated (overrides [redpanda_config] broker)",
+  );
 
 const addGenerate = (cmd: Command, requireTarget: boolean) =>
   cmd
     .addOption(urlOption())
+    .addOption(kafkaOption())
     .addOption(jsonOption())
     .option("--yes-all", "accept every decision (destructive operations, renames, version bumps)")
     .option("--yes-destructive", "accept destructive operations (drops, recreates)")
@@ -132,6 +140,7 @@ program
   .alias("mg")
   .description("apply every committed migration file not yet applied, in id order, exactly once")
   .addOption(urlOption())
+  .addOption(kafkaOption())
   .addOption(jsonOption())
   .option("--validate", "offline check of the files (fold, conflicts); needs no server")
   .option(

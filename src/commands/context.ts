@@ -1,8 +1,11 @@
 import { connectClickHouse, type ClickHousePort } from "../adapters/clickhouse";
+import { connectKafka, type KafkaPort } from "../adapters/kafka";
+import { resolveKafkaTarget, type KafkaTarget } from "../config/kafka";
 import { MooseError } from "../errors";
 import { loadConfig, type MooseConfig } from "../config/config";
 import { parseClickHouseUrl, type ClickHouseTarget } from "../config/url";
 import { foldFiles } from "../core/fold";
+import { isTopicDelta } from "../core/deltas";
 import type { InfraMap } from "../core/infra-map";
 import { loadModels } from "../model/load-project";
 import { readMigrations, type StoredMigration } from "../runtime/migration-store";
@@ -14,6 +17,10 @@ export interface GlobalOptions {
   env: NodeJS.ProcessEnv;
   /** How to open ClickHouse (tests wrap the real adapter to record statements). */
   connect?: (target: ClickHouseTarget) => ClickHousePort;
+  /** `--kafka-broker host:port[,…]`: overrides `[redpanda_config] broker`. */
+  kafkaBroker?: string;
+  /** How to open Kafka (tests wrap the real adapter). */
+  connectKafka?: (target: KafkaTarget) => KafkaPort;
 }
 
 export interface ProjectContext {
@@ -51,6 +58,9 @@ export const desiredState = (ctx: ProjectContext): InfraMap => {
     sourceDir: ctx.config.source_dir,
     defaultDatabase: ctx.defaultDb,
   });
+  // With the streaming engine off, streams are not the tool's business: the topics stay as
+  // the committed files left them.
+  if (!ctx.config.features.streaming_engine) map.topics = foldAll(ctx).topics;
   const databases = managedDatabases(ctx);
   const clusters = ctx.config.clickhouse_config.clusters.map((c) => c.name);
   for (const t of Object.values(map.tables)) {
@@ -98,5 +108,33 @@ export const withClickHouse = async <T>(
     return await fn(ch);
   } finally {
     await ch.close().catch(() => undefined);
+  }
+};
+
+/**
+ * Whether Kafka takes part: the streaming engine is on and the code, a state or a committed
+ * file has topics. Projects without streams never open a Kafka connection.
+ */
+export const usesKafka = (ctx: ProjectContext, ...maps: InfraMap[]): boolean =>
+  ctx.config.features.streaming_engine &&
+  (maps.some((m) => Object.keys(m.topics).length > 0) ||
+    ctx.migrations.some((m) => m.file.deltas.some(isTopicDelta)));
+
+export const kafkaTarget = (opts: GlobalOptions, ctx: ProjectContext): KafkaTarget =>
+  resolveKafkaTarget(ctx.config, ctx.root, opts.kafkaBroker);
+
+/** Runs `fn` with a Kafka connection when `wanted`, else with none. */
+export const withKafka = async <T>(
+  opts: GlobalOptions,
+  ctx: ProjectContext,
+  wanted: boolean,
+  fn: (kafka: KafkaPort | undefined) => Promise<T>,
+): Promise<T> => {
+  if (!wanted) return fn(undefined);
+  const kafka = (opts.connectKafka ?? connectKafka)(kafkaTarget(opts, ctx));
+  try {
+    return await fn(kafka);
+  } finally {
+    await kafka.close().catch(() => undefined);
   }
 };

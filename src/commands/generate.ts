@@ -1,8 +1,16 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import { MooseError } from "../errors";
-import { deltaTableIdIn, destructiveSummary, withPolicy, type Delta } from "../core/deltas";
+import {
+  deltaTableIdIn,
+  destructiveSummary,
+  isTopicDelta,
+  withPolicy,
+  type Delta,
+} from "../core/deltas";
+import type { KafkaPort } from "../adapters/kafka";
+import { checkTopicDeltas } from "../core/topics";
 import { diffMaps, orderDeltas } from "../core/diff";
-import { olapStateHash } from "../core/hash";
+import { olapStateHash, streamStateHash } from "../core/hash";
 import type { InfraMap } from "../core/infra-map";
 import { filterByLifecycle, type BlockedChange } from "../core/lifecycle";
 import {
@@ -22,7 +30,9 @@ import {
   foldAll,
   loadProject,
   resolveTarget,
+  usesKafka,
   withClickHouse,
+  withKafka,
   type GlobalOptions,
   type ProjectContext,
 } from "./context";
@@ -70,6 +80,7 @@ const baseState = async (
   committed: InfraMap,
   code: InfraMap,
   ch: ClickHousePort | undefined,
+  kafka: KafkaPort | undefined,
 ): Promise<{
   base: InfraMap;
   kind: GenerateResult["base"];
@@ -79,7 +90,7 @@ const baseState = async (
   if (!ch) return { base: committed, kind: "committed-files", unsupported: [] };
   const { journalState, appliedState } = await readAppliedState(ctx, ch, false);
   const appliedIds = new Set(journalState.applied.map((a) => a.id));
-  const reconciled = await readLiveState(ctx, ch, appliedState, code);
+  const reconciled = await readLiveState(ctx, ch, appliedState, code, kafka);
   const unsupported = reconciled.schema.unsupported.map(
     (u) => `${u.database}.${u.name} (${u.reason})`,
   );
@@ -115,8 +126,12 @@ export const generateMigration = async (
   const committed = foldAll(ctx);
   const code = desiredState(ctx);
   const { base, kind, unsupported, sqlKey } = target
-    ? await withClickHouse(opts, target, (ch) => baseState(ctx, committed, code, ch))
-    : await baseState(ctx, committed, code, undefined);
+    ? await withClickHouse(opts, target, (ch) =>
+        withKafka(opts, ctx, usesKafka(ctx, committed, code), (kafka) =>
+          baseState(ctx, committed, code, ch, kafka),
+        ),
+      )
+    : await baseState(ctx, committed, code, undefined, undefined);
   const now = (opts.now ?? (() => new Date()))();
   const { id, createdAt } = nextId(ctx, now, slugOf(opts.description ?? "migration"));
   const approvedAt = createdAt.toISOString();
@@ -140,6 +155,7 @@ export const generateMigration = async (
   const { allowed, blocked } = filterByLifecycle(raw, base, code, (d) =>
     deltaTableIdIn(d, ctx.defaultDb),
   );
+  checkTopicDeltas(allowed);
   const moves = findDatabaseMoves(allowed, ctx.defaultDb);
   if (moves.length > 0) {
     const m = moves[0]!;
@@ -159,6 +175,11 @@ export const generateMigration = async (
   }
   let deltas = orderDeltas(planned, ctx.defaultDb);
   const parentStateHash = olapStateHash(base);
+  // The stream hash is written once the project has topics (Moose's own files have none).
+  const parentStreamHash =
+    Object.keys(base.topics).length > 0 || deltas.some(isTopicDelta)
+      ? streamStateHash(base)
+      : undefined;
   const result: GenerateResult = {
     command: "generate",
     status: "no-changes",
@@ -193,6 +214,7 @@ export const generateMigration = async (
     id,
     description: opts.description ?? "migration",
     parent_state_hash: parentStateHash,
+    ...(parentStreamHash !== undefined ? { parent_stream_hash: parentStreamHash } : {}),
     deltas,
     created_at: createdAt.toISOString(),
   };

@@ -4,6 +4,12 @@ import { sqlKeyOffline, unqualify } from "../core/normalize";
 import { reconcile, type Reconciled } from "../core/reconcile";
 import { introspectClickHouse, type LiveSchema } from "../introspect/clickhouse";
 import { managedDatabases, type ProjectContext } from "./context";
+import type { KafkaPort } from "../adapters/kafka";
+import { reconcileTopics } from "../core/topics";
+import { introspectTopics } from "../introspect/kafka";
+
+export const kafkaNamespace = (ctx: ProjectContext): string | undefined =>
+  ctx.config.redpanda_config.namespace === "" ? undefined : ctx.config.redpanda_config.namespace;
 
 /**
  * Comparison key of view SELECTs after ClickHouse's own formatter, read in one query for all
@@ -39,12 +45,16 @@ export interface LiveState extends Reconciled {
   sqlKey: (sql: string) => string;
 }
 
-/** Introspects the target and reconciles it with the applied state (Moose's reality check). */
+/**
+ * Introspects the target (ClickHouse, and Kafka when given) and reconciles it with the applied
+ * state (Moose's reality check). Without Kafka the topics are what the applied files say.
+ */
 export const readLiveState = async (
   ctx: ProjectContext,
   ch: ClickHousePort,
   applied: InfraMap,
   code: InfraMap,
+  kafka?: KafkaPort,
 ): Promise<LiveState> => {
   const databases = managedDatabases(ctx);
   const schema = await introspectClickHouse(ch, databases, ctx.defaultDb);
@@ -56,5 +66,18 @@ export const readLiveState = async (
   ];
   const sqlKey = texts.length > 0 ? await clickHouseSqlKey(ch, texts, databases) : sqlKeyOffline;
   const ignore = ctx.config.migration_config.ignore_operations;
-  return { ...reconcile(applied, schema, code, sqlKey, ignore), schema, sqlKey };
+  const olap = reconcile(applied, schema, code, sqlKey, ignore);
+  olap.state.topics = structuredClone(applied.topics);
+  if (kafka) {
+    const namespace = kafkaNamespace(ctx);
+    const topics = reconcileTopics(
+      applied,
+      code,
+      await introspectTopics(kafka, namespace),
+      namespace,
+    );
+    olap.state.topics = topics.topics;
+    olap.drift.push(...topics.drift);
+  }
+  return { ...olap, schema, sqlKey };
 };

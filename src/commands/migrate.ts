@@ -4,12 +4,15 @@ import { MooseError, ExitCode } from "../errors";
 import { deltaTableIdIn, describeDelta } from "../core/deltas";
 import { diffMaps } from "../core/diff";
 
-import { olapStateHash } from "../core/hash";
+import { olapStateHash, streamStateHash } from "../core/hash";
 import { foldFiles } from "../core/fold";
 import { emptyInfraMap, type InfraMap } from "../core/infra-map";
 import { filterByLifecycle } from "../core/lifecycle";
 import type { DriftEntry } from "../core/reconcile";
-import { readLiveState } from "./live-state";
+import { kafkaNamespace, readLiveState } from "./live-state";
+import { brokerTopicName } from "../core/topics";
+import { topicId } from "../core/infra-map";
+import { checkReplicationFactor } from "../runtime/apply-topic";
 import { quoteIdent } from "../core/sql-quote";
 import { applyFile, type ApplyEvent } from "../runtime/apply";
 
@@ -21,7 +24,9 @@ import {
   loadProject,
   managedDatabases,
   resolveTarget,
+  usesKafka,
   withClickHouse,
+  withKafka,
   type GlobalOptions,
   type ProjectContext,
 } from "./context";
@@ -96,69 +101,110 @@ export const migrate = async (
       },
     );
   }
-  return withClickHouse(opts, target, async (ch) => {
-    for (const db of managedDatabases(ctx))
-      await ch.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
-    const lock = await new MigrationLock(
-      ch,
-      ctx.defaultDb,
-      ctx.config.clickhouse_config.migrations_table,
-    ).acquire();
-    try {
-      const live = await readAppliedState(ctx, ch, true);
-      const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
-      const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
-      const result: MigrateResult = {
-        command: "migrate",
-        total: ctx.migrations.length,
-        applied: [],
-        alreadyApplied: appliedIds.size,
-      };
-      if (pending.length === 0) return result;
-      onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
-      const reconciled = await readLiveState(ctx, ch, live.appliedState, code);
-      let state = reconciled.state;
-      for (const [n, m] of pending.entries()) {
-        const progress = live.journalState.incomplete.get(m.file.id);
-        const opsDone = progress?.opsDone ?? new Set<number>();
-        if (opsDone.size > 0 && n === 0) {
-          // Resuming a half-applied file: the journal, not the half-changed live schema, says where it started.
-          state = structuredClone(live.appliedState);
-        }
-        const actual = olapStateHash(state);
-        if (m.file.parent_state_hash !== actual) {
-          throw new MooseError(
-            "PARENT_HASH_MISMATCH",
-            `Migration '${m.file.id}' cannot be applied: database state has diverged from what this migration was generated against.\n` +
-              `parent state hash mismatch in migration '${m.file.id}': expected '${m.file.parent_state_hash}', got '${actual}'` +
-              forensicsText(n === 0 ? reconciled.drift : []),
-            {
-              hint: `This could happen if another developer applied migrations to this database, manual DDL was run, or the file is stale. Regenerate it against the current state: delete ${m.file.id}.yaml and run \`moose generate migration --save --clickhouse-url <url>\`.`,
-              details: {
-                migration: m.file.id,
-                expected: m.file.parent_state_hash,
-                actual,
-                drift: reconciled.drift,
-              },
-            },
+  return withClickHouse(opts, target, (ch) =>
+    withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
+      for (const db of managedDatabases(ctx))
+        await ch.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
+      const lock = await new MigrationLock(
+        ch,
+        ctx.defaultDb,
+        ctx.config.clickhouse_config.migrations_table,
+      ).acquire();
+      try {
+        const live = await readAppliedState(ctx, ch, true);
+        const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
+        const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
+        const result: MigrateResult = {
+          command: "migrate",
+          total: ctx.migrations.length,
+          applied: [],
+          alreadyApplied: appliedIds.size,
+        };
+        if (pending.length === 0) return result;
+        onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
+        const reconciled = await readLiveState(ctx, ch, live.appliedState, code, kafka);
+        let state = reconciled.state;
+        const topicSettings = {
+          namespace: kafkaNamespace(ctx),
+          replicationFactor: ctx.config.redpanda_config.replication_factor,
+        };
+        // A topic the cluster cannot hold is refused before any file starts.
+        if (kafka) {
+          const creates = pending.flatMap((m) =>
+            m.file.deltas.flatMap((d) => (d.type === "CreateTopic" ? [topicId(d.topic)] : [])),
           );
+          if (creates.length > 0)
+            await checkReplicationFactor(
+              kafka,
+              brokerTopicName(creates[0]!, topicSettings.namespace),
+              topicSettings.replicationFactor,
+            );
         }
-        await applyFile({
-          migration: m,
-          state,
-          code,
-          opsDone,
-          journal: live.journal,
-          ch,
-          onEvent,
-        });
-        result.applied.push(m.file.id);
+        for (const [n, m] of pending.entries()) {
+          const progress = live.journalState.incomplete.get(m.file.id);
+          const opsDone = progress?.opsDone ?? new Set<number>();
+          if (progress !== undefined && n === 0) {
+            // Resuming a half-applied file: the journal, not the half-changed live schema, says where it started.
+            state = structuredClone(live.appliedState);
+          }
+          const actual = olapStateHash(state);
+          if (m.file.parent_state_hash !== actual) {
+            throw new MooseError(
+              "PARENT_HASH_MISMATCH",
+              `Migration '${m.file.id}' cannot be applied: database state has diverged from what this migration was generated against.\n` +
+                `parent state hash mismatch in migration '${m.file.id}': expected '${m.file.parent_state_hash}', got '${actual}'` +
+                forensicsText(n === 0 ? reconciled.drift : []),
+              {
+                hint: `This could happen if another developer applied migrations to this database, manual DDL was run, or the file is stale. Regenerate it against the current state: delete ${m.file.id}.yaml and run \`moose generate migration --save --clickhouse-url <url>\`.`,
+                details: {
+                  migration: m.file.id,
+                  expected: m.file.parent_state_hash,
+                  actual,
+                  drift: reconciled.drift,
+                },
+              },
+            );
+          }
+          if (m.file.parent_stream_hash !== undefined && kafka) {
+            const actualStream = streamStateHash(state);
+            if (m.file.parent_stream_hash !== actualStream)
+              throw new MooseError(
+                "PARENT_HASH_MISMATCH",
+                `Migration '${m.file.id}' cannot be applied: the topics on the broker differ from what this migration was generated against.\n` +
+                  `parent stream hash mismatch in migration '${m.file.id}': expected '${m.file.parent_stream_hash}', got '${actualStream}'` +
+                  forensicsText(
+                    n === 0 ? reconciled.drift.filter((d) => d.tableId.startsWith("topic ")) : [],
+                  ),
+                {
+                  hint: `Someone changed topics by hand or the file is stale. Regenerate it against the live broker: delete ${m.file.id}.yaml and run \`moose generate migration --save --clickhouse-url <url>\`.`,
+                  details: {
+                    migration: m.file.id,
+                    expected: m.file.parent_stream_hash,
+                    actual: actualStream,
+                    drift: reconciled.drift,
+                  },
+                },
+              );
+          }
+          await applyFile({
+            migration: m,
+            state,
+            code,
+            opsDone,
+            journal: live.journal,
+            ch,
+            ...(kafka ? { kafka } : {}),
+            topicSettings,
+            onEvent,
+          });
+          result.applied.push(m.file.id);
+        }
+        return result;
+      } finally {
+        await lock.release().catch(() => undefined);
       }
-      return result;
-    } finally {
-      await lock.release().catch(() => undefined);
-    }
-  });
+    }),
+  );
 };
 
 /** Offline check of the committed files: the fold succeeds and no two files fork from one parent. */
@@ -210,19 +256,21 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
   const committed = foldAll(ctx);
   const code = desiredState(ctx);
   const unmigrated = unmigratedChanges(ctx, committed, code);
-  return withClickHouse(opts, target, async (ch) => {
-    const live = await readAppliedState(ctx, ch, false);
-    const { drift } = await readLiveState(ctx, ch, live.appliedState, code);
-    const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
-    return {
-      command: "status",
-      applied: [...appliedIds],
-      pending: ctx.migrations.filter((m) => !appliedIds.has(m.file.id)).map((m) => m.file.id),
-      incomplete: [...live.journalState.incomplete.keys()],
-      drift,
-      unmigrated,
-    };
-  });
+  return withClickHouse(opts, target, (ch) =>
+    withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
+      const live = await readAppliedState(ctx, ch, false);
+      const { drift } = await readLiveState(ctx, ch, live.appliedState, code, kafka);
+      const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
+      return {
+        command: "status",
+        applied: [...appliedIds],
+        pending: ctx.migrations.filter((m) => !appliedIds.has(m.file.id)).map((m) => m.file.id),
+        incomplete: [...live.journalState.incomplete.keys()],
+        drift,
+        unmigrated,
+      };
+    }),
+  );
 };
 
 export const breakLock = async (

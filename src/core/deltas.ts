@@ -1,11 +1,13 @@
 import {
   tableId,
+  topicId,
   viewId,
   type Column,
   type MaterializedView,
   type Table,
   type TableIndex,
   type TableProjection,
+  type Topic,
   type View,
 } from "./infra-map";
 
@@ -127,6 +129,24 @@ export interface RawSqlDelta {
   description: string;
 }
 
+/** Ours (DESIGN §1.3): a Kafka/Redpanda topic created from a stream. */
+export interface CreateTopicDelta {
+  type: "CreateTopic";
+  topic: Topic;
+}
+/** Deletes a topic by id (the namespace prefix is configuration, not state). */
+export interface DeleteTopicDelta {
+  type: "DeleteTopic";
+  topic_id: string;
+  policy?: DestructivePolicy;
+}
+/** Partitions grow and managed configs change; a schema-only change touches no broker. */
+export interface UpdateTopicDelta {
+  type: "UpdateTopic";
+  before: Topic;
+  after: Topic;
+}
+
 export type Delta =
   | CreateTableDelta
   | DropTableDelta
@@ -148,7 +168,10 @@ export type Delta =
   | CreateMaterializedViewDelta
   | DropMaterializedViewDelta
   | BackfillTableDelta
-  | RawSqlDelta;
+  | RawSqlDelta
+  | CreateTopicDelta
+  | DeleteTopicDelta
+  | UpdateTopicDelta;
 
 export type DeltaType = Delta["type"];
 export type DeltaOf<K extends DeltaType> = Extract<Delta, { type: K }>;
@@ -184,7 +207,16 @@ export const DELTA_TYPES: readonly DeltaType[] = [
   "DropMaterializedView",
   "BackfillTable",
   "RawSql",
+  "CreateTopic",
+  "DeleteTopic",
+  "UpdateTopic",
 ] satisfies DeltaType[];
+
+/** Deltas applied to Kafka rather than ClickHouse. */
+export const isTopicDelta = (
+  delta: Delta,
+): delta is CreateTopicDelta | DeleteTopicDelta | UpdateTopicDelta =>
+  delta.type === "CreateTopic" || delta.type === "DeleteTopic" || delta.type === "UpdateTopic";
 
 /** Human description printed while applying and in previews (Moose's wording). */
 export const describeDelta = (delta: Delta): string =>
@@ -214,7 +246,22 @@ export const describeDelta = (delta: Delta): string =>
     DropMaterializedView: (d) => `Drop materialized view '${d.mv.name}'`,
     BackfillTable: (d) => `Backfill '${d.target_table}' from '${d.source_table}'`,
     RawSql: (d) => d.description || `Run ${d.sql.length} SQL statement(s)`,
+    CreateTopic: (d) =>
+      `Create topic '${topicId(d.topic)}' (${d.topic.partition_count} partition(s))`,
+    DeleteTopic: (d) => `Delete topic '${d.topic_id}'`,
+    UpdateTopic: (d) => `Update topic '${topicId(d.after)}'${topicChangeText(d)}`,
   });
+
+const topicChangeText = (d: UpdateTopicDelta): string => {
+  const parts: string[] = [];
+  if (d.before.partition_count !== d.after.partition_count)
+    parts.push(`partitions ${d.before.partition_count} -> ${d.after.partition_count}`);
+  if (d.before.retention_period.secs !== d.after.retention_period.secs)
+    parts.push(`retention ${d.before.retention_period.secs}s -> ${d.after.retention_period.secs}s`);
+  if (d.before.max_message_bytes !== d.after.max_message_bytes)
+    parts.push(`max message bytes ${d.before.max_message_bytes} -> ${d.after.max_message_bytes}`);
+  return parts.length === 0 ? " (recorded state only)" : `: ${parts.join(", ")}`;
+};
 
 /**
  * Destructive deltas lose data and need an explicit decision. Returns the summary line Moose
@@ -245,6 +292,9 @@ export const destructiveSummary = (delta: Delta): string | null =>
     DropMaterializedView: (d) => `DROP MATERIALIZED VIEW \`${d.mv.name}\``,
     BackfillTable: () => null,
     RawSql: () => null,
+    CreateTopic: () => null,
+    DeleteTopic: (d) => `DELETE TOPIC \`${d.topic_id}\` (its messages are lost)`,
+    UpdateTopic: () => null,
   });
 
 /** The policy Moose records on approved table drops and recreates (other deltas carry none). */
@@ -273,6 +323,14 @@ export const withPolicy = (delta: Delta, approvedAt: string): Delta => {
         ...delta,
         policy: {
           description: `User confirmed: DROP MATERIALIZED VIEW '${delta.mv.name}'`,
+          approved_at: approvedAt,
+        },
+      };
+    case "DeleteTopic":
+      return {
+        ...delta,
+        policy: {
+          description: `User confirmed: DELETE TOPIC '${delta.topic_id}'`,
           approved_at: approvedAt,
         },
       };
@@ -308,6 +366,9 @@ export const deltaTableId = (delta: Delta, idOf: (t: Table) => string): string =
     DropMaterializedView: (d) => viewId(d.mv),
     BackfillTable: (d) => d.target_table,
     RawSql: (d) => `sql:${d.description}`,
+    CreateTopic: (d) => `topic:${topicId(d.topic)}`,
+    DeleteTopic: (d) => `topic:${d.topic_id}`,
+    UpdateTopic: (d) => `topic:${topicId(d.after)}`,
   });
 
 /** The table id a delta touches, with ids formed in the given default database. */

@@ -1,4 +1,5 @@
 import { deltaTableIdIn, type Delta } from "./deltas";
+import { diffTopics } from "./topics";
 import {
   type Column,
   type InfraMap,
@@ -269,6 +270,7 @@ export const diffMaps = (base: InfraMap, target: InfraMap, opts: DiffOptions = {
     else if (before && after) deltas.push(...diffTable(id, before, after, opts.ignore ?? []));
   }
   deltas.push(...diffViews(base, target, opts.sqlKey ?? sqlKeyOffline));
+  deltas.push(...diffTopics(base, target));
   return deltas;
 };
 
@@ -299,6 +301,10 @@ const PHASE: Record<Delta["type"], number> = {
   CreateMaterializedView: 7,
   CreateView: 8,
   RawSql: 9,
+  // Topics after the tables a stream may sync into; old ones go first.
+  DeleteTopic: 10,
+  UpdateTopic: 11,
+  CreateTopic: 11,
 };
 /** Phase of a version bump's drop of the old table: after the new one exists and is filled. */
 const LATE_DROP_PHASE = 6;

@@ -1,6 +1,14 @@
 import { MooseError } from "../errors";
 import { dispatchDelta, type Delta } from "./deltas";
-import { cloneMap, emptyInfraMap, tableId, viewId, type InfraMap, type Table } from "./infra-map";
+import {
+  cloneMap,
+  emptyInfraMap,
+  tableId,
+  topicId,
+  viewId,
+  type InfraMap,
+  type Table,
+} from "./infra-map";
 
 /** A fold step failed: the file does not apply to the state before it. */
 export class FoldError extends Error {}
@@ -131,6 +139,22 @@ export const applyDelta = (map: InfraMap, delta: Delta): void => {
     // Data-only deltas: executed on apply, no change to the schema state.
     BackfillTable: () => undefined,
     RawSql: () => undefined,
+    CreateTopic: (d) => {
+      const id = topicId(d.topic);
+      if (map.topics[id]) throw new FoldError(`topic '${id}' already exists in infrastructure map`);
+      map.topics[id] = structuredClone(d.topic);
+    },
+    DeleteTopic: (d) => {
+      if (!map.topics[d.topic_id])
+        throw new FoldError(`topic '${d.topic_id}' not found in infrastructure map`);
+      delete map.topics[d.topic_id];
+    },
+    UpdateTopic: (d) => {
+      const id = topicId(d.before);
+      if (!map.topics[id]) throw new FoldError(`topic '${id}' not found in infrastructure map`);
+      delete map.topics[id];
+      map.topics[topicId(d.after)] = structuredClone(d.after);
+    },
   });
 };
 

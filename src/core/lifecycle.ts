@@ -1,5 +1,5 @@
 import { dispatchDelta, type Delta } from "./deltas";
-import { viewId, type InfraMap, type LifeCycle, type Table } from "./infra-map";
+import { topicId, viewId, type InfraMap, type LifeCycle, type Table } from "./infra-map";
 
 /** A change the diff found but the resource's lifecycle does not allow. Shown, never dropped silently. */
 export interface BlockedChange {
@@ -100,6 +100,22 @@ export const lifecycleViolation = (
     },
     BackfillTable: () => null,
     RawSql: () => null,
+    // Topics (moose-behaviour §4): created unless externally managed, deleted only when fully
+    // managed (judged by the topic as it is), updated unless externally managed.
+    CreateTopic: (d) =>
+      d.topic.life_cycle === "EXTERNALLY_MANAGED"
+        ? `Topic '${topicId(d.topic)}' has ${label.EXTERNALLY_MANAGED} lifecycle - addition blocked`
+        : null,
+    DeleteTopic: (d) => {
+      const lc = (base.topics[d.topic_id] ?? target.topics[d.topic_id])?.life_cycle;
+      return lc !== undefined && isDropProtected(lc)
+        ? `Topic '${d.topic_id}' has ${label[lc]} lifecycle - deletion blocked (the topic is kept)`
+        : null;
+    },
+    UpdateTopic: (d) =>
+      d.after.life_cycle === "EXTERNALLY_MANAGED"
+        ? `Topic '${topicId(d.after)}' has ${label.EXTERNALLY_MANAGED} lifecycle - update blocked`
+        : null,
   });
 };
 

@@ -3,13 +3,18 @@ import { z } from "zod";
 import { MooseError } from "../errors";
 import { DELTA_TYPES, type Delta, type DeltaType } from "./deltas";
 import { ENGINE_NAMES, ENGINE_PARAMS, isEngineName, makeEngine } from "./engines";
-import type { Column, DataType, EngineName, Table } from "./infra-map";
+import type { Column, DataType, EngineName, Table, Topic } from "./infra-map";
 
 /** A committed delta file (Moose's `MigrationFile`). */
 export interface MigrationFile {
   id: string;
   description: string;
   parent_state_hash: string;
+  /**
+   * Ours: the stream hash of the topics the file applies to. Written when the project has
+   * topics; absent in Moose's files (which never carry topics) and then not checked.
+   */
+  parent_stream_hash?: string;
   deltas: Delta[];
   created_at: string;
 }
@@ -158,6 +163,29 @@ const index = z.object({
   granularity: z.number().default(1),
 });
 
+const topic = z.looseObject({
+  name: z.string(),
+  version: z.string().nullable().default(null),
+  partition_count: z.number().int(),
+  // Moose's secs is a u64: whole numbers beyond 2^53 are still whole numbers (Kafka judges them).
+  retention_period: z.object({
+    secs: z.number().refine(Number.isInteger, "expected whole seconds"),
+    nanos: z.number().int().default(0),
+  }),
+  max_message_bytes: z.number().int(),
+  columns: z.array(column),
+  source_primitive: z.looseObject({ name: z.string(), primitive_type: z.string() }),
+  metadata: z
+    .looseObject({
+      description: z.string().nullable().default(null),
+      source: z.object({ file: z.string() }).optional(),
+    })
+    .nullable()
+    .default(null),
+  life_cycle: lifeCycle,
+  schema_config: z.unknown().default(null),
+}) as unknown as z.ZodType<Topic>;
+
 const delta = z.discriminatedUnion("type", [
   z.object({ type: z.literal("CreateTable"), table }),
   z.object({ type: z.literal("DropTable"), table, policy: policy.optional() }),
@@ -228,6 +256,9 @@ const delta = z.discriminatedUnion("type", [
     sql: z.union([z.string().transform((x) => [x]), z.array(z.string())]),
     description: z.string().default(""),
   }),
+  z.object({ type: z.literal("CreateTopic"), topic }),
+  z.object({ type: z.literal("DeleteTopic"), topic_id: z.string(), policy: policy.optional() }),
+  z.object({ type: z.literal("UpdateTopic"), before: topic, after: topic }),
 ]);
 
 const HASH = /^[0-9a-f]{64}$/;
@@ -237,6 +268,7 @@ const file = z.object({
     .regex(/^(\d{8}_\d{6}_\d{3}_[A-Za-z0-9_-]+|pending)$/, "expected YYYYMMDD_HHMMSS_mmm_<slug>"),
   description: z.string().default(""),
   parent_state_hash: z.string().regex(HASH, "expected 64 lowercase hex characters"),
+  parent_stream_hash: z.string().regex(HASH, "expected 64 lowercase hex characters").optional(),
   deltas: z.array(z.unknown()),
   created_at: z.union([z.string(), z.date().transform((d) => d.toISOString())]),
 });
@@ -289,7 +321,7 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
     Pair(_key, pair) {
       if (
         isScalar(pair.key) &&
-        pair.key.value === "parent_state_hash" &&
+        (pair.key.value === "parent_state_hash" || pair.key.value === "parent_stream_hash") &&
         isScalar(pair.value) &&
         typeof pair.value.value === "number"
       ) {
@@ -435,14 +467,42 @@ const DELTA_KEYS: Record<DeltaType, readonly string[]> = {
   DropMaterializedView: ["type", "mv", "policy"],
   BackfillTable: ["type", "source_table", "target_table", "columns", "sql"],
   RawSql: ["type", "sql", "description"],
+  CreateTopic: ["type", "topic"],
+  DeleteTopic: ["type", "topic_id", "policy"],
+  UpdateTopic: ["type", "before", "after"],
 };
+
+const TOPIC_KEYS = [
+  "name",
+  "version",
+  "partition_count",
+  "retention_period",
+  "max_message_bytes",
+  "columns",
+  "source_primitive",
+  "metadata",
+  "life_cycle",
+  "schema_config",
+];
+const orderTopic = (t: Topic): Record<string, unknown> =>
+  ordered(
+    {
+      ...t,
+      retention_period: ordered(t.retention_period, ["secs", "nanos"]),
+      columns: t.columns.map(orderColumn),
+    },
+    TOPIC_KEYS,
+  );
 
 /** Nested structures written in their own field order. */
 const orderField = (key: string, value: unknown, d: Delta): unknown => {
   switch (key) {
+    case "topic":
+      return orderTopic(value as Topic);
     case "table":
     case "before":
     case "after":
+      if (d.type === "UpdateTopic") return orderTopic(value as Topic);
       if (d.type === "ModifyTableSettings") return sortedRecord(value as Record<string, string>);
       return value !== null && typeof value === "object" ? orderTable(value as Table) : value;
     case "column":
@@ -482,6 +542,7 @@ export const serializeMigrationFile = (f: MigrationFile): string =>
       id: f.id,
       description: f.description,
       parent_state_hash: f.parent_state_hash,
+      ...(f.parent_stream_hash !== undefined ? { parent_stream_hash: f.parent_stream_hash } : {}),
       deltas: f.deltas.map(orderDelta),
       created_at: f.created_at,
     },

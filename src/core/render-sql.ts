@@ -267,6 +267,10 @@ export const renderDelta = (delta: Delta, map: InfraMap): SqlStatement[] => {
         .map((s) => s.trim())
         .filter((s) => s !== "")
         .map((s) => ({ sql: s, waitsForMutation: true, database: db })),
+    // Topic deltas run against Kafka (see core/topics.ts `topicAction`): no SQL.
+    CreateTopic: () => [],
+    DeleteTopic: () => [],
+    UpdateTopic: () => [],
   });
 };
 

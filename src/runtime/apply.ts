@@ -1,7 +1,10 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
-import { MooseError, errorText } from "../errors";
+import { MooseError, errorText, isMooseError } from "../errors";
 import { applyDelta } from "../core/fold";
-import { describeDelta } from "../core/deltas";
+import { describeDelta, isTopicDelta } from "../core/deltas";
+import type { KafkaPort } from "../adapters/kafka";
+import type { TopicSettings } from "../core/topics";
+import { applyTopicDelta } from "./apply-topic";
 import { olapStateHash } from "../core/hash";
 import type { InfraMap } from "../core/infra-map";
 import { lifecycleViolation } from "../core/lifecycle";
@@ -34,6 +37,9 @@ export interface ApplyFileInput {
   opsDone: Set<number>;
   journal: Journal;
   ch: ClickHousePort;
+  /** Present when the project has topics; topic deltas run through it. */
+  kafka?: KafkaPort;
+  topicSettings: TopicSettings;
   onEvent: (e: ApplyEvent) => void;
 }
 
@@ -80,6 +86,17 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     });
     if (!skip) {
       try {
+        if (isTopicDelta(delta)) {
+          if (!input.kafka)
+            throw new MooseError(
+              "KAFKA_CONFIG_INVALID",
+              `Migration '${file.id}' has a topic delta (${description}) but the streaming engine is off`,
+              {
+                hint: "Set [features] streaming_engine = true in moose.config.toml (and point redpanda_config.broker at the broker).",
+              },
+            );
+          await applyTopicDelta(input.kafka, delta, input.topicSettings);
+        }
         for (const statement of renderDelta(delta, state)) {
           await ch.command(statement.sql, {
             waitForMutation: statement.waitsForMutation,
@@ -126,14 +143,17 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
         await journal
           .append({ ...base, event: "failed", op_index: i, state_hash: "", detail: reason })
           .catch(() => undefined);
+        const resumeHint =
+          i === 0 && input.opsDone.size === 0
+            ? "No change of this file was made. Fix the cause and run `moose migrate` again."
+            : `Deltas 1..${i} are applied and journaled; the next \`moose migrate\` resumes at delta ${i + 1} once the cause is fixed.`;
+        // Kafka's own failures keep their code (unreachable, auth, refused) and hint.
+        const kafkaFailure = isMooseError(e) && isTopicDelta(delta) ? e : undefined;
         throw new MooseError(
-          "APPLY_FAILED",
+          kafkaFailure?.code ?? "APPLY_FAILED",
           `Migration '${file.id}' failed at delta ${i + 1}/${file.deltas.length} (${description}):\n  ${reason}`,
           {
-            hint:
-              i === 0 && input.opsDone.size === 0
-                ? "No change of this file was made. Fix the cause and run `moose migrate` again."
-                : `Deltas 1..${i} are applied and journaled; the next \`moose migrate\` resumes at delta ${i + 1} once the cause is fixed.`,
+            hint: kafkaFailure?.hint ? `${kafkaFailure.hint} ${resumeHint}` : resumeHint,
             details: { migration: file.id, failedDelta: i + 1, completed: i },
           },
         );

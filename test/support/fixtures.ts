@@ -1,4 +1,11 @@
-import { emptyInfraMap, type Column, type InfraMap, type Table } from "../../src/core/infra-map";
+import {
+  emptyInfraMap,
+  topicId,
+  type Column,
+  type InfraMap,
+  type Table,
+  type Topic,
+} from "../../src/core/infra-map";
 
 export const col = (name: string, extra: Partial<Column> = {}): Column => ({
   name,
@@ -30,5 +37,27 @@ export const table = (name: string, columns: Column[], extra: Partial<Table> = {
 export const mapOf = (...tables: Table[]): InfraMap => {
   const m = emptyInfraMap("db");
   for (const t of tables) m.tables[`db_${t.name}`] = t;
+  return m;
+};
+
+/** A topic in Moose's JSON shape (defaults: 1 partition, 7 days, 1 MiB, fully managed). */
+export const topic = (name: string, extra: Partial<Topic> = {}): Topic => ({
+  name,
+  version: null,
+  partition_count: 1,
+  retention_period: { secs: 604800, nanos: 0 },
+  max_message_bytes: 1048576,
+  columns: [col("id", { primary_key: true })],
+  source_primitive: { name, primitive_type: "DataModel" },
+  metadata: null,
+  life_cycle: "FULLY_MANAGED",
+  schema_config: null,
+  ...extra,
+});
+
+/** A map in database `db` holding the given topics under their ids. */
+export const topicsOf = (...topics: Topic[]): InfraMap => {
+  const m = emptyInfraMap("db");
+  for (const t of topics) m.topics[topicId(t)] = t;
   return m;
 };

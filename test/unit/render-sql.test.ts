@@ -5,7 +5,7 @@ import { orderDeltas } from "../../src/core/diff";
 import { renderEngine } from "../../src/core/engines";
 import type { Engine } from "../../src/core/infra-map";
 import { renderCreateTable, renderDelta } from "../../src/core/render-sql";
-import { col, mapOf, table } from "../support/fixtures";
+import { col, mapOf, table, topic as topicOf } from "../support/fixtures";
 
 const t = table("t", [col("id"), col("v", { data_type: "Int64" })], {
   table_settings: { index_granularity: "8192", merge_with_ttl_timeout: "3600" },
@@ -13,6 +13,7 @@ const t = table("t", [col("id"), col("v", { data_type: "Int64" })], {
 const state = mapOf(t);
 const onCluster = mapOf({ ...t, cluster_name: "c1" });
 const sql = (d: Delta, map = state) => renderDelta(d, map).map((s) => s.sql);
+const topic = topicOf("events");
 const view = { name: "v1", selectSql: "SELECT id FROM t", sourceTables: ["`t`"] };
 const mv = { ...view, name: "mv1", targetTable: "t", lifeCycle: "FULLY_MANAGED" as const };
 
@@ -150,6 +151,10 @@ const CASES: [Delta, string[]][] = [
     },
     ["ALTER TABLE t UPDATE v = 0 WHERE 1", "OPTIMIZE TABLE t"],
   ],
+  // Topic deltas run against Kafka (topicAction, tested in core.test.ts): no SQL at all.
+  [{ type: "CreateTopic", topic }, []],
+  [{ type: "DeleteTopic", topic_id: "events" }, []],
+  [{ type: "UpdateTopic", before: topic, after: { ...topic, partition_count: 2 } }, []],
 ];
 
 describe("SQL of each delta kind", () => {
