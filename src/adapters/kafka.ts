@@ -87,7 +87,7 @@ export const kafkaError = (e: unknown, action: string, target: KafkaTarget): Moo
   const scrub = (text: string) =>
     target.sasl ? text.split(target.sasl.password).join("****") : text;
   const names = [err.name, inner.name];
-  if (names.includes("KafkaJSSASLAuthenticationError") || inner.type?.startsWith("SASL_")) {
+  if (names.includes("KafkaJSSASLAuthenticationError") || (inner.type ?? "").includes("SASL")) {
     return new MooseError(
       "KAFKA_AUTH_FAILED",
       `Kafka authentication failed at ${where} while trying to ${action}: ${scrub(inner.message ?? err.message ?? "rejected")}`,

@@ -70,12 +70,7 @@ export const readLiveState = async (
   olap.state.topics = structuredClone(applied.topics);
   if (kafka) {
     const namespace = kafkaNamespace(ctx);
-    const topics = reconcileTopics(
-      applied,
-      code,
-      await introspectTopics(kafka, namespace),
-      namespace,
-    );
+    const topics = reconcileTopics(applied, await introspectTopics(kafka, namespace), namespace);
     olap.state.topics = topics.topics;
     olap.drift.push(...topics.drift);
   }

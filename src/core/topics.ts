@@ -197,13 +197,14 @@ const topicDrift = (recorded: Topic, actual: Topic): string[] => {
 };
 
 /**
- * Moose's reality check for topics: the topics the applied migrations created or the code
- * declares, as they are on the broker. Kafka keeps no schema, version or lifecycle, so those
- * come from the recorded topic (else the code's). Other topics are invisible.
+ * Moose's reality check for topics: the topics the applied migrations created, as they are on
+ * the broker. Kafka keeps no schema, version or lifecycle, so those come from the recorded
+ * topic. A topic the code declares but no migration created stays out of the state even when
+ * the broker has it: the next file creates it, and applying that create accepts a topic that
+ * already matches (and refuses one that does not). Other topics are invisible.
  */
 export const reconcileTopics = (
   applied: InfraMap,
-  code: InfraMap,
   live: readonly LiveTopic[],
   namespace: string | undefined,
 ): { topics: Record<string, Topic>; drift: DriftEntry[] } => {
@@ -214,30 +215,18 @@ export const reconcileTopics = (
   }
   const topics: Record<string, Topic> = {};
   const drift: DriftEntry[] = [];
-  const ids = new Set([...Object.keys(applied.topics), ...Object.keys(code.topics)]);
-  for (const id of [...ids].sort()) {
-    const recorded = applied.topics[id];
+  for (const id of Object.keys(applied.topics).sort()) {
+    const recorded = applied.topics[id]!;
     const actual = byId.get(id);
+    const label = `topic ${brokerTopicName(id, namespace)}`;
     if (!actual) {
-      if (recorded)
-        drift.push({
-          tableId: `topic ${brokerTopicName(id, namespace)}`,
-          kind: "missing",
-          details: ["topic missing on the broker"],
-        });
+      drift.push({ tableId: label, kind: "missing", details: ["topic missing on the broker"] });
       continue;
     }
-    const topic = adoptLive(recorded ?? code.topics[id]!, actual);
+    const topic = adoptLive(recorded, actual);
     topics[id] = topic;
-    if (recorded) {
-      const details = topicDrift(recorded, topic);
-      if (details.length > 0)
-        drift.push({
-          tableId: `topic ${brokerTopicName(id, namespace)}`,
-          kind: "changed",
-          details,
-        });
-    }
+    const details = topicDrift(recorded, topic);
+    if (details.length > 0) drift.push({ tableId: label, kind: "changed", details });
   }
   return { topics, drift };
 };

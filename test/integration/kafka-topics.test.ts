@@ -207,6 +207,30 @@ describe("what generate sees on the broker", () => {
     expect(err).toContain("retention.ms 3600000 -> 1000");
   });
 
+  it("a declared topic someone already made: the file creates it, migrate accepts it if it matches", async () => {
+    const configEntries = [
+      { name: "retention.ms", value: "60000" },
+      { name: "max.message.bytes", value: "1048576" },
+    ];
+    await kafka.admin.createTopics({
+      topics: [
+        { topic: kafka.topicName("premade"), numPartitions: 2, configEntries },
+        { topic: kafka.topicName("premade_wrong"), numPartitions: 5, configEntries },
+      ],
+    });
+    const root = project(streams(`"premade", { parallelism: 2, retentionPeriod: 60 }`));
+    expect((await gen(root)).deltas.map((d) => d.type)).toEqual(["CreateTopic"]);
+    await mig(root);
+    expect((await gen(root, { save: false })).status).toBe("no-changes");
+
+    const wrong = project(streams(`"premade_wrong", { parallelism: 2, retentionPeriod: 60 }`));
+    await gen(wrong);
+    const err = await codeOf(mig(wrong));
+    expect(err).toMatch(
+      /^TOPIC_EXISTS_MISMATCH: .*'t[0-9a-f]+\.premade_wrong' already exists .*5 partition/s,
+    );
+  });
+
   it("creating a topic that already exists is fine when it matches, refused when it differs", async () => {
     const port = connectKafka(resolveKafkaTarget(loadConfig(project(streams())), "/"));
     const settings = { namespace: kafka.namespace, replicationFactor: 1 };

@@ -184,7 +184,7 @@ describe("reality check of live topics", () => {
   });
   it("keeps recorded schema/lifecycle, takes partitions and retention from the broker, reports drift", () => {
     const recorded = topicsOf(topic("e", { life_cycle: "DELETION_PROTECTED" }));
-    const r = reconcileTopics(recorded, emptyInfraMap("db"), [live("ns.e", 3, "1500")], "ns");
+    const r = reconcileTopics(recorded, [live("ns.e", 3, "1500")], "ns");
     expect(r.topics.e).toMatchObject({
       partition_count: 3,
       retention_period: { secs: 1, nanos: 500_000_000 },
@@ -199,20 +199,23 @@ describe("reality check of live topics", () => {
       },
     ]);
   });
-  it("a declared topic already on the broker is adopted; undeclared ones stay invisible", () => {
-    const code = topicsOf(topic("e"));
+  it("topics no migration created stay out of the state, even when the code declares them", () => {
+    const recorded = topicsOf(topic("e"));
     const r = reconcileTopics(
-      emptyInfraMap("db"),
-      code,
-      [live("ns.e", 1, "604800000"), live("ns.other", 1, "1")],
+      recorded,
+      [
+        live("ns.e", 1, "604800000"),
+        live("ns.declared_elsewhere", 1, "1"),
+        live("other.e", 9, "1"),
+      ],
       "ns",
     );
     expect(Object.keys(r.topics)).toEqual(["e"]);
     expect(r.drift).toEqual([]);
-    expect(streamStateHash({ ...code, topics: r.topics })).toBe(streamStateHash(code));
+    expect(streamStateHash({ ...recorded, topics: r.topics })).toBe(streamStateHash(recorded));
   });
   it("a recorded topic missing on the broker is drift and leaves the state", () => {
-    const r = reconcileTopics(topicsOf(topic("e")), emptyInfraMap("db"), [], undefined);
+    const r = reconcileTopics(topicsOf(topic("e")), [], undefined);
     expect(r.topics).toEqual({});
     expect(r.drift[0]).toMatchObject({ tableId: "topic e", kind: "missing" });
   });

@@ -49,7 +49,7 @@ export const startKafka = async (opts: TestKafkaOptions = {}): Promise<KafkaFixt
     ...(opts.sasl
       ? {
           sasl: {
-            mechanism: "plain" as const,
+            mechanism: opts.sasl.mechanisms[0]!.toLowerCase() as "plain",
             username: Object.keys(opts.sasl.users)[0]!,
             password: Object.values(opts.sasl.users)[0]!,
           },
@@ -115,5 +115,5 @@ export const startKafka = async (opts: TestKafkaOptions = {}): Promise<KafkaFixt
 };
 
 /** `[redpanda_config]` for a project talking to the fixture. */
-export const redpandaConfig = (k: KafkaFixture, extra = ""): string =>
-  `[redpanda_config]\nbroker = "${k.brokers.join(",")}"\nnamespace = "${k.namespace}"\n${extra}`;
+export const redpandaConfig = (k: KafkaFixture, extra = "", namespace = k.namespace): string =>
+  `[redpanda_config]\nbroker = "${k.brokers.join(",")}"\nnamespace = "${namespace}"\n${extra}`;
