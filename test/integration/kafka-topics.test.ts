@@ -17,9 +17,9 @@ import {
   type KafkaFixture,
 } from "../support/kafka/fixture";
 import { ApiKey } from "../support/kafka/broker";
-import { connectKafka } from "../../src/adapters/kafka";
+import { connectKafka, type KafkaPort } from "../../src/adapters/kafka";
 import { loadConfig } from "../../src/config/config";
-import { resolveKafkaTarget } from "../../src/config/kafka";
+import { resolveKafkaTarget, type KafkaTarget } from "../../src/config/kafka";
 import type { Topic } from "../../src/core/infra-map";
 import { applyTopicDelta } from "../../src/runtime/apply-topic";
 
@@ -265,6 +265,35 @@ describe("what generate sees on the broker", () => {
     } finally {
       await port.close();
     }
+  });
+});
+
+describe("resume", () => {
+  it("a migrate that died after the broker made the topic is finished by the next one", async () => {
+    const root = project(
+      `import { OlapTable, Stream, Key } from "@514labs/moose-lib";
+export interface Ev { id: Key<string>; n: number }
+export const T = new OlapTable<Ev>("resume_table", { orderByFields: ["id"] });
+export const S = new Stream<Ev>("resume_topic", { parallelism: 3 });`,
+    );
+    await gen(root);
+    // The process "dies" right after Kafka created the topic, before the journal records it.
+    const dying = (target: KafkaTarget): KafkaPort => {
+      const inner = connectKafka(target);
+      return {
+        ...inner,
+        target,
+        createTopic: async (spec) => {
+          await inner.createTopic(spec);
+          throw new MooseError("INTERNAL", "simulated crash after CreateTopics");
+        },
+      };
+    };
+    expect(await codeOf(mig(root, undefined, { connectKafka: dying }))).toMatch(/simulated crash/);
+    expect((await kafka.describe(kafka.topicName("resume_topic")))?.partitions).toBe(3);
+    const r = await mig(root);
+    expect(r.applied).toHaveLength(1);
+    expect((await gen(root, { save: false })).status).toBe("no-changes");
   });
 });
 
