@@ -62,18 +62,8 @@ describe("moose CLI with streams", () => {
   it("generate --save and migrate with --kafka-broker; partition decrease exits 1 with a hint", async () => {
     const root = project(2, `cli_k_${process.pid}`);
     const broker = kafka.brokers.join(",");
-    const g = await moose(
-      root,
-      {},
-      "generate",
-      "migration",
-      "--save",
-      "--clickhouse-url",
-      ENGINE,
-      "--kafka-broker",
-      broker,
-      "--json",
-    );
+    const targets = ["--clickhouse-url", ENGINE, "--kafka-broker", broker];
+    const g = await moose(root, {}, "generate", "migration", "--save", ...targets, "--json");
     expect(g.code, g.err).toBe(0);
     const result = JSON.parse(g.out) as {
       deltas: { type: string }[];
@@ -81,15 +71,7 @@ describe("moose CLI with streams", () => {
     };
     expect(result.deltas.map((d) => d.type)).toEqual(["CreateTopic"]);
     expect(result.file.parent_stream_hash).toMatch(/^[0-9a-f]{64}$/);
-    const m = await moose(
-      root,
-      {},
-      "migrate",
-      "--clickhouse-url",
-      ENGINE,
-      "--kafka-broker",
-      broker,
-    );
+    const m = await moose(root, {}, "migrate", ...targets);
     expect(m.code, m.err).toBe(0);
     expect(m.out + m.err).toContain("Create topic 'cli_events'");
     expect((await kafka.describe(kafka.topicName("cli_events")))?.partitions).toBe(2);
@@ -105,17 +87,7 @@ describe("moose CLI with streams", () => {
     expect(st.code, st.err).toBe(0);
 
     fs.writeFileSync(path.join(root, "app", "index.ts"), model(1));
-    const shrink = await moose(
-      root,
-      {},
-      "generate",
-      "migration",
-      "--save",
-      "--clickhouse-url",
-      ENGINE,
-      "--kafka-broker",
-      broker,
-    );
+    const shrink = await moose(root, {}, "generate", "migration", "--save", ...targets);
     expect(shrink.code).toBe(1);
     expect(shrink.err).toContain("Error [TOPIC_PARTITION_DECREASE]");
     expect(shrink.err).toContain("cannot decrease parallelism from 2 to 1");
@@ -149,33 +121,25 @@ describe("moose CLI with streams", () => {
         `cli_k_auth_${process.pid}`,
         `sasl_mechanism = "SCRAM-SHA-256"\nsasl_username = "ci"\n`,
       );
-      const broker = saslKafka!.brokers.join(",");
-      const bad = await moose(
-        root,
-        { MOOSE_REDPANDA_CONFIG__SASL_PASSWORD: "not-the-pw-123" },
-        "generate",
-        "migration",
-        "--clickhouse-url",
-        ENGINE,
-        "--kafka-broker",
-        broker,
-        "--json",
-      );
+      const generate = (password: string, ...extra: string[]) =>
+        moose(
+          root,
+          { MOOSE_REDPANDA_CONFIG__SASL_PASSWORD: password },
+          "generate",
+          "migration",
+          "--clickhouse-url",
+          ENGINE,
+          "--kafka-broker",
+          saslKafka!.brokers.join(","),
+          ...extra,
+        );
+      const bad = await generate("not-the-pw-123", "--json");
       expect(bad.code).toBe(1);
       const error = (JSON.parse(bad.out) as { error: { code: string; message: string } }).error;
       expect(error.code).toBe("KAFKA_AUTH_FAILED");
       expect(error.message).toContain("as ci");
       expect(bad.out + bad.err).not.toContain("not-the-pw-123");
-      const good = await moose(
-        root,
-        { MOOSE_REDPANDA_CONFIG__SASL_PASSWORD: "topsecret-pw" },
-        "generate",
-        "migration",
-        "--clickhouse-url",
-        ENGINE,
-        "--kafka-broker",
-        broker,
-      );
+      const good = await generate("topsecret-pw");
       expect(good.code, good.err).toBe(0);
       expect(good.out + good.err).not.toContain("topsecret-pw");
     },

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { MooseError } from "../../src/errors";
 import { makeProject } from "../support/golden";
+import { topic as topicOf } from "../support/fixtures";
 import { gen, mig, setModel, withEngine } from "../support/run";
 import {
   startKafka,
@@ -30,6 +31,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await kafka?.stop();
 });
+
+/** What the tool sets on a stream with `retentionPeriod: 60`. */
+const MINUTE_RETENTION = [
+  { name: "retention.ms", value: "60000" },
+  { name: "max.message.bytes", value: "1048576" },
+];
 
 let dbCounter = 0;
 const project = (model: string, extraConfig = "") =>
@@ -208,10 +215,7 @@ describe("what generate sees on the broker", () => {
   });
 
   it("a declared topic someone already made: the file creates it, migrate accepts it if it matches", async () => {
-    const configEntries = [
-      { name: "retention.ms", value: "60000" },
-      { name: "max.message.bytes", value: "1048576" },
-    ];
+    const configEntries = MINUTE_RETENTION;
     await kafka.admin.createTopics({
       topics: [
         { topic: kafka.topicName("premade"), numPartitions: 2, configEntries },
@@ -234,23 +238,10 @@ describe("what generate sees on the broker", () => {
   it("creating a topic that already exists is fine when it matches, refused when it differs", async () => {
     const port = connectKafka(resolveKafkaTarget(loadConfig(project(streams())), "/"));
     const settings = { namespace: kafka.namespace, replicationFactor: 1 };
-    const topic = (name: string, partitions: number): Topic => ({
-      name,
-      version: null,
-      partition_count: partitions,
-      retention_period: { secs: 60, nanos: 0 },
-      max_message_bytes: 1048576,
-      columns: [],
-      source_primitive: { name, primitive_type: "DataModel" },
-      metadata: null,
-      life_cycle: "FULLY_MANAGED",
-      schema_config: null,
-    });
+    const topic = (name: string, partitions: number): Topic =>
+      topicOf(name, { partition_count: partitions, retention_period: { secs: 60, nanos: 0 } });
     try {
-      const configEntries = [
-        { name: "retention.ms", value: "60000" },
-        { name: "max.message.bytes", value: "1048576" },
-      ];
+      const configEntries = MINUTE_RETENTION;
       await kafka.admin.createTopics({
         topics: [
           { topic: kafka.topicName("prebuilt"), numPartitions: 2, configEntries },
