@@ -6,7 +6,9 @@ import { diffMaps } from "../core/diff";
 
 import { olapStateHash, streamStateHash } from "../core/hash";
 import { foldFiles } from "../core/fold";
-import { emptyInfraMap, type InfraMap } from "../core/infra-map";
+import { cloneMap, emptyInfraMap, type InfraMap } from "../core/infra-map";
+import type { ClickHousePort } from "../adapters/clickhouse";
+import type { KafkaPort } from "../adapters/kafka";
 import { filterByLifecycle } from "../core/lifecycle";
 import type { DriftEntry } from "../core/reconcile";
 import { kafkaNamespace, readLiveState } from "./live-state";
@@ -77,6 +79,34 @@ const unmigratedChanges = (ctx: ProjectContext, committed: InfraMap, code: Infra
   return allowed.map(describeDelta);
 };
 
+/**
+ * Objects the code declares that already exist in the database but no file created are
+ * adopted by the reality check (DESIGN §4.4), so `generate` writes nothing for them: they
+ * count as covered. Read only when the offline check found something (no cost otherwise).
+ */
+const coveredByLive = async (
+  ctx: ProjectContext,
+  ch: ClickHousePort,
+  kafka: KafkaPort | undefined,
+  committed: InfraMap,
+  code: InfraMap,
+  offline: string[],
+): Promise<string[]> => {
+  if (offline.length === 0) return offline;
+  const { appliedState } = await readAppliedState(ctx, ch, false);
+  const live = (await readLiveState(ctx, ch, appliedState, code, kafka)).state;
+  const covered = cloneMap(committed);
+  const adopt = <K extends "tables" | "views" | "materialized_views">(key: K) => {
+    const into = covered[key] as Record<string, unknown>;
+    for (const [id, obj] of Object.entries(live[key]))
+      if (!(id in appliedState[key]) && !(id in committed[key])) into[id] = obj;
+  };
+  adopt("tables");
+  adopt("views");
+  adopt("materialized_views");
+  return unmigratedChanges(ctx, covered, code);
+};
+
 const forensicsText = (drift: DriftEntry[]): string =>
   drift.length === 0
     ? ""
@@ -90,19 +120,20 @@ export const migrate = async (
   const target = requireTarget(opts, ctx);
   const committed = foldAll(ctx);
   const code = desiredState(ctx);
-  const unmigrated = unmigratedChanges(ctx, committed, code);
-  if (unmigrated.length > 0) {
-    throw new MooseError(
-      "UNMIGRATED_CHANGES",
-      `The code has changes no committed migration covers:\n${unmigrated.map((u) => `  - ${u}`).join("\n")}`,
-      {
-        hint: "Run `moose generate migration --save`, review and commit the file, then migrate.",
-        details: { unmigrated },
-      },
-    );
-  }
+  const offline = unmigratedChanges(ctx, committed, code);
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
+      const unmigrated = await coveredByLive(ctx, ch, kafka, committed, code, offline);
+      if (unmigrated.length > 0) {
+        throw new MooseError(
+          "UNMIGRATED_CHANGES",
+          `The code has changes no committed migration covers:\n${unmigrated.map((u) => `  - ${u}`).join("\n")}`,
+          {
+            hint: "Run `moose generate migration --save`, review and commit the file, then migrate.",
+            details: { unmigrated },
+          },
+        );
+      }
       for (const db of managedDatabases(ctx))
         await ch.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
       const lock = await new MigrationLock(
@@ -255,9 +286,10 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
   const target = requireTarget(opts, ctx);
   const committed = foldAll(ctx);
   const code = desiredState(ctx);
-  const unmigrated = unmigratedChanges(ctx, committed, code);
+  const offline = unmigratedChanges(ctx, committed, code);
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
+      const unmigrated = await coveredByLive(ctx, ch, kafka, committed, code, offline);
       const live = await readAppliedState(ctx, ch, false);
       const { drift } = await readLiveState(ctx, ch, live.appliedState, code, kafka);
       const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
