@@ -171,6 +171,56 @@ export const S0 = new Stream<Ev>("schemaonly");`,
   });
 });
 
+describe("lifecycle through the loop", () => {
+  it("DELETION_PROTECTED: removed from code, the topic stays; EXTERNALLY_MANAGED: never created or changed", async () => {
+    const root = project(
+      streams(
+        `"kept", { lifeCycle: LifeCycle.DELETION_PROTECTED, parallelism: 2 }`,
+        `"external", { lifeCycle: LifeCycle.EXTERNALLY_MANAGED }`,
+      ),
+    );
+    const first = await gen(root);
+    expect(first.deltas.map((d) => d.type)).toEqual(["CreateTopic"]);
+    expect(first.blocked.map((b) => b.reason)).toEqual([
+      expect.stringContaining("'external' has ExternallyManaged lifecycle - addition blocked"),
+    ]);
+    await mig(root);
+    expect(await kafka.describe(kafka.topicName("external"))).toBeUndefined();
+    // Protected topics still grow; removing them from code keeps them.
+    setModel(root, streams(`"kept", { lifeCycle: LifeCycle.DELETION_PROTECTED, parallelism: 3 }`));
+    await gen(root);
+    await mig(root);
+    expect((await kafka.describe(kafka.topicName("kept")))?.partitions).toBe(3);
+    setModel(root, streams());
+    const removed = await gen(root, { save: false });
+    expect(removed.status).toBe("no-changes");
+    expect(removed.blocked.map((b) => b.reason)).toEqual([
+      expect.stringContaining("'kept' has DeletionProtected lifecycle - deletion blocked"),
+    ]);
+    expect((await kafka.describe(kafka.topicName("kept")))?.partitions).toBe(3);
+  });
+
+  it("an IngestPipeline's stream and a stream with a destination table migrate with their tables", async () => {
+    const root =
+      project(`import { IngestPipeline, OlapTable, Stream, Key } from "@514labs/moose-lib";
+export interface Ev { id: Key<string>; n: number }
+export const P = new IngestPipeline<Ev>("piped", { table: true, stream: true, ingestApi: false });
+export const T = new OlapTable<Ev>("sink", { orderByFields: ["id"] });
+export const S = new Stream<Ev>("tosink", { destination: T });`);
+    const r = await gen(root);
+    expect(r.deltas.map((d) => d.type)).toEqual([
+      "CreateTable",
+      "CreateTable",
+      "CreateTopic",
+      "CreateTopic",
+    ]);
+    await mig(root);
+    expect(await kafka.describe(kafka.topicName("piped"))).toBeDefined();
+    expect(await kafka.describe(kafka.topicName("tosink"))).toBeDefined();
+    expect((await gen(root, { save: false })).status).toBe("no-changes");
+  });
+});
+
 describe("what generate sees on the broker", () => {
   it("ignores internal topics, other namespaces and undeclared topics", async () => {
     await kafka.admin.createTopics({
