@@ -243,16 +243,27 @@ export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
   const ctx = loadProject(opts);
   const folded = foldAll(ctx);
   // Siblings: files sharing a parent where the later one was not built on its predecessor's
-  // result (coming back to an earlier state is linear history, not a fork).
+  // result (coming back to an earlier state is linear history, not a fork). Tables and topics
+  // are checked apart: two branches that each added only topics share the OLAP parent
+  // legitimately but fork on the stream parent.
   const byParent = new Map<string, StoredMigration[]>();
+  const byStreamParent = new Map<string, StoredMigration[]>();
+  const track = (
+    groups: Map<string, StoredMigration[]>,
+    parent: string | undefined,
+    actual: string,
+    m: StoredMigration,
+  ) => {
+    if (parent === undefined) return;
+    groups.set(parent, parent === actual ? [m] : [...(groups.get(parent) ?? []), m]);
+  };
   let state = emptyInfraMap(ctx.defaultDb);
   for (const m of ctx.migrations) {
-    const linear = m.file.parent_state_hash === olapStateHash(state);
-    const siblings = byParent.get(m.file.parent_state_hash) ?? [];
-    byParent.set(m.file.parent_state_hash, linear ? [m] : [...siblings, m]);
+    track(byParent, m.file.parent_state_hash, olapStateHash(state), m);
+    track(byStreamParent, m.file.parent_stream_hash, streamStateHash(state), m);
     state = foldFiles([m.file], ctx.defaultDb, state);
   }
-  const conflicts = [...byParent]
+  const conflicts = [...byParent, ...byStreamParent]
     .filter(([, ms]) => ms.length > 1)
     .map(([parent, ms]) => ({
       parent,

@@ -11,6 +11,7 @@ import { MooseError } from "../../src/errors";
 import { makeProject } from "../support/golden";
 import { topic as topicOf } from "../support/fixtures";
 import { gen, mig, setModel, withEngine } from "../support/run";
+import { validateMigrations } from "../../src/commands/migrate";
 import {
   startKafka,
   redpandaConfig,
@@ -306,6 +307,30 @@ describe("what generate sees on the broker", () => {
     } finally {
       await port.close();
     }
+  });
+});
+
+describe("branches", () => {
+  it("two branches that each added a topic fork on the stream parent: --validate names both", async () => {
+    const offline = { clickhouseUrl: undefined };
+    const root = project(streams(`"from_a"`));
+    const a = await gen(root, offline);
+    // Branch B started from the same commit: its file was generated without A's.
+    fs.renameSync(a.path!, `${a.path!}.hidden`);
+    setModel(root, streams(`"from_b"`));
+    const b = await gen(root, offline);
+    fs.renameSync(`${a.path!}.hidden`, a.path!);
+    expect(a.file!.parent_state_hash).toBe(b.file!.parent_state_hash);
+    expect(a.file!.parent_stream_hash).toBe(b.file!.parent_stream_hash);
+    let err: unknown;
+    try {
+      validateMigrations({ root, env: {} });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as MooseError).code).toBe("MIGRATION_CONFLICT");
+    expect((err as MooseError).message).toContain(`${a.file!.id} and ${b.file!.id}`);
+    expect((err as MooseError).message).toContain("topic:from_a, topic:from_b");
   });
 });
 
