@@ -86,6 +86,7 @@ const baseState = async (
   kind: GenerateResult["base"];
   unsupported: string[];
   sqlKey?: (sql: string) => string;
+  adopted?: Delta[];
 }> => {
   if (!ch) return { base: committed, kind: "committed-files", unsupported: [] };
   const { journalState, appliedState } = await readAppliedState(ctx, ch, false);
@@ -96,9 +97,40 @@ const baseState = async (
   );
   const sqlKey = reconciled.sqlKey;
   const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
-  if (pending.length === 0) return { base: reconciled.state, kind: "live", unsupported, sqlKey };
+  if (pending.length === 0)
+    return {
+      base: reconciled.state,
+      kind: "live",
+      unsupported,
+      sqlKey,
+      adopted: adoptedObjects(reconciled.state, appliedState, committed),
+    };
   if (reconciled.drift.length > 0) throw driftError(reconciled.drift);
   return { base: committed, kind: "committed-files", unsupported, sqlKey };
+};
+
+/**
+ * Objects the reality check adopted (the code declares them, they exist, no file created them),
+ * as Create deltas of their live form. A file that has changes starts with them so that the
+ * fold of the committed files knows these objects too (later deltas on them then fold), and
+ * `migrate` skips them as already present. Externally managed objects are never recorded.
+ */
+const adoptedObjects = (live: InfraMap, applied: InfraMap, committed: InfraMap): Delta[] => {
+  const isNew = (key: "tables" | "views" | "materialized_views", id: string) =>
+    !(id in applied[key]) && !(id in committed[key]);
+  return [
+    ...Object.entries(live.tables)
+      .filter(([id, t]) => isNew("tables", id) && t.life_cycle !== "EXTERNALLY_MANAGED")
+      .map(([, table]): Delta => ({ type: "CreateTable", table })),
+    ...Object.entries(live.views)
+      .filter(([id]) => isNew("views", id))
+      .map(([, view]): Delta => ({ type: "CreateView", view })),
+    ...Object.entries(live.materialized_views)
+      .filter(
+        ([id, mv]) => isNew("materialized_views", id) && mv.lifeCycle !== "EXTERNALLY_MANAGED",
+      )
+      .map(([, mv]): Delta => ({ type: "CreateMaterializedView", mv })),
+  ];
 };
 
 /** A file id after every existing one, even if the clock went backwards. */
@@ -125,7 +157,7 @@ export const generateMigration = async (
   // Committed files must fold before anything else is trusted; the fold is also the offline base.
   const committed = foldAll(ctx);
   const code = desiredState(ctx);
-  const { base, kind, unsupported, sqlKey } = target
+  const { base, kind, unsupported, sqlKey, adopted } = target
     ? await withClickHouse(opts, target, (ch) =>
         withKafka(opts, ctx, usesKafka(ctx, committed, code), (kafka) =>
           baseState(ctx, committed, code, ch, kafka),
@@ -209,7 +241,7 @@ export const generateMigration = async (
       );
     result.approvedDestructive = destructive;
   }
-  deltas = deltas.map((d) => withPolicy(d, approvedAt));
+  deltas = [...(adopted ?? []), ...deltas.map((d) => withPolicy(d, approvedAt))];
   const file: MigrationFile = {
     id,
     description: opts.description ?? "migration",

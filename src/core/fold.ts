@@ -1,5 +1,6 @@
 import { MooseError } from "../errors";
 import { dispatchDelta, type Delta } from "./deltas";
+import { canonicalJson } from "./hash";
 import {
   cloneMap,
   emptyInfraMap,
@@ -156,6 +157,24 @@ export const applyDelta = (map: InfraMap, delta: Delta): void => {
       map.topics[topicId(d.after)] = structuredClone(d.after);
     },
   });
+};
+
+/**
+ * Whether a create delta's object is already in the map exactly as the delta has it (an
+ * object the reality check adopted, recorded by the file that first changed anything).
+ */
+export const alreadyPresent = (map: InfraMap, delta: Delta): boolean => {
+  const same = (a: unknown, b: unknown) => a !== undefined && canonicalJson(a) === canonicalJson(b);
+  switch (delta.type) {
+    case "CreateTable":
+      return same(map.tables[tableId(delta.table, map.default_database)], delta.table);
+    case "CreateView":
+      return same(map.views[viewId(delta.view)], delta.view);
+    case "CreateMaterializedView":
+      return same(map.materialized_views[viewId(delta.mv)], delta.mv);
+    default:
+      return false;
+  }
 };
 
 export interface FoldInput {

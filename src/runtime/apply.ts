@@ -1,6 +1,6 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import { MooseError, errorText, isMooseError } from "../errors";
-import { applyDelta } from "../core/fold";
+import { alreadyPresent, applyDelta } from "../core/fold";
 import { describeDelta, isTopicDelta } from "../core/deltas";
 import type { KafkaPort } from "../adapters/kafka";
 import type { TopicSettings } from "../core/topics";
@@ -53,6 +53,8 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     file_checksum: migration.checksum,
   };
   for (const [i, delta] of file.deltas.entries()) {
+    // Records of adopted objects change nothing: no rule applies to them.
+    if (alreadyPresent(state, delta)) continue;
     const violation = lifecycleViolation(delta, state, input.code);
     if (violation !== null) {
       throw new MooseError(
@@ -76,14 +78,26 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
   for (const [i, delta] of file.deltas.entries()) {
     const description = describeDelta(delta);
     const skip = input.opsDone.has(i);
+    // A create of an object that is already there as recorded (an adopted object) is a no-op.
+    const present = !skip && alreadyPresent(state, delta);
     input.onEvent({
       kind: "delta",
       id: file.id,
       index: i + 1,
       total: file.deltas.length,
       description,
-      skipped: skip,
+      skipped: skip || present,
     });
+    if (present) {
+      await journal.append({
+        ...base,
+        event: "op_done",
+        op_index: i,
+        state_hash: "",
+        detail: `${description} (already present)`,
+      });
+      continue;
+    }
     if (!skip) {
       try {
         if (isTopicDelta(delta)) {
