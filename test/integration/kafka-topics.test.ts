@@ -225,7 +225,10 @@ export const S = new Stream<Ev>("tosink", { destination: T });`);
 describe("what generate sees on the broker", () => {
   it("ignores internal topics, other namespaces and undeclared topics", async () => {
     await kafka.admin.createTopics({
-      topics: [{ topic: "othernamespace.orders" }, { topic: `${kafka.namespace}.handmade` }],
+      topics: [
+        { topic: `${kafka.namespace}other.orders` },
+        { topic: `${kafka.namespace}.handmade` },
+      ],
     });
     const root = project(streams(`"seen"`));
     const r = await gen(root, { save: false });

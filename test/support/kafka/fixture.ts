@@ -104,8 +104,9 @@ export const startKafka = async (opts: TestKafkaOptions = {}): Promise<KafkaFixt
     },
     stop: async () => {
       if (REAL_BROKERS) {
-        // Leave a shared broker as it was: delete this run's topics.
-        const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
+        // Leave a shared broker as it was: delete this run's topics (every namespace a test
+        // derived from this one starts with it).
+        const mine = (await admin.listTopics()).filter((t) => t.startsWith(namespace));
         if (mine.length > 0) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
       }
       await admin.disconnect();
