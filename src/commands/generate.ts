@@ -62,6 +62,8 @@ export interface GenerateResult {
   path?: string;
   yaml?: string;
   unsupportedTables: string[];
+  /** How many leading deltas record objects that already exist (adopted), not changes. */
+  adoptedRecords: number;
 }
 
 const driftError = (drift: DriftEntry[]) =>
@@ -221,6 +223,7 @@ export const generateMigration = async (
     blocked,
     approvedDestructive: [],
     unsupportedTables: unsupported,
+    adoptedRecords: 0,
   };
   if (deltas.length === 0) return result;
 
@@ -242,6 +245,7 @@ export const generateMigration = async (
     result.approvedDestructive = destructive;
   }
   deltas = [...(adopted ?? []), ...deltas.map((d) => withPolicy(d, approvedAt))];
+  result.adoptedRecords = adopted?.length ?? 0;
   const file: MigrationFile = {
     id,
     description: opts.description ?? "migration",

@@ -23,7 +23,11 @@ export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): voi
     out.line(action("No Changes", "No changes detected"));
   } else {
     out.line(`Changes (${r.deltas.length} delta(s)):\n`);
-    r.deltas.forEach((d, i) => out.line(`  ${i + 1}. ${describeDelta(d)}`));
+    r.deltas.forEach((d, i) =>
+      out.line(
+        `  ${i + 1}. ${describeDelta(d)}${i < r.adoptedRecords ? " (already exists: recorded, not run)" : ""}`,
+      ),
+    );
     if (r.status === "dry-run") out.line(`\n${r.yaml ?? ""}`);
     if (r.path)
       out.line(

@@ -122,6 +122,7 @@ describe("ClickHouse features against the embedded engine", () => {
       "DropView",
       "CreateView",
     ]);
+    expect(change.adoptedRecords).toBe(5);
     expect(validateMigrations({ root, env: {} }).files).toHaveLength(1);
     expect((await mig(root)).applied).toHaveLength(1);
     expect(
