@@ -5,6 +5,7 @@ import {
   logLevel,
   type Admin,
   type KafkaConfig,
+  type SASLOptions,
 } from "kafkajs";
 import { MooseError } from "../errors";
 import { describeKafkaTarget, type KafkaTarget } from "../config/kafka";
@@ -130,28 +131,9 @@ export const connectKafka = (target: KafkaTarget): KafkaPort => {
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
     logLevel: logLevel.NOTHING,
     ...(target.ssl ? { ssl: target.ssl.ca ? { ca: target.ssl.ca } : true } : {}),
-    ...(target.sasl
-      ? {
-          sasl:
-            target.sasl.mechanism === "plain"
-              ? {
-                  mechanism: "plain" as const,
-                  username: target.sasl.username,
-                  password: target.sasl.password,
-                }
-              : target.sasl.mechanism === "scram-sha-256"
-                ? {
-                    mechanism: "scram-sha-256" as const,
-                    username: target.sasl.username,
-                    password: target.sasl.password,
-                  }
-                : {
-                    mechanism: "scram-sha-512" as const,
-                    username: target.sasl.username,
-                    password: target.sasl.password,
-                  },
-        }
-      : {}),
+    // Our mechanism names are kafkajs's; TypeScript cannot match a union-typed field against
+    // kafkajs's union of per-mechanism option types, hence the cast.
+    ...(target.sasl ? { sasl: { ...target.sasl } as SASLOptions } : {}),
   };
   const kafka = new Kafka(config);
   let admin: Admin | undefined;

@@ -51,8 +51,11 @@ export const resolveTarget = (
     : parseClickHouseUrl(raw, ctx.root, ctx.defaultDb);
 };
 
-/** The code's desired state, checked against the config (databases, clusters). */
-export const desiredState = (ctx: ProjectContext): InfraMap => {
+/**
+ * The code's desired state, checked against the config (databases, clusters). `committed` is
+ * the fold of the committed files (its topics stand when the streaming engine is off).
+ */
+export const desiredState = (ctx: ProjectContext, committed: InfraMap): InfraMap => {
   const map = loadModels({
     root: ctx.root,
     sourceDir: ctx.config.source_dir,
@@ -60,7 +63,7 @@ export const desiredState = (ctx: ProjectContext): InfraMap => {
   });
   // With the streaming engine off, streams are not the tool's business: the topics stay as
   // the committed files left them.
-  if (!ctx.config.features.streaming_engine) map.topics = foldAll(ctx).topics;
+  if (!ctx.config.features.streaming_engine) map.topics = structuredClone(committed.topics);
   const databases = managedDatabases(ctx);
   const clusters = ctx.config.clickhouse_config.clusters.map((c) => c.name);
   for (const t of Object.values(map.tables)) {
@@ -120,9 +123,6 @@ export const usesKafka = (ctx: ProjectContext, ...maps: InfraMap[]): boolean =>
   (maps.some((m) => Object.keys(m.topics).length > 0) ||
     ctx.migrations.some((m) => m.file.deltas.some(isTopicDelta)));
 
-export const kafkaTarget = (opts: GlobalOptions, ctx: ProjectContext): KafkaTarget =>
-  resolveKafkaTarget(ctx.config, ctx.root, opts.kafkaBroker);
-
 /** Runs `fn` with a Kafka connection when `wanted`, else with none. */
 export const withKafka = async <T>(
   opts: GlobalOptions,
@@ -131,7 +131,8 @@ export const withKafka = async <T>(
   fn: (kafka: KafkaPort | undefined) => Promise<T>,
 ): Promise<T> => {
   if (!wanted) return fn(undefined);
-  const kafka = (opts.connectKafka ?? connectKafka)(kafkaTarget(opts, ctx));
+  const target = resolveKafkaTarget(ctx.config, ctx.root, opts.kafkaBroker);
+  const kafka = (opts.connectKafka ?? connectKafka)(target);
   try {
     return await fn(kafka);
   } finally {

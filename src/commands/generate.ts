@@ -19,7 +19,7 @@ import {
   slugOf,
   type MigrationFile,
 } from "../core/migration-file";
-import type { DriftEntry } from "../core/reconcile";
+import { adoptedObjects, type AdoptedObjects, type DriftEntry } from "../core/reconcile";
 import { applyRenames, findRenameCandidates } from "../core/renames";
 import { applyVersionBumps, findDatabaseMoves, findVersionBumps } from "../core/version-bump";
 import { readLiveState } from "./live-state";
@@ -105,35 +105,27 @@ const baseState = async (
       kind: "live",
       unsupported,
       sqlKey,
-      adopted: adoptedObjects(reconciled.state, appliedState, committed),
+      adopted: adoptionRecords(adoptedObjects(reconciled.state, appliedState, committed)),
     };
   if (reconciled.drift.length > 0) throw driftError(reconciled.drift);
   return { base: committed, kind: "committed-files", unsupported, sqlKey };
 };
 
 /**
- * Objects the reality check adopted (the code declares them, they exist, no file created them),
- * as Create deltas of their live form. A file that has changes starts with them so that the
- * fold of the committed files knows these objects too (later deltas on them then fold), and
- * `migrate` skips them as already present. Externally managed objects are never recorded.
+ * Records of the adopted objects, as Create deltas of their live form. A file that has changes
+ * starts with them so that the fold of the committed files knows these objects too (later
+ * deltas on them then fold), and `migrate` skips them as already present. Externally managed
+ * objects are never recorded.
  */
-const adoptedObjects = (live: InfraMap, applied: InfraMap, committed: InfraMap): Delta[] => {
-  const isNew = (key: "tables" | "views" | "materialized_views", id: string) =>
-    !(id in applied[key]) && !(id in committed[key]);
-  return [
-    ...Object.entries(live.tables)
-      .filter(([id, t]) => isNew("tables", id) && t.life_cycle !== "EXTERNALLY_MANAGED")
-      .map(([, table]): Delta => ({ type: "CreateTable", table })),
-    ...Object.entries(live.views)
-      .filter(([id]) => isNew("views", id))
-      .map(([, view]): Delta => ({ type: "CreateView", view })),
-    ...Object.entries(live.materialized_views)
-      .filter(
-        ([id, mv]) => isNew("materialized_views", id) && mv.lifeCycle !== "EXTERNALLY_MANAGED",
-      )
-      .map(([, mv]): Delta => ({ type: "CreateMaterializedView", mv })),
-  ];
-};
+const adoptionRecords = (adopted: AdoptedObjects): Delta[] => [
+  ...Object.values(adopted.tables)
+    .filter((t) => t.life_cycle !== "EXTERNALLY_MANAGED")
+    .map((table): Delta => ({ type: "CreateTable", table })),
+  ...Object.values(adopted.views).map((view): Delta => ({ type: "CreateView", view })),
+  ...Object.values(adopted.materialized_views)
+    .filter((mv) => mv.lifeCycle !== "EXTERNALLY_MANAGED")
+    .map((mv): Delta => ({ type: "CreateMaterializedView", mv })),
+];
 
 /** A file id after every existing one, even if the clock went backwards. */
 const nextId = (ctx: ProjectContext, now: Date, slug: string): { id: string; createdAt: Date } => {
@@ -158,7 +150,7 @@ export const generateMigration = async (
   }
   // Committed files must fold before anything else is trusted; the fold is also the offline base.
   const committed = foldAll(ctx);
-  const code = desiredState(ctx);
+  const code = desiredState(ctx, committed);
   const { base, kind, unsupported, sqlKey, adopted } = target
     ? await withClickHouse(opts, target, (ch) =>
         withKafka(opts, ctx, usesKafka(ctx, committed, code), (kafka) =>

@@ -8,9 +8,6 @@ import type { KafkaPort } from "../adapters/kafka";
 import { reconcileTopics } from "../core/topics";
 import { introspectTopics } from "../introspect/kafka";
 
-export const kafkaNamespace = (ctx: ProjectContext): string | undefined =>
-  ctx.config.redpanda_config.namespace === "" ? undefined : ctx.config.redpanda_config.namespace;
-
 /**
  * Comparison key of view SELECTs after ClickHouse's own formatter, read in one query for all
  * the texts at hand. ClickHouse stores a view's SELECT with table names qualified by their
@@ -69,7 +66,7 @@ export const readLiveState = async (
   const olap = reconcile(applied, schema, code, sqlKey, ignore);
   olap.state.topics = structuredClone(applied.topics);
   if (kafka) {
-    const namespace = kafkaNamespace(ctx);
+    const namespace = kafka.target.namespace;
     const topics = reconcileTopics(applied, await introspectTopics(kafka, namespace), namespace);
     olap.state.topics = topics.topics;
     olap.drift.push(...topics.drift);

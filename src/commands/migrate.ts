@@ -7,11 +7,9 @@ import { diffMaps } from "../core/diff";
 import { olapStateHash, streamStateHash } from "../core/hash";
 import { foldFiles } from "../core/fold";
 import { cloneMap, emptyInfraMap, type InfraMap } from "../core/infra-map";
-import type { ClickHousePort } from "../adapters/clickhouse";
-import type { KafkaPort } from "../adapters/kafka";
 import { filterByLifecycle } from "../core/lifecycle";
-import type { DriftEntry } from "../core/reconcile";
-import { kafkaNamespace, readLiveState } from "./live-state";
+import { adoptedObjects, type DriftEntry } from "../core/reconcile";
+import { readLiveState } from "./live-state";
 import { brokerTopicName } from "../core/topics";
 import { topicId } from "../core/infra-map";
 import { checkReplicationFactor } from "../runtime/apply-topic";
@@ -80,31 +78,32 @@ const unmigratedChanges = (ctx: ProjectContext, committed: InfraMap, code: Infra
 };
 
 /**
- * Objects the code declares that already exist in the database but no file created are
- * adopted by the reality check (DESIGN §4.4), so `generate` writes nothing for them: they
- * count as covered. Read only when the offline check found something (no cost otherwise).
+ * Unmigrated changes once the objects the reality check adopted (declared in code, already in
+ * the database, created by no file: DESIGN §4.4) count as covered, since `generate` writes
+ * nothing for them.
  */
-const coveredByLive = async (
+const unmigratedGivenLive = (
   ctx: ProjectContext,
-  ch: ClickHousePort,
-  kafka: KafkaPort | undefined,
   committed: InfraMap,
   code: InfraMap,
-  offline: string[],
-): Promise<string[]> => {
-  if (offline.length === 0) return offline;
-  const { appliedState } = await readAppliedState(ctx, ch, false);
-  const live = (await readLiveState(ctx, ch, appliedState, code, kafka)).state;
+  applied: InfraMap,
+  live: InfraMap,
+): string[] => {
+  const adopted = adoptedObjects(live, applied, committed);
   const covered = cloneMap(committed);
-  const adopt = <K extends "tables" | "views" | "materialized_views">(key: K) => {
-    const into = covered[key] as Record<string, unknown>;
-    for (const [id, obj] of Object.entries(live[key]))
-      if (!(id in appliedState[key]) && !(id in committed[key])) into[id] = obj;
-  };
-  adopt("tables");
-  adopt("views");
-  adopt("materialized_views");
+  Object.assign(covered.tables, adopted.tables);
+  Object.assign(covered.views, adopted.views);
+  Object.assign(covered.materialized_views, adopted.materialized_views);
   return unmigratedChanges(ctx, covered, code);
+};
+
+/** What `migrate` and `--status` start from: the project, its target, the fold and the code. */
+const prepare = (opts: GlobalOptions) => {
+  const ctx = loadProject(opts);
+  const target = requireTarget(opts, ctx);
+  const committed = foldAll(ctx);
+  const code = desiredState(ctx, committed);
+  return { ctx, target, committed, code, offline: unmigratedChanges(ctx, committed, code) };
 };
 
 const forensicsText = (drift: DriftEntry[]): string =>
@@ -116,14 +115,16 @@ export const migrate = async (
   opts: GlobalOptions,
   onEvent: (e: ApplyEvent) => void,
 ): Promise<MigrateResult> => {
-  const ctx = loadProject(opts);
-  const target = requireTarget(opts, ctx);
-  const committed = foldAll(ctx);
-  const code = desiredState(ctx);
-  const offline = unmigratedChanges(ctx, committed, code);
+  const { ctx, target, committed, code, offline } = prepare(opts);
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
-      const unmigrated = await coveredByLive(ctx, ch, kafka, committed, code, offline);
+      // The live state is read before the lock only when the offline check found something.
+      let unmigrated = offline;
+      if (offline.length > 0) {
+        const { appliedState } = await readAppliedState(ctx, ch, false);
+        const { state } = await readLiveState(ctx, ch, appliedState, code, kafka);
+        unmigrated = unmigratedGivenLive(ctx, committed, code, appliedState, state);
+      }
       if (unmigrated.length > 0) {
         throw new MooseError(
           "UNMIGRATED_CHANGES",
@@ -155,10 +156,6 @@ export const migrate = async (
         onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
         const reconciled = await readLiveState(ctx, ch, live.appliedState, code, kafka);
         let state = reconciled.state;
-        const topicSettings = {
-          namespace: kafkaNamespace(ctx),
-          replicationFactor: ctx.config.redpanda_config.replication_factor,
-        };
         // A topic the cluster cannot hold is refused before any file starts.
         if (kafka) {
           const creates = pending.flatMap((m) =>
@@ -167,8 +164,8 @@ export const migrate = async (
           if (creates.length > 0)
             await checkReplicationFactor(
               kafka,
-              brokerTopicName(creates[0]!, topicSettings.namespace),
-              topicSettings.replicationFactor,
+              brokerTopicName(creates[0]!, kafka.target.namespace),
+              kafka.target.replicationFactor,
             );
         }
         for (const [n, m] of pending.entries()) {
@@ -225,7 +222,6 @@ export const migrate = async (
             journal: live.journal,
             ch,
             ...(kafka ? { kafka } : {}),
-            topicSettings,
             onEvent,
           });
           result.applied.push(m.file.id);
@@ -293,16 +289,15 @@ export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
 
 /** Applied / pending / drift, read-only. */
 export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult> => {
-  const ctx = loadProject(opts);
-  const target = requireTarget(opts, ctx);
-  const committed = foldAll(ctx);
-  const code = desiredState(ctx);
-  const offline = unmigratedChanges(ctx, committed, code);
+  const { ctx, target, committed, code, offline } = prepare(opts);
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
-      const unmigrated = await coveredByLive(ctx, ch, kafka, committed, code, offline);
       const live = await readAppliedState(ctx, ch, false);
-      const { drift } = await readLiveState(ctx, ch, live.appliedState, code, kafka);
+      const { drift, state } = await readLiveState(ctx, ch, live.appliedState, code, kafka);
+      const unmigrated =
+        offline.length === 0
+          ? offline
+          : unmigratedGivenLive(ctx, committed, code, live.appliedState, state);
       const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
       return {
         command: "status",

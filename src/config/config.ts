@@ -52,6 +52,8 @@ export const configSchema = z.looseObject({
       sasl_password: text.optional(),
       sasl_mechanism: text.optional(),
       security_protocol: text.optional(),
+      /** Ours: a PEM file of CA certificates to trust (implies TLS). */
+      ssl_ca_location: text.optional(),
     })
     .prefault({}),
   migration_config: z

@@ -70,11 +70,11 @@ export const resolveKafkaTarget = (
         hint: "Set both (the password preferably as MOOSE_REDPANDA_CONFIG__SASL_PASSWORD in the environment).",
       },
     );
-  const caKey = (rp as Record<string, unknown>).ssl_ca_location;
   let ca: string[] | undefined;
-  if (typeof caKey === "string" && caKey !== "") {
-    const file = path.resolve(root, caKey);
-    if (!fs.existsSync(file)) throw invalid("ssl_ca_location", "a readable PEM file", caKey);
+  if (rp.ssl_ca_location !== undefined && rp.ssl_ca_location !== "") {
+    const file = path.resolve(root, rp.ssl_ca_location);
+    if (!fs.existsSync(file))
+      throw invalid("ssl_ca_location", "a readable PEM file", rp.ssl_ca_location);
     ca = [fs.readFileSync(file, "utf8")];
   }
   const ssl = protocol === "SSL" || protocol === "SASL_SSL" || ca !== undefined;

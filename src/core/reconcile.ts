@@ -107,6 +107,29 @@ const reconcileViews = (
   }
 };
 
+/** The OLAP objects a state can adopt. */
+export type AdoptedObjects = Pick<InfraMap, "tables" | "views" | "materialized_views">;
+
+/**
+ * Objects of the reconciled live state that neither the applied files nor the committed ones
+ * created: the ones the reality check adopted because the code declares them.
+ */
+export const adoptedObjects = (
+  live: InfraMap,
+  applied: InfraMap,
+  committed: InfraMap,
+): AdoptedObjects => {
+  const pick = <K extends keyof AdoptedObjects>(key: K): AdoptedObjects[K] =>
+    Object.fromEntries(
+      Object.entries(live[key]).filter(([id]) => !(id in applied[key]) && !(id in committed[key])),
+    );
+  return {
+    tables: pick("tables"),
+    views: pick("views"),
+    materialized_views: pick("materialized_views"),
+  };
+};
+
 /**
  * Moose's reality check. Starting from the state the applied migrations produced:
  * - a table that matches the database keeps its recorded form (so hashes stay stable);

@@ -1,13 +1,7 @@
 import type { KafkaPort } from "../adapters/kafka";
 import { MooseError } from "../errors";
 import type { Delta } from "../core/deltas";
-import {
-  liveTopicMatches,
-  topicAction,
-  type LiveTopic,
-  type TopicAction,
-  type TopicSettings,
-} from "../core/topics";
+import { liveTopicMatches, topicAction, type LiveTopic, type TopicAction } from "../core/topics";
 
 const WAIT_MS = 10_000;
 const POLL_MS = 100;
@@ -68,7 +62,6 @@ const applyAction = async (kafka: KafkaPort, action: TopicAction): Promise<void>
     case "create": {
       const existing = await readTopic(kafka, action.name);
       if (!existing) {
-        await checkReplicationFactor(kafka, action.name, action.replicationFactor);
         await kafka.createTopic(action);
       } else if (!liveTopicMatches(existing, action)) {
         // "Already exists" is fine only when the topic already is what the file asks for.
@@ -129,8 +122,5 @@ const applyAction = async (kafka: KafkaPort, action: TopicAction): Promise<void>
 };
 
 /** Carries out one topic delta; re-running it after a crash finds the work done and skips it. */
-export const applyTopicDelta = async (
-  kafka: KafkaPort,
-  delta: Delta,
-  settings: TopicSettings,
-): Promise<void> => applyAction(kafka, topicAction(delta, settings));
+export const applyTopicDelta = async (kafka: KafkaPort, delta: Delta): Promise<void> =>
+  applyAction(kafka, topicAction(delta, kafka.target));

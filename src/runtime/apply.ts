@@ -3,7 +3,6 @@ import { MooseError, errorText, isMooseError } from "../errors";
 import { alreadyPresent, applyDelta } from "../core/fold";
 import { describeDelta, isTopicDelta } from "../core/deltas";
 import type { KafkaPort } from "../adapters/kafka";
-import type { TopicSettings } from "../core/topics";
 import { applyTopicDelta } from "./apply-topic";
 import { olapStateHash } from "../core/hash";
 import type { InfraMap } from "../core/infra-map";
@@ -39,7 +38,6 @@ export interface ApplyFileInput {
   ch: ClickHousePort;
   /** Present when the project has topics; topic deltas run through it. */
   kafka?: KafkaPort;
-  topicSettings: TopicSettings;
   onEvent: (e: ApplyEvent) => void;
 }
 
@@ -109,7 +107,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
                 hint: "Set [features] streaming_engine = true in moose.config.toml (and point redpanda_config.broker at the broker).",
               },
             );
-          await applyTopicDelta(input.kafka, delta, input.topicSettings);
+          await applyTopicDelta(input.kafka, delta);
         }
         for (const statement of renderDelta(delta, state)) {
           await ch.command(statement.sql, {

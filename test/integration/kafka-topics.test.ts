@@ -291,7 +291,6 @@ describe("what generate sees on the broker", () => {
 
   it("creating a topic that already exists is fine when it matches, refused when it differs", async () => {
     const port = connectKafka(resolveKafkaTarget(loadConfig(project(streams())), "/"));
-    const settings = { namespace: kafka.namespace, replicationFactor: 1 };
     const topic = (name: string, partitions: number): Topic =>
       topicOf(name, { partition_count: partitions, retention_period: { secs: 60, nanos: 0 } });
     try {
@@ -302,9 +301,9 @@ describe("what generate sees on the broker", () => {
           { topic: kafka.topicName("prebuilt_other"), numPartitions: 3, configEntries },
         ],
       });
-      await applyTopicDelta(port, { type: "CreateTopic", topic: topic("prebuilt", 2) }, settings);
+      await applyTopicDelta(port, { type: "CreateTopic", topic: topic("prebuilt", 2) });
       const err = await codeOf(
-        applyTopicDelta(port, { type: "CreateTopic", topic: topic("prebuilt_other", 2) }, settings),
+        applyTopicDelta(port, { type: "CreateTopic", topic: topic("prebuilt_other", 2) }),
       );
       expect(err).toMatch(/^TOPIC_EXISTS_MISMATCH: .*has 3 partition\(s\).*asks for 2/);
     } finally {

@@ -27,7 +27,6 @@ export const applyReferenceFiles = async (root: string): Promise<void> => {
         opsDone: new Set(),
         journal: live.journal,
         ch,
-        topicSettings: { namespace: undefined, replicationFactor: 1 },
         onEvent: () => undefined,
       });
     }
