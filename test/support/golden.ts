@@ -2,8 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-/** The reference captures from the real Moose CLI (shared/reference/moose-golden). */
-export const GOLDEN_DIR = path.resolve(__dirname, "../../../shared/reference/moose-golden");
+/** The reference captures from the real Moose CLI (copied from shared/reference/moose-golden into test/fixtures). */
+export const GOLDEN_DIR = path.resolve(__dirname, "../fixtures/moose-golden");
 
 export const goldenSteps = (): string[] =>
   fs
