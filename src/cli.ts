@@ -20,6 +20,7 @@ interface CommonFlags extends DecisionFlags {
   clickhouseUrl?: string;
   kafkaBroker?: string;
   json?: boolean;
+  verbose?: boolean;
 }
 
 const globalOptions = (flags: CommonFlags): GlobalOptions => ({
@@ -56,7 +57,7 @@ const fail = (e: unknown): never => {
 const run =
   <F extends CommonFlags>(fn: (flags: F) => Promise<void>) =>
   async (flags: F) => {
-    output = createOutput(flags.json === true);
+    output = createOutput(flags.json === true, process.stdout, process.stderr, flags.verbose === true);
     try {
       await fn(flags);
     } catch (e) {
@@ -77,6 +78,8 @@ const urlOption = () =>
     "target ClickHouse: http(s)://, clickhouse:// or chdb://<path>",
   ).env("MOOSE_CLICKHOUSE_CONFIG__URL");
 const jsonOption = () => new Option("--json", "machine-readable output on stdout");
+const verboseOption = () =>
+  new Option("--verbose", "show every TypeScript warning from loading the project, not the first 3");
 const kafkaOption = () =>
   new Option(
     "--kafka-broker <host:port>",
@@ -88,6 +91,7 @@ const addGenerate = (cmd: Command, requireTarget: boolean) =>
     .addOption(urlOption())
     .addOption(kafkaOption())
     .addOption(jsonOption())
+    .addOption(verboseOption())
     .option("--yes-all", "accept every decision (destructive operations, renames, version bumps)")
     .option("--yes-destructive", "accept destructive operations (drops, recreates)")
     .option("--yes-rename", "accept detected column renames")
@@ -142,6 +146,7 @@ program
   .addOption(urlOption())
   .addOption(kafkaOption())
   .addOption(jsonOption())
+  .addOption(verboseOption())
   .option("--validate", "offline check of the files (fold, conflicts); needs no server")
   .option(
     "--status",

@@ -8,6 +8,7 @@ import { foldFiles } from "../core/fold";
 import { isTopicDelta } from "../core/deltas";
 import type { InfraMap } from "../core/infra-map";
 import { loadModels } from "../model/load-project";
+import type { ModelWarning } from "../model/compile";
 import { readMigrations, type StoredMigration } from "../runtime/migration-store";
 
 export interface GlobalOptions {
@@ -28,6 +29,8 @@ export interface ProjectContext {
   config: MooseConfig;
   defaultDb: string;
   migrations: StoredMigration[];
+  /** Warnings from loading the models (type errors outside them, tsconfig problems). */
+  warnings: ModelWarning[];
 }
 
 export const loadProject = (opts: GlobalOptions): ProjectContext => {
@@ -37,6 +40,7 @@ export const loadProject = (opts: GlobalOptions): ProjectContext => {
     config,
     defaultDb: config.clickhouse_config.db_name,
     migrations: readMigrations(opts.root),
+    warnings: [],
   };
 };
 
@@ -56,11 +60,12 @@ export const resolveTarget = (
  * the fold of the committed files (its topics stand when the streaming engine is off).
  */
 export const desiredState = (ctx: ProjectContext, committed: InfraMap): InfraMap => {
-  const map = loadModels({
+  const { map, warnings } = loadModels({
     root: ctx.root,
     sourceDir: ctx.config.source_dir,
     defaultDatabase: ctx.defaultDb,
   });
+  ctx.warnings.push(...warnings);
   // With the streaming engine off, streams are not the tool's business: the topics stay as
   // the committed files left them.
   if (!ctx.config.features.streaming_engine) map.topics = structuredClone(committed.topics);

@@ -36,6 +36,7 @@ import {
   type GlobalOptions,
   type ProjectContext,
 } from "./context";
+import type { ModelWarning } from "../model/compile";
 import type { DecisionPort } from "./decisions";
 
 export interface GenerateOptions extends GlobalOptions {
@@ -64,6 +65,8 @@ export interface GenerateResult {
   unsupportedTables: string[];
   /** How many leading deltas record objects that already exist (adopted), not changes. */
   adoptedRecords: number;
+  /** Type errors outside the models and tsconfig problems (loading went on). */
+  warnings: ModelWarning[];
 }
 
 const driftError = (drift: DriftEntry[]) =>
@@ -209,6 +212,7 @@ export const generateMigration = async (
   const result: GenerateResult = {
     command: "generate",
     status: "no-changes",
+    warnings: ctx.warnings,
     base: kind,
     parentStateHash,
     deltas,

@@ -30,12 +30,14 @@ import {
   type GlobalOptions,
   type ProjectContext,
 } from "./context";
+import type { ModelWarning } from "../model/compile";
 
 export interface MigrateResult {
   command: "migrate";
   total: number;
   applied: string[];
   alreadyApplied: number;
+  warnings: ModelWarning[];
 }
 
 export interface ValidateResult {
@@ -52,6 +54,7 @@ export interface StatusResult {
   incomplete: string[];
   drift: DriftEntry[];
   unmigrated: string[];
+  warnings: ModelWarning[];
 }
 
 const requireTarget = (opts: GlobalOptions, ctx: ProjectContext) => {
@@ -151,6 +154,7 @@ export const migrate = async (
           total: ctx.migrations.length,
           applied: [],
           alreadyApplied: appliedIds.size,
+          warnings: ctx.warnings,
         };
         if (pending.length === 0) return result;
         onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
@@ -306,6 +310,7 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
         incomplete: [...live.journalState.incomplete.keys()],
         drift,
         unmigrated,
+        warnings: ctx.warnings,
       };
     }),
   );

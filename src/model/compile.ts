@@ -1,6 +1,8 @@
 import path from "node:path";
 import ts from "typescript";
 import { MooseError } from "../errors";
+import { ModelScope } from "./model-scope";
+import { projectCompilerSetup } from "./project-tsconfig";
 import { columnsOfType, UnsupportedTypeError } from "./type-mapper";
 
 /** Classes whose `new X<T>(…)` calls get the columns of `T` injected as an extra argument. */
@@ -14,11 +16,14 @@ const SCHEMA_CLASSES: Record<string, number> = {
 /** Classes without a row type: only where they are declared is injected. */
 const UNTYPED_CLASSES = new Set(["View"]);
 
-export const MOOSE_LIB = "@514labs/moose-lib";
 
 export interface CompiledProject {
   /** Emitted CommonJS per absolute source path. */
   outputs: Map<string, string>;
+  /** Type errors outside the models, and problems in the project's tsconfig. */
+  warnings: ModelWarning[];
+  /** The options the code was compiled with (the runtime resolves imports with them). */
+  options: ts.CompilerOptions;
 }
 
 const location = (node: ts.Node, root: string): string => {
@@ -51,67 +56,88 @@ const isSdkClass = (
   return file.startsWith(sdkDir) ? sym.name : undefined;
 };
 
-/**
- * Type-checks the project and emits it, injecting into every `new OlapTable<T>(name, config)`
- * (and Stream / IngestPipeline) the columns of `T` as read by the type checker, the way Moose's
- * compiler plugin does. Type errors and unsupported column types fail with file:line.
- */
+/** A type error outside the models: loading goes on, the UI shows it as a warning. */
+export interface ModelWarning {
+  /** `path:line:col` relative to the project root, when the error has a place. */
+  where: string | undefined;
+  message: string;
+}
+
 /** typia's tags shim beside the SDK entry (`typia.ts` in dev, `typia.d.ts` when built). */
 const typiaEntry = (sdkEntry: string): string =>
   sdkEntry.replace(/index(\.d)?\.ts$/, (_m, d: string | undefined) => `typia${d ?? ""}.ts`);
 
+const diagnosticWhere = (d: ts.Diagnostic, root: string): string | undefined => {
+  if (!d.file || d.start === undefined) return undefined;
+  const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
+  return `${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1}`;
+};
+
+const diagnosticText = (d: ts.Diagnostic, root: string): string => {
+  const where = diagnosticWhere(d, root);
+  const msg = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+  return where ? `${where} - ${msg}` : msg;
+};
+
+/**
+ * Type-checks the project with its own tsconfig and emits it, injecting into every
+ * `new OlapTable<T>(name, config)` (and Stream / IngestPipeline / MaterializedView / View) the
+ * columns of `T` as read by the type checker, the way Moose's compiler plugin does. Type errors
+ * inside models (their row types, or the construction itself) fail with every error's
+ * file:line; type errors elsewhere come back as warnings and loading goes on.
+ */
 export const compileProject = (entry: string, root: string, sdkEntry: string): CompiledProject => {
   const sdkDir = path.resolve(path.dirname(sdkEntry));
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    strict: true,
-    esModuleInterop: true,
-    skipLibCheck: true,
-    experimentalDecorators: true,
-    sourceMap: false,
-    noEmitOnError: false,
-    types: [],
-    paths: {
-      [MOOSE_LIB]: [sdkEntry],
-      [`${MOOSE_LIB}/*`]: [sdkEntry],
-      typia: [typiaEntry(sdkEntry)],
-    },
-  };
+  const setup = projectCompilerSetup(root, sdkEntry, typiaEntry(sdkEntry));
+  const options = setup.options;
   const program = ts.createProgram([entry], options);
+  const isUserFile = (file: string): boolean =>
+    !file.startsWith(sdkDir) && !file.split(path.sep).includes("node_modules");
   const userFiles = program
     .getSourceFiles()
-    .filter(
-      (sf) =>
-        !sf.isDeclarationFile &&
-        !path.resolve(sf.fileName).startsWith(sdkDir) &&
-        !sf.fileName.includes("/node_modules/"),
-    );
+    .filter((sf) => !sf.isDeclarationFile && isUserFile(path.resolve(sf.fileName)));
+  const checker = program.getTypeChecker();
 
-  const errors = userFiles
-    .flatMap((sf) => [
-      ...program.getSyntacticDiagnostics(sf),
-      ...program.getSemanticDiagnostics(sf),
-    ])
-    .filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (errors.length > 0) {
-    const lines = errors.slice(0, 10).map((d) => {
-      const msg = ts.flattenDiagnosticMessageText(d.messageText, "\n");
-      if (!d.file || d.start === undefined) return msg;
-      const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
-      return `${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1} - ${msg}`;
+  const scope = new ModelScope(checker, isUserFile);
+  const findConstructions = (node: ts.Node): void => {
+    if (ts.isNewExpression(node) && isSdkClass(checker, node.expression, sdkDir))
+      scope.addConstruction(node);
+    ts.forEachChild(node, findConstructions);
+  };
+  for (const sf of userFiles) findConstructions(sf);
+
+  const blocking: ts.Diagnostic[] = [];
+  const warnings: ModelWarning[] = setup.problems.map((p) => ({
+    where: p.file ? path.relative(root, p.file) : undefined,
+    message: p.message,
+  }));
+  const warn = (d: ts.Diagnostic) =>
+    warnings.push({
+      where: diagnosticWhere(d, root),
+      message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
     });
+  for (const d of [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()])
+    if (d.category === ts.DiagnosticCategory.Error) warn(d);
+  for (const sf of userFiles) {
+    const file = path.resolve(sf.fileName);
+    for (const d of program.getSyntacticDiagnostics(sf))
+      if (d.category === ts.DiagnosticCategory.Error) (scope.touches(file) ? blocking.push(d) : warn(d));
+    for (const d of program.getSemanticDiagnostics(sf)) {
+      if (d.category !== ts.DiagnosticCategory.Error) continue;
+      if (d.start !== undefined && scope.contains(file, d.start)) blocking.push(d);
+      else warn(d);
+    }
+  }
+  if (blocking.length > 0) {
     throw new MooseError(
       "MODEL_TYPE_ERROR",
-      `The model code has ${errors.length} type error(s):\n  ${lines.join("\n  ")}`,
+      `The models have ${blocking.length} type error(s):\n  ${blocking.map((d) => diagnosticText(d, root)).join("\n  ")}`,
       {
-        hint: "Fix the TypeScript errors above; the models must type-check before the tool can read their columns.",
+        hint: "Fix the TypeScript errors above: they are in types that become columns, or in a table, stream or view declaration, so the tool cannot read them.",
       },
     );
   }
 
-  const checker = program.getTypeChecker();
   const transformer: ts.TransformerFactory<ts.SourceFile> = (context) => (sf) => {
     const visit = (node: ts.Node): ts.Node => {
       if (ts.isNewExpression(node)) {
@@ -180,5 +206,5 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
       { before: [transformer] },
     );
   }
-  return { outputs };
+  return { outputs, warnings, options };
 };

@@ -4,7 +4,7 @@ import { MooseError } from "../errors";
 import type { InfraMap } from "../core/infra-map";
 import * as sdk from "../sdk/index";
 import { registry, resetRegistry } from "../sdk/registry";
-import { compileProject } from "./compile";
+import { compileProject, type ModelWarning } from "./compile";
 import { runModules } from "./run-modules";
 import { infraMapFromResources } from "./to-infra-map";
 
@@ -21,8 +21,14 @@ export interface ModelSource {
   defaultDatabase: string;
 }
 
+export interface LoadedModels {
+  map: InfraMap;
+  /** Type errors outside the models and tsconfig problems: shown, never fatal. */
+  warnings: ModelWarning[];
+}
+
 /** Loads `<root>/<source_dir>/index.ts` and returns the desired infrastructure map. */
-export const loadModels = (src: ModelSource): InfraMap => {
+export const loadModels = (src: ModelSource): LoadedModels => {
   const entry = path.resolve(src.root, src.sourceDir, "index.ts");
   if (!fs.existsSync(entry)) {
     throw new MooseError(
@@ -36,8 +42,11 @@ export const loadModels = (src: ModelSource): InfraMap => {
   const compiled = compileProject(entry, path.resolve(src.root), sdkTypesEntry());
   resetRegistry();
   try {
-    runModules(entry, compiled.outputs, sdk, path.resolve(src.root));
-    return infraMapFromResources(registry().resources, src.defaultDatabase);
+    runModules(entry, compiled.outputs, sdk, path.resolve(src.root), compiled.options);
+    return {
+      map: infraMapFromResources(registry().resources, src.defaultDatabase),
+      warnings: compiled.warnings,
+    };
   } finally {
     resetRegistry();
   }

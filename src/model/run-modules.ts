@@ -1,35 +1,110 @@
+import fs from "node:fs";
 import Module, { createRequire } from "node:module";
 import path from "node:path";
+import ts from "typescript";
 import { MooseError, errorText } from "../errors";
-import { MOOSE_LIB } from "./compile";
+import { MOOSE_LIB } from "./project-tsconfig";
 
 type ModuleInternals = Module & { _compile(code: string, filename: string): void };
-const nodeModulePaths = (dir: string): string[] =>
-  (Module as unknown as { _nodeModulePaths: (d: string) => string[] })._nodeModulePaths(dir);
+type ResolveFilename = (request: string, parent: unknown, ...rest: unknown[]) => string;
+const ModuleStatics = Module as unknown as {
+  _nodeModulePaths: (d: string) => string[];
+  _resolveFilename: ResolveFilename;
+  _cache: Record<string, Module | undefined>;
+};
+
+/** The module ids our SDK and typia shim answer to while the models load. */
+const SDK_ID = "\0moose-migrate:sdk";
+const TYPIA_ID = "\0moose-migrate:typia";
+
+const isMooseLib = (request: string): boolean =>
+  request === MOOSE_LIB || request.startsWith(`${MOOSE_LIB}/`);
 
 /**
- * Runs the emitted user modules in this process. `@514labs/moose-lib` resolves to our SDK
- * instance (the one whose registry the loader reads); relative imports resolve to other
- * emitted project files; anything else is an ordinary require from the project.
+ * typia's runtime without its compiler transform. `tags` are types only; the factories
+ * (`createAssert<T>()`, `createValidate<T>()`, …) return functions that refuse when called, so
+ * a module that builds validators at load time still loads.
+ */
+const typiaShim = (): unknown => {
+  const factory =
+    (name: string) =>
+    () =>
+    (): never => {
+      throw new Error(
+        `typia.${name} is not available when the migration tool loads models (it needs Moose's compiler transform)`,
+      );
+    };
+  const target: Record<string, unknown> = { tags: {} };
+  return new Proxy(target, {
+    get: (t, key) =>
+      typeof key === "string" && !(key in t) && key !== "then" && key !== "__esModule"
+        ? factory(key)
+        : t[key as string],
+  });
+};
+
+/**
+ * While `fn` runs, every `require` of `@514labs/moose-lib` (or a subpath) or `typia` in this
+ * process — from the project's files, its workspace packages or anything in node_modules —
+ * gets our SDK and typia shim, even where the real packages are installed.
+ */
+const withSdkResolution = <T>(sdk: unknown, fn: () => T): T => {
+  const original = ModuleStatics._resolveFilename;
+  const cache = ModuleStatics._cache;
+  const stub = (id: string, exports: unknown): void => {
+    const m = new Module(id);
+    m.exports = exports;
+    m.loaded = true;
+    cache[id] = m;
+  };
+  stub(SDK_ID, sdk);
+  stub(TYPIA_ID, typiaShim());
+  ModuleStatics._resolveFilename = function (this: unknown, request, parent, ...rest) {
+    if (isMooseLib(request)) return SDK_ID;
+    if (request === "typia") return TYPIA_ID;
+    return original.call(this, request, parent, ...rest);
+  };
+  try {
+    return fn();
+  } finally {
+    ModuleStatics._resolveFilename = original;
+    delete cache[SDK_ID];
+    delete cache[TYPIA_ID];
+  }
+};
+
+const realpath = (file: string): string => {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+};
+
+/**
+ * Runs the emitted user modules in this process. Imports resolve the way the type checker
+ * resolved them — the project's tsconfig `paths` / `baseUrl`, relative files, and workspace
+ * packages reached through (symlinked) node_modules — to the emitted code of those files;
+ * anything else is an ordinary require from the importing file.
  */
 export const runModules = (
   entry: string,
   outputs: Map<string, string>,
   sdk: unknown,
   root: string,
+  options: ts.CompilerOptions,
 ): void => {
   const cache = new Map<string, Module>();
+  const resolutionCache = ts.createModuleResolutionCache(root, (f) => f, options);
 
   const resolveProjectFile = (request: string, from: string): string | undefined => {
-    const base = path.resolve(path.dirname(from), request);
-    const candidates = [
-      base,
-      `${base}.ts`,
-      `${base}.tsx`,
-      path.join(base, "index.ts"),
-      base.replace(/\.js$/, ".ts"),
-    ];
-    return candidates.find((c) => outputs.has(c));
+    const resolved = ts.resolveModuleName(request, from, options, ts.sys, resolutionCache)
+      .resolvedModule?.resolvedFileName;
+    if (resolved === undefined) return undefined;
+    const file = path.resolve(resolved);
+    if (outputs.has(file)) return file;
+    const real = realpath(file);
+    return outputs.has(real) ? real : undefined;
   };
 
   const load = (file: string): unknown => {
@@ -39,17 +114,21 @@ export const runModules = (
     if (code === undefined) throw new Error(`no compiled output for ${file}`);
     const mod = new Module(file) as ModuleInternals;
     mod.filename = file;
-    mod.paths = nodeModulePaths(path.dirname(file));
+    mod.paths = ModuleStatics._nodeModulePaths(path.dirname(file));
     const fallback = createRequire(file);
-    mod.require = ((request: string): unknown => {
-      if (request === MOOSE_LIB || request.startsWith(`${MOOSE_LIB}/`)) return sdk;
-      // typia's tags are types only; a value import of them gets an empty namespace.
-      if (request === "typia") return { tags: {} };
-      if (request.startsWith(".") || path.isAbsolute(request)) {
+    const requireFn = (request: string): unknown => {
+      if (isMooseLib(request)) return sdk;
+      if (!request.startsWith("node:")) {
         const target = resolveProjectFile(request, file);
         if (target) return load(target);
       }
       return fallback(request);
+    };
+    mod.require = Object.assign(requireFn, {
+      resolve: fallback.resolve,
+      cache: fallback.cache,
+      main: fallback.main,
+      extensions: fallback.extensions,
     }) as NodeJS.Require;
     cache.set(file, mod);
     mod._compile(code, file);
@@ -58,7 +137,7 @@ export const runModules = (
   };
 
   try {
-    load(entry);
+    withSdkResolution(sdk, () => load(entry));
   } catch (e) {
     if (e instanceof MooseError) throw e;
     const stackLine =
@@ -68,12 +147,7 @@ export const runModules = (
     throw new MooseError(
       "MODEL_INVALID",
       `Loading the models failed: ${errorText(e)}${
-        stackLine
-          ? ` (${stackLine
-              .trim()
-              .replace(/^at /, "at ")
-              .replace(root + path.sep, "")})`
-          : ""
+        stackLine ? ` (${stackLine.trim().replace(root + path.sep, "")})` : ""
       }`,
       {
         hint: "The model modules threw while loading; fix the error above (the models must load without side effects that need a network).",

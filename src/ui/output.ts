@@ -1,20 +1,26 @@
 /** The only place that writes to the terminal. Text for people; `--json` for machines (stdout only). */
 export interface Output {
   json: boolean;
+  /** `--verbose`: show every warning instead of the first few. */
+  verbose: boolean;
   /** A line of human output (suppressed in JSON mode). */
   line(text?: string): void;
   /** Notes that must not pollute stdout (warnings, prompts' context). */
   note(text: string): void;
   /** The machine-readable result (JSON mode only). */
   result(value: unknown): void;
+  /** A warning: always on stderr, so stdout stays the YAML or JSON the command produces. */
+  warn(text: string): void;
 }
 
 export const createOutput = (
   json: boolean,
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
+  verbose = false,
 ): Output => ({
   json,
+  verbose,
   line: (text = "") => {
     if (!json) out.write(`${text}\n`);
   },
@@ -23,6 +29,9 @@ export const createOutput = (
   },
   result: (value) => {
     if (json) out.write(`${JSON.stringify(value, null, 2)}\n`);
+  },
+  warn: (text) => {
+    err.write(`${text}\n`);
   },
 });
 

@@ -1,10 +1,33 @@
 import type { GenerateResult } from "../commands/generate";
 import type { MigrateResult, StatusResult, ValidateResult } from "../commands/migrate";
 import { describeDelta } from "../core/deltas";
+import type { ModelWarning } from "../model/compile";
 import type { ApplyEvent } from "../runtime/apply";
 import { action, type Output } from "./output";
 
+/** How many model warnings are shown without `--verbose`. */
+const WARNINGS_SHOWN = 3;
+
+/**
+ * Type errors outside the models (API handlers, workflows, …) and tsconfig problems: counted,
+ * the first few shown, every one with `--verbose`. They never stop the command.
+ */
+export const renderModelWarnings = (warnings: readonly ModelWarning[], out: Output): void => {
+  if (warnings.length === 0) return;
+  const shown = out.verbose ? warnings : warnings.slice(0, WARNINGS_SHOWN);
+  out.warn(
+    action(
+      "Warning",
+      `${warnings.length} TypeScript error(s) outside the models (they do not affect the migration plan):`,
+    ),
+  );
+  for (const w of shown) out.warn(`  ${w.where ? `${w.where} - ` : ""}${w.message}`);
+  if (shown.length < warnings.length)
+    out.warn(`  … and ${warnings.length - shown.length} more (run with --verbose to see all)`);
+};
+
 export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): void => {
+  renderModelWarnings(r.warnings, out);
   out.line(
     action(
       r.base === "live" ? "Remote Plan" : "Plan",
@@ -63,6 +86,7 @@ export const applyEventPrinter =
   };
 
 export const renderMigrate = (r: MigrateResult, out: Output): void => {
+  renderModelWarnings(r.warnings, out);
   if (r.total === 0) out.line("No migration files found in ./migrations/");
   else if (r.applied.length === 0)
     out.line(`All ${r.total} migration delta file(s) already applied`);
@@ -84,6 +108,7 @@ export const renderValidate = (r: ValidateResult, out: Output): void => {
 };
 
 export const renderStatus = (r: StatusResult, out: Output): void => {
+  renderModelWarnings(r.warnings, out);
   out.line(`Applied: ${r.applied.length}`);
   for (const id of r.applied) out.line(`  ✓ ${id}`);
   out.line(`Pending: ${r.pending.length}`);

@@ -18,7 +18,7 @@ describe("model loader reproduces Moose's infrastructure map", () => {
     it(`${step}`, () => {
       const db = goldenDefaultDb(step);
       const root = makeProject({ model: goldenRead(step, "model.ts"), dbName: db });
-      const map = loadModels({ root, sourceDir: "app", defaultDatabase: db });
+      const { map } = loadModels({ root, sourceDir: "app", defaultDatabase: db });
       const golden = JSON.parse(goldenRead(step, "infrastructure_map.json")) as {
         tables: Record<string, unknown>;
         views: Record<string, unknown>;

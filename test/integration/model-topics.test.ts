@@ -5,7 +5,7 @@ import { makeProject } from "../support/golden";
 
 const load = (model: string) => {
   const root = makeProject({ model, dbName: "local" });
-  return loadModels({ root, sourceDir: "app", defaultDatabase: "local" });
+  return loadModels({ root, sourceDir: "app", defaultDatabase: "local" }).map;
 };
 
 const stream = (config: string) => `import { Stream, Key, LifeCycle } from "@514labs/moose-lib";
