@@ -90,9 +90,23 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
   const sdkDir = path.resolve(path.dirname(sdkEntry));
   const setup = projectCompilerSetup(root, sdkEntry, typiaEntry(sdkEntry));
   const options = setup.options;
-  const program = ts.createProgram([entry], options);
   const isUserFile = (file: string): boolean =>
     !file.startsWith(sdkDir) && !file.split(path.sep).includes("node_modules");
+  let program = ts.createProgram([entry], options);
+  // TypeScript sources reached through node_modules (a workspace package linked there) count as
+  // an external library, which TypeScript neither checks nor emits; named as root files they
+  // are the project's own code. The second program reuses the first one's parsed files.
+  const linkedSources = program
+    .getSourceFiles()
+    .filter(
+      (sf) =>
+        !sf.isDeclarationFile &&
+        program.isSourceFileFromExternalLibrary(sf) &&
+        isUserFile(path.resolve(sf.fileName)),
+    )
+    .map((sf) => sf.fileName);
+  if (linkedSources.length > 0)
+    program = ts.createProgram([...linkedSources, entry], options, undefined, program);
   const userFiles = program
     .getSourceFiles()
     .filter((sf) => !sf.isDeclarationFile && isUserFile(path.resolve(sf.fileName)));
