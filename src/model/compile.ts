@@ -3,6 +3,7 @@ import ts from "typescript";
 import { MooseError } from "../errors";
 import { ModelScope } from "./model-scope";
 import { projectCompilerSetup } from "./project-tsconfig";
+import { createModuleResolver, hostWithResolver, type ModuleResolver } from "./resolve-modules";
 import { columnsOfType, UnsupportedTypeError } from "./type-mapper";
 
 /** Classes whose `new X<T>(…)` calls get the columns of `T` injected as an extra argument. */
@@ -22,8 +23,8 @@ export interface CompiledProject {
   outputs: Map<string, string>;
   /** Type errors outside the models, and problems in the project's tsconfig. */
   warnings: ModelWarning[];
-  /** The options the code was compiled with (the runtime resolves imports with them). */
-  options: ts.CompilerOptions;
+  /** How imports were resolved; the runtime resolves them the same way. */
+  resolver: ModuleResolver;
 }
 
 const location = (node: ts.Node, root: string): string => {
@@ -56,8 +57,13 @@ const isSdkClass = (
   return file.startsWith(sdkDir) ? sym.name : undefined;
 };
 
-/** A type error outside the models: loading goes on, the UI shows it as a warning. */
+/**
+ * Something loading the project noticed that does not stop it: a type error outside the models
+ * (`type-error`), a problem in the project's tsconfig (`tsconfig`), or a declared resource the
+ * tool leaves out of planning (`unmanaged`).
+ */
 export interface ModelWarning {
+  kind: "type-error" | "tsconfig" | "unmanaged";
   /** `path:line:col` relative to the project root, when the error has a place. */
   where: string | undefined;
   message: string;
@@ -92,21 +98,8 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
   const options = setup.options;
   const isUserFile = (file: string): boolean =>
     !file.startsWith(sdkDir) && !file.split(path.sep).includes("node_modules");
-  let program = ts.createProgram([entry], options);
-  // TypeScript sources reached through node_modules (a workspace package linked there) count as
-  // an external library, which TypeScript neither checks nor emits; named as root files they
-  // are the project's own code. The second program reuses the first one's parsed files.
-  const linkedSources = program
-    .getSourceFiles()
-    .filter(
-      (sf) =>
-        !sf.isDeclarationFile &&
-        program.isSourceFileFromExternalLibrary(sf) &&
-        isUserFile(path.resolve(sf.fileName)),
-    )
-    .map((sf) => sf.fileName);
-  if (linkedSources.length > 0)
-    program = ts.createProgram([...linkedSources, entry], options, undefined, program);
+  const resolver = createModuleResolver(options, root);
+  const program = ts.createProgram([entry], options, hostWithResolver(options, resolver));
   const userFiles = program
     .getSourceFiles()
     .filter((sf) => !sf.isDeclarationFile && isUserFile(path.resolve(sf.fileName)));
@@ -122,11 +115,13 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
 
   const blocking: ts.Diagnostic[] = [];
   const warnings: ModelWarning[] = setup.problems.map((p) => ({
+    kind: "tsconfig",
     where: p.file ? path.relative(root, p.file) : undefined,
     message: p.message,
   }));
   const warn = (d: ts.Diagnostic) =>
     warnings.push({
+      kind: d.file ? "type-error" : "tsconfig",
       where: diagnosticWhere(d, root),
       message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
     });
@@ -220,5 +215,5 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
       { before: [transformer] },
     );
   }
-  return { outputs, warnings, options };
+  return { outputs, warnings, resolver };
 };

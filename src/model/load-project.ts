@@ -42,11 +42,12 @@ export const loadModels = (src: ModelSource): LoadedModels => {
   const compiled = compileProject(entry, path.resolve(src.root), sdkTypesEntry());
   resetRegistry();
   try {
-    runModules(entry, compiled.outputs, sdk, path.resolve(src.root), compiled.options);
-    return {
-      map: infraMapFromResources(registry().resources, src.defaultDatabase),
-      warnings: compiled.warnings,
-    };
+    runModules(entry, compiled.outputs, sdk, path.resolve(src.root), compiled.resolver);
+    const warnings = [...compiled.warnings];
+    const map = infraMapFromResources(registry().resources, src.defaultDatabase, (s) =>
+      warnings.push({ kind: "unmanaged", where: undefined, message: `OlapTable ${s.name}: ${s.reason}` }),
+    );
+    return { map, warnings };
   } finally {
     resetRegistry();
   }

@@ -1,9 +1,8 @@
-import fs from "node:fs";
 import Module, { createRequire } from "node:module";
 import path from "node:path";
-import ts from "typescript";
 import { MooseError, errorText } from "../errors";
 import { MOOSE_LIB } from "./project-tsconfig";
+import type { ModuleResolver } from "./resolve-modules";
 
 type ModuleInternals = Module & { _compile(code: string, filename: string): void };
 type ResolveFilename = (request: string, parent: unknown, ...rest: unknown[]) => string;
@@ -73,14 +72,6 @@ const withSdkResolution = <T>(sdk: unknown, fn: () => T): T => {
   }
 };
 
-const realpath = (file: string): string => {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    return file;
-  }
-};
-
 /**
  * Runs the emitted user modules in this process. Imports resolve the way the type checker
  * resolved them — the project's tsconfig `paths` / `baseUrl`, relative files, and workspace
@@ -92,19 +83,15 @@ export const runModules = (
   outputs: Map<string, string>,
   sdk: unknown,
   root: string,
-  options: ts.CompilerOptions,
+  resolver: ModuleResolver,
 ): void => {
   const cache = new Map<string, Module>();
-  const resolutionCache = ts.createModuleResolutionCache(root, (f) => f, options);
 
   const resolveProjectFile = (request: string, from: string): string | undefined => {
-    const resolved = ts.resolveModuleName(request, from, options, ts.sys, resolutionCache)
-      .resolvedModule?.resolvedFileName;
+    const resolved = resolver(request, from)?.resolvedFileName;
     if (resolved === undefined) return undefined;
     const file = path.resolve(resolved);
-    if (outputs.has(file)) return file;
-    const real = realpath(file);
-    return outputs.has(real) ? real : undefined;
+    return outputs.has(file) ? file : undefined;
   };
 
   const load = (file: string): unknown => {

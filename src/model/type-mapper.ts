@@ -305,13 +305,23 @@ const mapType = (declared: ts.Type, ctx: Ctx): Mapped => {
             [c.name, c.required ? c.data_type : { nullable: c.data_type }] as [string, DataType],
         ),
       });
-    return done({
-      name: base.symbol?.name ?? base.aliasSymbol?.name ?? "Nested",
-      columns,
-      jwt: false,
-    });
+    return done({ name: nestedName(base, ctx.at), columns, jwt: false });
   }
   throw new UnsupportedTypeError(`type '${checker.typeToString(base)}' is not supported`, ctx.at);
+};
+
+/**
+ * The name Moose records for a nested type: its interface or alias name, or — for an inline
+ * object type (`items: { id: string }[]`) — the name of the field that holds it.
+ */
+const nestedName = (type: ts.Type, at: ts.Node | undefined): string => {
+  const declared = type.aliasSymbol?.name ?? type.symbol?.name;
+  if (declared !== undefined && declared !== "__type" && declared !== "__object") return declared;
+  const field =
+    at && (ts.isPropertySignature(at) || ts.isPropertyDeclaration(at) || ts.isPropertyAssignment(at))
+      ? at.name
+      : undefined;
+  return field && (ts.isIdentifier(field) || ts.isStringLiteral(field)) ? field.text : "Nested";
 };
 
 /** Columns of an interface/type in property order (= ClickHouse column order). */

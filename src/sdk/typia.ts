@@ -1,27 +1,8 @@
 /**
- * The part of typia's type tags that Moose models use (`import { tags } from "typia"`). The
- * model loader resolves `typia` to this file, so projects type-check without typia installed;
- * the tags are phantom brands read by the type checker like the rest of the SDK's helpers.
- * Validation-only tags are accepted and have no effect on the column type.
+ * What `typia` resolves to when the loader type-checks a project: the tags Moose models use and
+ * typia's validation API as types (see typia-api.ts). `import typia from "typia"` gives the same
+ * namespace, types included (`typia.tags.Format<…>`), as the real package does.
  */
-/* eslint-disable @typescript-eslint/no-namespace -- mirrors typia's public `tags` namespace */
-export namespace tags {
-  /** `uuid` -> UUID, `ipv4`/`ipv6`, `date` -> Date32, `date-time` -> DateTime64(9). */
-  export type Format<F extends string> = { readonly __moose_format?: F };
-  /** `int32`, `uint32`, `int64`, `uint64`, `float`, `double`. */
-  export type Type<T extends string> = { readonly __moose_typia_type?: T };
-  export type Pattern<P extends string> = { readonly __moose_validation_pattern?: P };
-  export type MinLength<N extends number> = { readonly __moose_validation_min_length?: N };
-  export type MaxLength<N extends number> = { readonly __moose_validation_max_length?: N };
-  export type Minimum<N extends number> = { readonly __moose_validation_minimum?: N };
-  export type Maximum<N extends number> = { readonly __moose_validation_maximum?: N };
-  export type ExclusiveMinimum<N extends number> = {
-    readonly __moose_validation_exclusive_minimum?: N;
-  };
-  export type ExclusiveMaximum<N extends number> = {
-    readonly __moose_validation_exclusive_maximum?: N;
-  };
-  export type MultipleOf<N extends number> = { readonly __moose_validation_multiple_of?: N };
-  export type MinItems<N extends number> = { readonly __moose_validation_min_items?: N };
-  export type MaxItems<N extends number> = { readonly __moose_validation_max_items?: N };
-}
+import * as typia from "./typia-api";
+export * from "./typia-api";
+export default typia;

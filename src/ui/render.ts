@@ -12,13 +12,15 @@ const WARNINGS_SHOWN = 3;
  * Type errors outside the models (API handlers, workflows, …) and tsconfig problems: counted,
  * the first few shown, every one with `--verbose`. They never stop the command.
  */
-export const renderModelWarnings = (warnings: readonly ModelWarning[], out: Output): void => {
+export const renderModelWarnings = (all: readonly ModelWarning[], out: Output): void => {
+  for (const w of all) if (w.kind === "unmanaged") out.warn(action("Warning", w.message));
+  const warnings = all.filter((w) => w.kind !== "unmanaged");
   if (warnings.length === 0) return;
   const shown = out.verbose ? warnings : warnings.slice(0, WARNINGS_SHOWN);
   out.warn(
     action(
       "Warning",
-      `${warnings.length} TypeScript error(s) outside the models (they do not affect the migration plan):`,
+      `${warnings.length} TypeScript problem(s) outside the models (they do not affect the migration plan):`,
     ),
   );
   for (const w of shown) out.warn(`  ${w.where ? `${w.where} - ` : ""}${w.message}`);

@@ -1,0 +1,109 @@
+import fs from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+
+const realpath = (file: string): string => {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+};
+
+const inNodeModules = (file: string): boolean => file.split(path.sep).includes("node_modules");
+
+/** The folder of the package.json that owns `file` (stops at the filesystem root). */
+const packageDirOf = (file: string): string | undefined => {
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+};
+
+/** `outDir` / `rootDir` of a package's own tsconfig (defaults: `dist` from `src`). */
+const buildLayout = (pkgDir: string): { outDir: string; rootDirs: string[] } => {
+  const config = path.join(pkgDir, "tsconfig.json");
+  let outDir = "dist";
+  let rootDirs = ["src", "."];
+  if (fs.existsSync(config)) {
+    const read = ts.readConfigFile(config, (f) => ts.sys.readFile(f));
+    const opts = (read.config as { compilerOptions?: { outDir?: string; rootDir?: string } })
+      ?.compilerOptions;
+    if (opts?.outDir) outDir = path.normalize(opts.outDir);
+    if (opts?.rootDir) rootDirs = [path.normalize(opts.rootDir)];
+  }
+  return { outDir, rootDirs };
+};
+
+/**
+ * A workspace package (its real path is outside node_modules) may point its `types` at built
+ * declarations (`dist/index.d.ts`). The models are in its TypeScript sources, which the loader
+ * must check and emit itself (columns are read from the source types, and the built JS was
+ * compiled for the real moose-lib), so the sources win when they exist.
+ */
+const sourceOfDeclaration = (declFile: string): string | undefined => {
+  const pkgDir = packageDirOf(declFile);
+  if (!pkgDir) return undefined;
+  const { outDir, rootDirs } = buildLayout(pkgDir);
+  const rel = path.relative(path.join(pkgDir, outDir), declFile);
+  if (rel.startsWith("..") || path.isAbsolute(rel)) return undefined;
+  const stem = rel.replace(/\.d\.(m|c)?ts$/, "");
+  for (const rootDir of rootDirs)
+    for (const ext of [".ts", ".tsx", ".mts", ".cts"]) {
+      const candidate = path.join(pkgDir, rootDir, stem + ext);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+  return undefined;
+};
+
+export type ModuleResolver = (
+  name: string,
+  containingFile: string,
+  mode?: ts.ResolutionMode,
+) => ts.ResolvedModuleFull | undefined;
+
+/**
+ * How the loader resolves imports, at check time and at run time alike: TypeScript's own
+ * resolution with the project's options (paths, baseUrl, node_modules, symlinks resolved to
+ * real paths), except that a file whose real path is outside node_modules — the project's own
+ * code or a linked workspace package — is never an "external library" (TypeScript would neither
+ * check nor emit it), and a workspace package's built declarations give way to its sources.
+ */
+export const createModuleResolver = (options: ts.CompilerOptions, root: string): ModuleResolver => {
+  const cache = ts.createModuleResolutionCache(root, (f) => f, options);
+  return (name, containingFile, mode) => {
+    const resolved = ts.resolveModuleName(name, containingFile, options, ts.sys, cache, undefined, mode)
+      .resolvedModule;
+    if (!resolved) return undefined;
+    const real = realpath(resolved.resolvedFileName);
+    if (inNodeModules(real)) return resolved;
+    if (resolved.extension === ts.Extension.Dts && resolved.isExternalLibraryImport) {
+      const source = sourceOfDeclaration(real);
+      if (source)
+        return {
+          ...resolved,
+          resolvedFileName: source,
+          extension: ts.Extension.Ts,
+          isExternalLibraryImport: false,
+        };
+    }
+    return { ...resolved, resolvedFileName: real, isExternalLibraryImport: false };
+  };
+};
+
+/** A compiler host whose module resolution is `resolver`'s. */
+export const hostWithResolver = (
+  options: ts.CompilerOptions,
+  resolver: ModuleResolver,
+): ts.CompilerHost => {
+  const host = ts.createCompilerHost(options);
+  host.resolveModuleNameLiterals = (literals, containingFile, _redirect, _opts, sourceFile) =>
+    literals.map((lit) => ({
+      resolvedModule: resolver(
+        lit.text,
+        containingFile,
+        ts.getModeForUsageLocation(sourceFile, lit, options),
+      ),
+    }));
+  return host;
+};
