@@ -57,7 +57,12 @@ const fail = (e: unknown): never => {
 const run =
   <F extends CommonFlags>(fn: (flags: F) => Promise<void>) =>
   async (flags: F) => {
-    output = createOutput(flags.json === true, process.stdout, process.stderr, flags.verbose === true);
+    output = createOutput(
+      flags.json === true,
+      process.stdout,
+      process.stderr,
+      flags.verbose === true,
+    );
     try {
       await fn(flags);
     } catch (e) {
@@ -79,7 +84,10 @@ const urlOption = () =>
   ).env("MOOSE_CLICKHOUSE_CONFIG__URL");
 const jsonOption = () => new Option("--json", "machine-readable output on stdout");
 const verboseOption = () =>
-  new Option("--verbose", "show every TypeScript warning from loading the project, not the first 3");
+  new Option(
+    "--verbose",
+    "show every TypeScript warning from loading the project, not the first 3",
+  );
 const kafkaOption = () =>
   new Option(
     "--kafka-broker <host:port>",

@@ -17,7 +17,6 @@ const SCHEMA_CLASSES: Record<string, number> = {
 /** Classes without a row type: only where they are declared is injected. */
 const UNTYPED_CLASSES = new Set(["View"]);
 
-
 export interface CompiledProject {
   /** Emitted CommonJS per absolute source path. */
   outputs: Map<string, string>;
@@ -130,7 +129,9 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
   for (const sf of userFiles) {
     const file = path.resolve(sf.fileName);
     for (const d of program.getSyntacticDiagnostics(sf))
-      if (d.category === ts.DiagnosticCategory.Error) (scope.touches(file) ? blocking.push(d) : warn(d));
+      if (d.category !== ts.DiagnosticCategory.Error) continue;
+      else if (scope.touches(file)) blocking.push(d);
+      else warn(d);
     for (const d of program.getSemanticDiagnostics(sf)) {
       if (d.category !== ts.DiagnosticCategory.Error) continue;
       if (d.start !== undefined && scope.contains(file, d.start)) blocking.push(d);

@@ -45,7 +45,11 @@ export const loadModels = (src: ModelSource): LoadedModels => {
     runModules(entry, compiled.outputs, sdk, path.resolve(src.root), compiled.resolver);
     const warnings = [...compiled.warnings];
     const map = infraMapFromResources(registry().resources, src.defaultDatabase, (s) =>
-      warnings.push({ kind: "unmanaged", where: undefined, message: `OlapTable ${s.name}: ${s.reason}` }),
+      warnings.push({
+        kind: "unmanaged",
+        where: undefined,
+        message: `OlapTable ${s.name}: ${s.reason}`,
+      }),
     );
     return { map, warnings };
   } finally {

@@ -32,7 +32,9 @@ export class ModelScope {
 
   /** Whether an error at `start` in `file` is inside a model. */
   contains(file: string, start: number): boolean {
-    return (this.spans.get(path.resolve(file)) ?? []).some((s) => start >= s.start && start < s.end);
+    return (this.spans.get(path.resolve(file)) ?? []).some(
+      (s) => start >= s.start && start < s.end,
+    );
   }
 
   /** Whether `file` declares any part of a model (its syntax errors then block too). */

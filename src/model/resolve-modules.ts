@@ -72,12 +72,19 @@ export type ModuleResolver = (
 export const createModuleResolver = (options: ts.CompilerOptions, root: string): ModuleResolver => {
   const cache = ts.createModuleResolutionCache(root, (f) => f, options);
   return (name, containingFile, mode) => {
-    const resolved = ts.resolveModuleName(name, containingFile, options, ts.sys, cache, undefined, mode)
-      .resolvedModule;
+    const resolved = ts.resolveModuleName(
+      name,
+      containingFile,
+      options,
+      ts.sys,
+      cache,
+      undefined,
+      mode,
+    ).resolvedModule;
     if (!resolved) return undefined;
     const real = realpath(resolved.resolvedFileName);
     if (inNodeModules(real)) return resolved;
-    if (resolved.extension === ts.Extension.Dts && resolved.isExternalLibraryImport) {
+    if (resolved.isExternalLibraryImport && /\.d\.(m|c)?ts$/.test(resolved.resolvedFileName)) {
       const source = sourceOfDeclaration(real);
       if (source)
         return {

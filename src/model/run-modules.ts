@@ -25,14 +25,11 @@ const isMooseLib = (request: string): boolean =>
  * a module that builds validators at load time still loads.
  */
 const typiaShim = (): unknown => {
-  const factory =
-    (name: string) =>
-    () =>
-    (): never => {
-      throw new Error(
-        `typia.${name} is not available when the migration tool loads models (it needs Moose's compiler transform)`,
-      );
-    };
+  const factory = (name: string) => () => (): never => {
+    throw new Error(
+      `typia.${name} is not available when the migration tool loads models (it needs Moose's compiler transform)`,
+    );
+  };
   const target: Record<string, unknown> = { tags: {} };
   return new Proxy(target, {
     get: (t, key) =>

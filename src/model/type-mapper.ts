@@ -318,7 +318,8 @@ const nestedName = (type: ts.Type, at: ts.Node | undefined): string => {
   const declared = type.aliasSymbol?.name ?? type.symbol?.name;
   if (declared !== undefined && declared !== "__type" && declared !== "__object") return declared;
   const field =
-    at && (ts.isPropertySignature(at) || ts.isPropertyDeclaration(at) || ts.isPropertyAssignment(at))
+    at &&
+    (ts.isPropertySignature(at) || ts.isPropertyDeclaration(at) || ts.isPropertyAssignment(at))
       ? at.name
       : undefined;
   return field && (ts.isIdentifier(field) || ts.isStringLiteral(field)) ? field.text : "Nested";
