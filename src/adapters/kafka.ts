@@ -79,14 +79,36 @@ const innermost = (e: KafkaJsError): KafkaJsError => {
   return cur;
 };
 
+/** What to do when no broker answers (shared by every KAFKA_UNREACHABLE). */
+export const UNREACHABLE_HINT =
+  'Start the broker, or point at the right one with --kafka-broker host:port, MOOSE_REDPANDA_CONFIG__BROKER or [redpanda_config] broker in moose.config.toml (and security_protocol = "SSL" if it speaks TLS). ' +
+  "To run the ClickHouse side alone, set MOOSE_FEATURES__STREAMING_ENGINE=false (or [features] streaming_engine = false): no Kafka connection is made and topics are left out of planning (a pending file with topic deltas still needs the broker).";
+
+const unreachable = (
+  target: KafkaTarget,
+  action: string,
+  reason: string,
+  hint = UNREACHABLE_HINT,
+) =>
+  new MooseError(
+    "KAFKA_UNREACHABLE",
+    `Cannot reach the Kafka broker at ${describeKafkaTarget(target)} while trying to ${action}: ${reason}`,
+    { hint },
+  );
+
+/** Passwords never appear in what the tool prints. */
+const scrubber =
+  (target: KafkaTarget) =>
+  (text: string): string =>
+    target.sasl ? text.split(target.sasl.password).join("****") : text;
+
 /** kafkajs error → MooseError with the broker named and a hint; passwords never appear. */
 export const kafkaError = (e: unknown, action: string, target: KafkaTarget): MooseError => {
   if (e instanceof MooseError) return e;
   const err = (e ?? {}) as KafkaJsError;
   const inner = innermost(err);
   const where = describeKafkaTarget(target);
-  const scrub = (text: string) =>
-    target.sasl ? text.split(target.sasl.password).join("****") : text;
+  const scrub = scrubber(target);
   const names = [err.name, inner.name];
   if (names.includes("KafkaJSSASLAuthenticationError") || (inner.type ?? "").includes("SASL")) {
     return new MooseError(
@@ -97,15 +119,8 @@ export const kafkaError = (e: unknown, action: string, target: KafkaTarget): Moo
       },
     );
   }
-  if (names.some((n) => n !== undefined && CONNECTION_ERRORS.has(n))) {
-    return new MooseError(
-      "KAFKA_UNREACHABLE",
-      `Cannot reach the Kafka broker at ${where} while trying to ${action}: ${scrub(inner.message ?? err.message ?? "no answer")}`,
-      {
-        hint: 'Start the broker, or point at the right one with --kafka-broker host:port, MOOSE_REDPANDA_CONFIG__BROKER or [redpanda_config] broker in moose.config.toml (and security_protocol = "SSL" if it speaks TLS).',
-      },
-    );
-  }
+  if (names.some((n) => n !== undefined && CONNECTION_ERRORS.has(n)))
+    return unreachable(target, action, scrub(inner.message ?? err.message ?? "no answer"));
   const parts = err.errors && err.errors.length > 0 ? err.errors : [inner];
   const reasons = parts.map((p) => `${p.type ?? p.name ?? "error"}: ${p.message ?? ""}`);
   return new MooseError(
@@ -113,6 +128,69 @@ export const kafkaError = (e: unknown, action: string, target: KafkaTarget): Moo
     `Kafka refused to ${action} at ${where}: ${scrub(reasons.join("; "))}`,
     { hint: "See the broker's reason above.", details: { types: parts.map((p) => p.type) } },
   );
+};
+
+/** How long the first connection (TCP, TLS, ApiVersions, SASL) may take by default. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+
+const clientConfig = (target: KafkaTarget): KafkaConfig => ({
+  clientId: "moose-migrate",
+  brokers: target.brokers,
+  logLevel: logLevel.NOTHING,
+  ...(target.ssl ? { ssl: target.ssl.ca ? { ca: target.ssl.ca } : true } : {}),
+  // Our mechanism names are kafkajs's; TypeScript cannot match a union-typed field against
+  // kafkajs's union of per-mechanism option types, hence the cast.
+  ...(target.sasl ? { sasl: { ...target.sasl } as SASLOptions } : {}),
+});
+
+/**
+ * The first connection, on its own short-lived client: each listed broker is tried once with
+ * its share of the deadline, and whatever is still pending when the deadline passes (a
+ * dropped SYN, a port that accepts and never answers) is abandoned as KAFKA_UNREACHABLE. The
+ * client that does the work keeps kafkajs's patient timeouts and retries for slow brokers.
+ */
+const probeBroker = async (target: KafkaTarget, action: string): Promise<void> => {
+  const deadline = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const share = Math.max(100, Math.floor(deadline / target.brokers.length));
+  const admin = new Kafka({
+    ...clientConfig(target),
+    connectionTimeout: share,
+    authenticationTimeout: share,
+    requestTimeout: share,
+    enforceRequestTimeout: true,
+    // One attempt per listed broker (kafkajs rotates the seed broker after a failure).
+    retry: { retries: target.brokers.length - 1, initialRetryTime: 50, maxRetryTime: 100 },
+  }).admin({ retry: { retries: 0 } });
+  const attempt = admin.connect();
+  attempt.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), deadline);
+  });
+  let outcome: "connected" | "expired" = "expired";
+  try {
+    outcome = await Promise.race([attempt.then(() => "connected" as const), expired]);
+  } catch (e) {
+    const mapped = kafkaError(e, action, target);
+    // Whatever else stops a first connection (a peer that is not a Kafka broker, a TLS
+    // mismatch) means no broker could be reached there.
+    throw mapped.code === "KAFKA_REQUEST_FAILED"
+      ? unreachable(target, action, scrubber(target)(innermost(e ?? {}).message ?? "no answer"))
+      : mapped;
+  } finally {
+    clearTimeout(timer);
+    // A connected probe closes before the work starts; an abandoned one is left to end on its
+    // own short timeouts.
+    const closing = admin.disconnect().catch(() => undefined);
+    if (outcome === "connected") await closing;
+  }
+  if (outcome === "expired")
+    throw unreachable(
+      target,
+      action,
+      `no answer within ${deadline / 1000} s`,
+      `${UNREACHABLE_HINT} A broker that is just slow to answer: raise [redpanda_config] connect_timeout_ms (MOOSE_REDPANDA_CONFIG__CONNECT_TIMEOUT_MS, now ${deadline}).`,
+    );
 };
 
 const configText = (configs: Record<string, string>): string =>
@@ -123,23 +201,17 @@ const configText = (configs: Record<string, string>): string =>
 const DYNAMIC_SOURCES = new Set<number>([ConfigSource.TOPIC_CONFIG]);
 
 export const connectKafka = (target: KafkaTarget): KafkaPort => {
-  const config: KafkaConfig = {
-    clientId: "moose-migrate",
-    brokers: target.brokers,
+  const kafka = new Kafka({
+    ...clientConfig(target),
     connectionTimeout: 3000,
     requestTimeout: 10000,
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
-    logLevel: logLevel.NOTHING,
-    ...(target.ssl ? { ssl: target.ssl.ca ? { ca: target.ssl.ca } : true } : {}),
-    // Our mechanism names are kafkajs's; TypeScript cannot match a union-typed field against
-    // kafkajs's union of per-mechanism option types, hence the cast.
-    ...(target.sasl ? { sasl: { ...target.sasl } as SASLOptions } : {}),
-  };
-  const kafka = new Kafka(config);
+  });
   let admin: Admin | undefined;
   const withAdmin = async <T>(action: string, fn: (a: Admin) => Promise<T>): Promise<T> => {
     try {
       if (!admin) {
+        await probeBroker(target, action);
         const a = kafka.admin({ retry: { retries: 2, initialRetryTime: 100 } });
         await a.connect();
         admin = a;

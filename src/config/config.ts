@@ -54,6 +54,8 @@ export const configSchema = z.looseObject({
       security_protocol: text.optional(),
       /** Ours: a PEM file of CA certificates to trust (implies TLS). */
       ssl_ca_location: text.optional(),
+      /** Ours: how long the first connection to the broker may take (ms) before KAFKA_UNREACHABLE. */
+      connect_timeout_ms: num.optional(),
     })
     .prefault({}),
   migration_config: z

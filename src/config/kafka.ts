@@ -13,6 +13,8 @@ export interface KafkaTarget {
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
   namespace: string | undefined;
   replicationFactor: number;
+  /** How long the first connection may take before KAFKA_UNREACHABLE (ms; adapter default if unset). */
+  connectTimeoutMs?: number;
 }
 
 const MECHANISMS: Record<string, SaslMechanism> = {
@@ -38,7 +40,8 @@ const BROKER = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):\d{1,5}$/;
  * `--kafka-broker`, else `redpanda_config.broker` (which `MOOSE_REDPANDA_CONFIG__BROKER`
  * overrides), with Moose's SASL/SSL keys: `sasl_mechanism` PLAIN / SCRAM-SHA-256 /
  * SCRAM-SHA-512, `sasl_username`, `sasl_password`, `security_protocol` PLAINTEXT / SSL /
- * SASL_PLAINTEXT / SASL_SSL. Ours: `ssl_ca_location`, a PEM file of CAs to trust.
+ * SASL_PLAINTEXT / SASL_SSL. Ours: `ssl_ca_location`, a PEM file of CAs to trust;
+ * `connect_timeout_ms`, how long the first connection may take.
  */
 export const resolveKafkaTarget = (
   config: MooseConfig,
@@ -80,6 +83,9 @@ export const resolveKafkaTarget = (
   const ssl = protocol === "SSL" || protocol === "SASL_SSL" || ca !== undefined;
   if (rp.replication_factor < 1 || !Number.isInteger(rp.replication_factor))
     throw invalid("replication_factor", "a whole number ≥ 1", String(rp.replication_factor));
+  const timeout = rp.connect_timeout_ms;
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0))
+    throw invalid("connect_timeout_ms", "a whole number of milliseconds > 0", String(timeout));
   return {
     brokers,
     ssl: ssl ? (ca ? { ca } : {}) : false,
@@ -94,6 +100,7 @@ export const resolveKafkaTarget = (
       : {}),
     namespace: rp.namespace === undefined || rp.namespace === "" ? undefined : rp.namespace,
     replicationFactor: rp.replication_factor,
+    ...(timeout !== undefined ? { connectTimeoutMs: timeout } : {}),
   };
 };
 

@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,6 +36,28 @@ const model = (parallelism: number) => `import { Stream, Key } from "@514labs/mo
 export interface Ev { id: Key<string>; n: number }
 export const S = new Stream<Ev>("cli_events", { parallelism: ${parallelism} });
 `;
+
+/** A TCP listener that accepts connections and never answers (a hung broker, a dead proxy). */
+const silentListener = async () => {
+  const sockets = new Set<net.Socket>();
+  let count = 0;
+  const server = net.createServer((s) => {
+    count++;
+    sockets.add(s);
+    s.on("error", () => undefined);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    broker: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    connections: () => count,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+};
 
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
 
@@ -110,7 +133,89 @@ describe("moose CLI with streams", () => {
     expect(r.code).toBe(1);
     expect(r.err).toContain("Error [KAFKA_UNREACHABLE]");
     expect(r.err).toContain("127.0.0.1:1");
+    // The hint says how to run the ClickHouse side alone.
+    expect(r.err).toMatch(/Hint:.*MOOSE_FEATURES__STREAMING_ENGINE=false/);
     noStack(r.err);
+  });
+
+  it("a broker that accepts and never answers is given up at the connect deadline", async () => {
+    const hole = await silentListener();
+    try {
+      const root = project(1, `cli_k_hole_${process.pid}`);
+      const r = await moose(
+        root,
+        { MOOSE_REDPANDA_CONFIG__CONNECT_TIMEOUT_MS: "300" },
+        "migrate",
+        "--status",
+        "--clickhouse-url",
+        ENGINE,
+        "--kafka-broker",
+        hole.broker,
+        "--json",
+      );
+      expect(r.code).toBe(1);
+      const error = (
+        JSON.parse(r.out) as { error: { code: string; message: string; hint: string } }
+      ).error;
+      expect(error.code).toBe("KAFKA_UNREACHABLE");
+      expect(error.message).toContain(hole.broker);
+      // Ended by the configured deadline, not by kafkajs's request timeout and retries.
+      expect(error.message).toContain("no answer within 0.3 s");
+      expect(error.hint).toContain("MOOSE_FEATURES__STREAMING_ENGINE=false");
+      expect(error.hint).toContain("connect_timeout_ms");
+      expect(hole.connections()).toBeGreaterThan(0);
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it("MOOSE_FEATURES__STREAMING_ENGINE=false: streams and a dead broker, tables only, Kafka never dialled", async () => {
+    const hole = await silentListener();
+    try {
+      const root = makeProject({
+        model: `${model(1)}import { OlapTable } from "@514labs/moose-lib";
+export const T = new OlapTable<Ev>("cli_only_table");
+`,
+        config: `[clickhouse_config]\ndb_name = "cli_k_off_${process.pid}"\n\n[redpanda_config]\nbroker = "${hole.broker}"\n`,
+      });
+      const off = { MOOSE_FEATURES__STREAMING_ENGINE: "false" };
+      const g = await moose(
+        root,
+        off,
+        "generate",
+        "migration",
+        "--save",
+        "--clickhouse-url",
+        ENGINE,
+        "--json",
+      );
+      expect(g.code, g.err).toBe(0);
+      const result = JSON.parse(g.out) as {
+        deltas: { type: string }[];
+        file: { parent_stream_hash?: string };
+      };
+      expect(result.deltas.map((d) => d.type)).toEqual(["CreateTable"]);
+      expect(result.file.parent_stream_hash).toBeUndefined();
+      const m = await moose(root, off, "migrate", "--clickhouse-url", ENGINE);
+      expect(m.code, m.err).toBe(0);
+      const st = await moose(root, off, "migrate", "--status", "--clickhouse-url", ENGINE);
+      expect(st.code, st.out + st.err).toBe(0);
+      expect(hole.connections()).toBe(0);
+      // With the streaming engine on, the same project does dial the broker.
+      const on = await moose(
+        root,
+        { MOOSE_REDPANDA_CONFIG__CONNECT_TIMEOUT_MS: "300" },
+        "migrate",
+        "--status",
+        "--clickhouse-url",
+        ENGINE,
+      );
+      expect(on.code).toBe(1);
+      expect(on.err).toContain("Error [KAFKA_UNREACHABLE]");
+      expect(hole.connections()).toBeGreaterThan(0);
+    } finally {
+      await hole.close();
+    }
   });
 
   it.skipIf(REAL_BROKERS !== undefined)(

@@ -5,10 +5,11 @@
  * broker, and the protocol part on a real broker with KAFKA_BROKERS.
  */
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectKafka, type KafkaPort } from "../../src/adapters/kafka";
-import { configSchema } from "../../src/config/config";
+import { connectKafka, DEFAULT_CONNECT_TIMEOUT_MS, type KafkaPort } from "../../src/adapters/kafka";
+import { applyEnvOverrides, configSchema } from "../../src/config/config";
 import { resolveKafkaTarget } from "../../src/config/kafka";
 import { MooseError } from "../../src/errors";
 import { ApiKey } from "../support/kafka/broker";
@@ -124,6 +125,72 @@ describe.skipIf(REAL_BROKERS !== undefined)(`authentication and TLS (${NEEDS_TES
     expect(bad({ sasl_mechanism: "PLAIN" })).toMatch(/SASL needs sasl_username and sasl_password/);
     expect(bad({ security_protocol: "TLS" })).toMatch(/security_protocol: expected PLAINTEXT/);
     expect(bad({ broker: "not a broker" })).toMatch(/broker: expected host:port/);
+    expect(bad({ connect_timeout_ms: 0 })).toMatch(/connect_timeout_ms: expected a whole number/);
+  });
+});
+
+describe("the first connection has a deadline", () => {
+  /** Accepts connections and never answers: kafkajs alone would wait out its request timeout and retries. */
+  let server: net.Server;
+  const sockets = new Set<net.Socket>();
+  let hole: string;
+  beforeAll(async () => {
+    server = net.createServer((s) => {
+      sockets.add(s);
+      s.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    hole = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("defaults to a few seconds, and connect_timeout_ms (or its env variable) sets it", () => {
+    expect(DEFAULT_CONNECT_TIMEOUT_MS).toBeLessThanOrEqual(3000);
+    const target = (env: NodeJS.ProcessEnv, redpanda: Record<string, unknown> = {}) =>
+      resolveKafkaTarget(
+        configSchema.parse(
+          applyEnvOverrides({ redpanda_config: { broker: "localhost:9092", ...redpanda } }, env),
+        ),
+        TLS_DIR,
+      );
+    expect(target({}).connectTimeoutMs).toBeUndefined();
+    expect(target({}, { connect_timeout_ms: 5000 }).connectTimeoutMs).toBe(5000);
+    expect(target({ MOOSE_REDPANDA_CONFIG__CONNECT_TIMEOUT_MS: "750" }).connectTimeoutMs).toBe(750);
+  });
+
+  it("a broker that never answers is KAFKA_UNREACHABLE at the deadline, naming it and never the password", async () => {
+    const port = toolPort([hole], {
+      connect_timeout_ms: 200,
+      sasl_mechanism: "PLAIN",
+      sasl_username: "alice",
+      sasl_password: "hole-Pa55",
+    });
+    try {
+      const err = await failure(port.topics());
+      expect(err.code).toBe("KAFKA_UNREACHABLE");
+      expect(err.message).toContain(hole);
+      expect(err.message).toContain("no answer within 0.2 s");
+      expect(err.hint).toContain("MOOSE_FEATURES__STREAMING_ENGINE=false");
+      expect(err.hint).toContain("connect_timeout_ms");
+      expect(`${err.message} ${err.hint}`).not.toContain("hole-Pa55");
+      expect(sockets.size).toBeGreaterThan(0);
+    } finally {
+      await port.close();
+    }
+  });
+
+  it("a listed broker that refuses does not stop the next one from answering", async () => {
+    const k = await startKafka();
+    const port = toolPort(["127.0.0.1:1", ...k.brokers], { connect_timeout_ms: 1000 });
+    try {
+      expect(await port.brokerCount()).toBeGreaterThan(0);
+    } finally {
+      await port.close();
+      await k.stop();
+    }
   });
 });
 
