@@ -37,23 +37,64 @@ const buildLayout = (pkgDir: string): { outDir: string; rootDirs: string[] } => 
 
 /**
  * A workspace package (its real path is outside node_modules) may point its `types` at built
- * declarations (`dist/index.d.ts`). The models are in its TypeScript sources, which the loader
+ * declarations (`dist/index.d.ts`) or its `main` at built JavaScript. The models are in its TypeScript sources, which the loader
  * must check and emit itself (columns are read from the source types, and the built JS was
  * compiled for the real moose-lib), so the sources win when they exist.
  */
-const sourceOfDeclaration = (declFile: string): string | undefined => {
-  const pkgDir = packageDirOf(declFile);
+const sourceOfBuilt = (builtFile: string, pkgDir = packageDirOf(builtFile)): string | undefined => {
   if (!pkgDir) return undefined;
   const { outDir, rootDirs } = buildLayout(pkgDir);
-  const rel = path.relative(path.join(pkgDir, outDir), declFile);
+  const rel = path.relative(path.join(pkgDir, outDir), builtFile);
   if (rel.startsWith("..") || path.isAbsolute(rel)) return undefined;
-  const stem = rel.replace(/\.d\.(m|c)?ts$/, "");
+  const stem = rel.replace(/\.(d\.(m|c)?ts|m?js|cjs)$/, "");
   for (const rootDir of rootDirs)
     for (const ext of [".ts", ".tsx", ".mts", ".cts"]) {
       const candidate = path.join(pkgDir, rootDir, stem + ext);
       if (fs.existsSync(candidate)) return candidate;
     }
   return undefined;
+};
+
+/** `name` → `["pkg", "sub/path"]`, `"@scope/pkg/x"` → `["@scope/pkg", "x"]`. */
+const splitPackage = (name: string): [string, string] => {
+  const parts = name.split("/");
+  const n = name.startsWith("@") ? 2 : 1;
+  return [parts.slice(0, n).join("/"), parts.slice(n).join("/")];
+};
+
+/**
+ * A workspace package that has not been built: its package.json points at `dist/…` files that
+ * do not exist yet. Its TypeScript entry (the built path mapped back to its sources, else
+ * `src/index.ts` or `index.ts`) is what the loader compiles.
+ */
+const unbuiltWorkspaceEntry = (name: string, containingFile: string): string | undefined => {
+  if (name.startsWith(".") || path.isAbsolute(name) || name.startsWith("node:")) return undefined;
+  const [pkgName, subpath] = splitPackage(name);
+  for (let dir = path.dirname(containingFile); ; dir = path.dirname(dir)) {
+    const linked = path.join(dir, "node_modules", pkgName);
+    if (fs.existsSync(linked)) {
+      const pkgDir = realpath(linked);
+      if (inNodeModules(pkgDir)) return undefined;
+      const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")) as {
+        types?: string;
+        typings?: string;
+        main?: string;
+      };
+      const entries = subpath
+        ? [subpath]
+        : [manifest.types, manifest.typings, manifest.main].filter(
+            (e): e is string => typeof e === "string",
+          );
+      const candidates = [
+        ...entries.map((e) => sourceOfBuilt(path.join(pkgDir, e), pkgDir)),
+        ...(subpath
+          ? [".ts", ".tsx", "/index.ts"].map((ext) => path.join(pkgDir, "src", subpath + ext))
+          : [path.join(pkgDir, "src", "index.ts"), path.join(pkgDir, "index.ts")]),
+      ];
+      return candidates.find((c): c is string => c !== undefined && fs.existsSync(c));
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
 };
 
 export type ModuleResolver = (
@@ -81,11 +122,21 @@ export const createModuleResolver = (options: ts.CompilerOptions, root: string):
       undefined,
       mode,
     ).resolvedModule;
-    if (!resolved) return undefined;
+    if (!resolved) {
+      const source = unbuiltWorkspaceEntry(name, containingFile);
+      return source === undefined
+        ? undefined
+        : {
+            resolvedFileName: source,
+            extension: ts.Extension.Ts,
+            isExternalLibraryImport: false,
+            resolvedUsingTsExtension: false,
+          };
+    }
     const real = realpath(resolved.resolvedFileName);
     if (inNodeModules(real)) return resolved;
     if (resolved.isExternalLibraryImport && /\.d\.(m|c)?ts$/.test(resolved.resolvedFileName)) {
-      const source = sourceOfDeclaration(real);
+      const source = sourceOfBuilt(real);
       if (source)
         return {
           ...resolved,
