@@ -13,9 +13,14 @@ const SCHEMA_CLASSES: Record<string, number> = {
   IngestPipeline: 2,
   MaterializedView: 1,
   View: 3,
+  DeadLetterQueue: 2,
 };
 /** Classes without a row type: only where they are declared is injected. */
 const UNTYPED_CLASSES = new Set(["View"]);
+/** Classes whose row type is not their columns: a dead-letter queue always has Moose's fixed
+ *  dead-letter columns (its `T` only types the recovered record), so only where it is declared
+ *  is injected. */
+const FIXED_COLUMN_CLASSES = new Set(["DeadLetterQueue"]);
 
 export interface CompiledProject {
   /** Emitted CommonJS per absolute source path. */
@@ -106,8 +111,8 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
 
   const scope = new ModelScope(checker, isUserFile);
   const findConstructions = (node: ts.Node): void => {
-    if (ts.isNewExpression(node) && isSdkClass(checker, node.expression, sdkDir))
-      scope.addConstruction(node);
+    const cls = ts.isNewExpression(node) && isSdkClass(checker, node.expression, sdkDir);
+    if (cls) scope.addConstruction(node, !FIXED_COLUMN_CLASSES.has(cls));
     ts.forEachChild(node, findConstructions);
   };
   for (const sf of userFiles) findConstructions(sf);
@@ -166,7 +171,7 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
           const type = typeArg ? checker.getTypeFromTypeNode(typeArg) : undefined;
           let columns: ReturnType<typeof columnsOfType> = [];
           try {
-            if (type) columns = columnsOfType(checker, type);
+            if (type && !FIXED_COLUMN_CLASSES.has(cls)) columns = columnsOfType(checker, type);
           } catch (e) {
             if (!(e instanceof UnsupportedTypeError)) throw e;
             const where = e.node ? location(e.node, root) : location(node, root);

@@ -23,11 +23,14 @@ export class ModelScope {
     private readonly isUserFile: (file: string) => boolean,
   ) {}
 
-  /** Records a schema construction: the expression itself and its row type's declarations. */
-  addConstruction(node: ts.NewExpression): void {
+  /**
+   * Records a schema construction: the expression itself and, when its row type becomes
+   * columns, the declarations that type reaches.
+   */
+  addConstruction(node: ts.NewExpression, rowTypeIsColumns = true): void {
     this.addNode(node);
     const typeArg = node.typeArguments?.[0];
-    if (typeArg) this.addType(this.checker.getTypeFromTypeNode(typeArg));
+    if (typeArg && rowTypeIsColumns) this.addType(this.checker.getTypeFromTypeNode(typeArg));
   }
 
   /** Whether an error at `start` in `file` is inside a model. */

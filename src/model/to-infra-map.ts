@@ -209,6 +209,7 @@ const addView = (map: InfraMap, r: RegisteredView | RegisteredMaterializedView):
   if (r.kind === "View") {
     const view: View = {
       name: r.name,
+      ...(r.database !== undefined ? { database: r.database } : {}),
       selectSql: r.selectStatement,
       sourceTables: r.sourceTables,
       metadata: metadataOf(r.metadata?.description, r.sourceFile),
@@ -291,12 +292,40 @@ const addTopic = (map: InfraMap, r: RegisteredStream): void => {
 };
 
 /** The desired state declared by the code. */
+/**
+ * Moose's engines outside the MergeTree family. The tool does not manage them yet: a table using
+ * one is left out of planning (and reported), so the rest of the project still migrates.
+ */
+const UNMANAGED_ENGINES = new Set([
+  "S3Queue",
+  "S3",
+  "Buffer",
+  "Distributed",
+  "IcebergS3",
+  "Kafka",
+  "Merge",
+]);
+
+/** A declared resource the tool leaves out of planning, and why. */
+export interface SkippedResource {
+  name: string;
+  reason: string;
+}
+
 export const infraMapFromResources = (
   resources: readonly RegisteredResource[],
   defaultDatabase: string,
+  onSkip: (s: SkippedResource) => void = () => undefined,
 ): InfraMap => {
   const map = emptyInfraMap(defaultDatabase);
   for (const r of resources) {
+    if (r.kind === "OlapTable" && UNMANAGED_ENGINES.has(String(r.config.engine))) {
+      onSkip({
+        name: r.name,
+        reason: `engine ${String(r.config.engine)} is not managed by this tool yet: the table is left out of migrations (create and change it by hand)`,
+      });
+      continue;
+    }
     if (r.kind === "View" || r.kind === "MaterializedView") {
       addView(map, r);
       continue;

@@ -28,6 +28,8 @@ export interface RegisteredStream {
 export interface RegisteredView {
   kind: "View";
   name: string;
+  /** The view's own database (`new View(name, { database })`); absent = the project's. */
+  database?: string;
   selectStatement: string;
   sourceTables: string[];
   metadata: { description?: string } | undefined;
@@ -49,15 +51,60 @@ export type RegisteredResource =
 
 const KEY = Symbol.for("moose-migrate.registry");
 
+/**
+ * The SDK objects declared so far, keyed as moose-lib keys them (read by `getTables()`,
+ * `getStream(name)`, … in lookups.ts). Values are the user-facing objects themselves.
+ */
+export interface DeclaredObjects {
+  /** `name`, or `name_version` (version as written, dots kept) when versioned. */
+  tables: Map<string, unknown>;
+  streams: Map<string, unknown>;
+  ingestApis: Map<string, unknown>;
+  /** `name` or `name:version`, plus the custom path (and `path/version`) when set. */
+  apis: Map<string, unknown>;
+  sqlResources: Map<string, unknown>;
+  workflows: Map<string, unknown>;
+  webApps: Map<string, unknown>;
+  materializedViews: Map<string, unknown>;
+  /** `name`, or `database::name` when the view sets its database. */
+  views: Map<string, unknown>;
+  selectRowPolicies: Map<string, unknown>;
+  olapDictionaries: Map<string, unknown>;
+}
+
+const emptyObjects = (): DeclaredObjects => ({
+  tables: new Map(),
+  streams: new Map(),
+  ingestApis: new Map(),
+  apis: new Map(),
+  sqlResources: new Map(),
+  workflows: new Map(),
+  webApps: new Map(),
+  materializedViews: new Map(),
+  views: new Map(),
+  selectRowPolicies: new Map(),
+  olapDictionaries: new Map(),
+});
+
 interface Registry {
   resources: RegisteredResource[];
+  objects: DeclaredObjects;
 }
 
 export const registry = (): Registry => {
   const g = globalThis as unknown as Record<symbol, Registry | undefined>;
-  return (g[KEY] ??= { resources: [] });
+  const r = (g[KEY] ??= { resources: [], objects: emptyObjects() });
+  // A registry made by an older copy of this module may predate `objects`.
+  r.objects ??= emptyObjects();
+  return r;
 };
 
+/** The declared-objects map of one kind (see DeclaredObjects for the keys). */
+export const declared = <K extends keyof DeclaredObjects>(kind: K): DeclaredObjects[K] =>
+  registry().objects[kind];
+
 export const resetRegistry = (): void => {
-  registry().resources = [];
+  const r = registry();
+  r.resources = [];
+  r.objects = emptyObjects();
 };

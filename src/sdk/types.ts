@@ -19,6 +19,26 @@ export type UInt64 = number & { readonly __moose_int?: "UInt64" };
 export type Float32 = number & { readonly __moose_int?: "Float32" };
 export type Float64 = number & { readonly __moose_int?: "Float64" };
 
+/** ClickHouse integer names, as moose-lib spells them in `ClickHouseInt<"int32">`. */
+interface IntNames {
+  int8: "Int8";
+  int16: "Int16";
+  int32: "Int32";
+  int64: "Int64";
+  uint8: "UInt8";
+  uint16: "UInt16";
+  uint32: "UInt32";
+  uint64: "UInt64";
+}
+/** `number & ClickHouseInt<"int16">` is `Int16` (the brand `Int16` itself carries). */
+export type ClickHouseInt<V extends keyof IntNames> = { readonly __moose_int?: IntNames[V] };
+/** `number & ClickHouseFloat<"float32">` is `Float32`. */
+export type ClickHouseFloat<V extends "float32" | "float64"> = {
+  readonly __moose_int?: V extends "float32" ? "Float32" : "Float64";
+};
+/** `string & ClickHouseFixedStringSize<16>` is `FixedString(16)`. */
+export type ClickHouseFixedStringSize<N extends number> = { readonly __moose_fixed_string?: N };
+
 /** `DateTime('UTC')`. */
 export type DateTime = Date;
 /** `DateTime64(P)`. */
@@ -33,7 +53,7 @@ export type Decimal<P extends number, S extends number> = string & {
 export type ClickHouseDecimal<P extends number, S extends number> = {
   readonly __moose_decimal?: [P, S];
 };
-export type FixedString<N extends number> = string & { readonly __moose_fixed_string?: N };
+export type FixedString<N extends number> = string & ClickHouseFixedStringSize<N>;
 
 /** `LowCardinality(T)`, used as `string & LowCardinality`. */
 export type LowCardinality = { readonly __moose_low_cardinality?: true };
@@ -65,7 +85,10 @@ export type Aggregated<F extends string, Args extends unknown[] = []> = {
   readonly __moose_aggregated?: [F, Args];
 };
 /** `SimpleAggregateFunction(fn, T)`. */
-export type SimpleAggregated<F extends string, T> = { readonly __moose_simple_aggregated?: [F, T] };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- moose-lib's default argument type
+export type SimpleAggregated<F extends string, T = any> = {
+  readonly __moose_simple_aggregated?: [F, T];
+};
 
 /** Geometry types; each is a plain array at run time, branded with its ClickHouse name. */
 export type ClickHousePoint = [number, number] & { readonly __moose_geo?: "Point" };
@@ -87,3 +110,41 @@ export type DateTimeString = string & StringFormat<"date-time">;
 export type DateTime64String<P extends number> = string &
   StringFormat<"date-time"> &
   ClickHousePrecision<P>;
+
+/** A JWT claims type (`JWT<{ org: string }>`), the claims object itself. */
+export type JWT<T extends object> = T;
+
+type IsComputed<C> = "__moose_alias" extends keyof C
+  ? true
+  : "__moose_materialized" extends keyof C
+    ? true
+    : false;
+type HasDefault<C> = "__moose_default" extends keyof C ? true : false;
+type ComputedKeys<T> = { [K in keyof T]: IsComputed<T[K]> extends true ? K : never }[keyof T];
+type DefaultKeys<T> = { [K in keyof T]: HasDefault<T[K]> extends true ? K : never }[keyof T];
+
+/**
+ * The shape of a row as inserted: ALIAS and MATERIALIZED columns left out (ClickHouse
+ * computes them), DEFAULT columns optional, the others required.
+ */
+export type Insertable<T> = {
+  [K in keyof T as K extends ComputedKeys<T> | DefaultKeys<T> ? never : K]: T[K];
+} & {
+  [K in keyof T as K extends ComputedKeys<T> ? never : K extends DefaultKeys<T> ? K : never]?: T[K];
+};
+
+/**
+ * `T` with the brands of date fields dropped (`Date & …` becomes `Date`), recursively through
+ * arrays and plain objects; objects holding functions are kept as they are.
+ */
+export type StripDateIntersection<T> = T extends Date
+  ? Date extends T
+    ? Date
+    : T
+  : T extends readonly (infer U)[]
+    ? StripDateIntersection<U>[]
+    : T extends (...args: never[]) => unknown
+      ? T
+      : T extends object
+        ? { [K in keyof T]: StripDateIntersection<T[K]> }
+        : T;

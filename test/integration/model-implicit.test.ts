@@ -39,6 +39,8 @@ describe("resources Moose creates implicitly are planned as Moose plans them", (
   });
 
   it("the API handler's type error is a warning with its place, not an error", () => {
-    expect(warnings.some((w) => w.kind === "type-error" && w.where?.startsWith("app/apis/bar.ts:"))).toBe(true);
+    expect(
+      warnings.some((w) => w.kind === "type-error" && w.where?.startsWith("app/apis/bar.ts:")),
+    ).toBe(true);
   });
 });
