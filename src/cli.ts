@@ -15,6 +15,7 @@ import {
   renderValidate,
 } from "./ui/render";
 import { TOOL_VERSION } from "./version";
+import { NOT_AVAILABLE } from "./sdk/inert";
 
 interface CommonFlags extends DecisionFlags {
   clickhouseUrl?: string;
@@ -68,7 +69,17 @@ const run =
     } catch (e) {
       fail(e);
     }
+    // Timers or sockets the user's modules opened while loading must not keep the command
+    // alive once it is done.
+    process.stdout.write("", () => process.exit(process.exitCode ?? 0));
   };
+
+// A model module that calls an inert SDK function at load time without awaiting it leaves a
+// rejected promise behind; that is not an error of the command. Anything else is.
+process.on("unhandledRejection", (reason) => {
+  if (reason instanceof Error && reason.name === NOT_AVAILABLE) return;
+  fail(reason);
+});
 
 const program = new Command()
   .name("moose")

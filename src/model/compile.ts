@@ -77,6 +77,34 @@ export interface ModelWarning {
 const typiaEntry = (sdkEntry: string): string =>
   sdkEntry.replace(/index(\.d)?\.ts$/, (_m, d: string | undefined) => `typia${d ?? ""}.ts`);
 
+/** Whether `pos` is inside an import or re-export statement of `sf`. */
+const inImportStatement = (sf: ts.SourceFile, pos: number): boolean =>
+  sf.statements.some(
+    (st) =>
+      (ts.isImportDeclaration(st) ||
+        ts.isExportDeclaration(st) ||
+        ts.isImportEqualsDeclaration(st)) &&
+      pos >= st.getStart(sf) &&
+      pos < st.getEnd(),
+  );
+
+/**
+ * A loading error with the TypeScript problems that were only warnings so far: when loading
+ * fails anyway, one of them is often the cause (a failed import behind an \`any\` column).
+ */
+export const withLoadWarnings = (e: unknown, warnings: readonly ModelWarning[]): unknown => {
+  const related = warnings.filter((w) => w.kind !== "unmanaged");
+  if (!(e instanceof MooseError) || related.length === 0) return e;
+  const shown = related.slice(0, 5).map((w) => `${w.where ? `${w.where} - ` : ""}${w.message}`);
+  const more =
+    related.length > shown.length ? `\n  … and ${related.length - shown.length} more` : "";
+  return new MooseError(
+    e.code,
+    `${e.message}\nTypeScript problems found while loading (one may be the cause):\n  ${shown.join("\n  ")}${more}`,
+    { hint: e.hint, exitCode: e.exitCode, details: e.details, cause: e.cause },
+  );
+};
+
 const diagnosticWhere = (d: ts.Diagnostic, root: string): string | undefined => {
   if (!d.file || d.start === undefined) return undefined;
   const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
@@ -102,7 +130,7 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
   const options = setup.options;
   const isUserFile = (file: string): boolean =>
     !file.startsWith(sdkDir) && !file.split(path.sep).includes("node_modules");
-  const resolver = createModuleResolver(options, root);
+  const resolver = createModuleResolver(setup.resolutionOptions, root);
   const program = ts.createProgram([entry], options, hostWithResolver(options, resolver));
   const userFiles = program
     .getSourceFiles()
@@ -139,7 +167,12 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
       else warn(d);
     for (const d of program.getSemanticDiagnostics(sf)) {
       if (d.category !== ts.DiagnosticCategory.Error) continue;
-      if (d.start !== undefined && scope.contains(file, d.start)) blocking.push(d);
+      // An import that fails in a file declaring a model (a missing module, a renamed export)
+      // turns the row types it feeds into error types: it blocks like an error in the model.
+      const blocks =
+        d.start !== undefined &&
+        (scope.contains(file, d.start) || (scope.touches(file) && inImportStatement(sf, d.start)));
+      if (blocks) blocking.push(d);
       else warn(d);
     }
   }
@@ -169,6 +202,15 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
             );
           }
           const type = typeArg ? checker.getTypeFromTypeNode(typeArg) : undefined;
+          // Never plan a table from a type the checker could not resolve: it has no columns.
+          if (type && type.flags & ts.TypeFlags.Any && !FIXED_COLUMN_CLASSES.has(cls))
+            throw new MooseError(
+              "MODEL_TYPE_ERROR",
+              `${location(node, root)}: the row type of new ${cls}<${typeArg?.getText() ?? ""}>(…) is \`any\` (unresolved or untyped), so its columns cannot be read`,
+              {
+                hint: "Import or declare the row type (an interface or type alias of the columns); check the TypeScript warnings for a failed import.",
+              },
+            );
           let columns: ReturnType<typeof columnsOfType> = [];
           try {
             if (type && !FIXED_COLUMN_CLASSES.has(cls)) columns = columnsOfType(checker, type);
@@ -210,16 +252,21 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
   };
 
   const outputs = new Map<string, string>();
-  for (const sf of userFiles) {
-    program.emit(
-      sf,
-      (fileName, text) => {
-        if (fileName.endsWith(".js")) outputs.set(path.resolve(sf.fileName), text);
-      },
-      undefined,
-      false,
-      { before: [transformer] },
-    );
+  try {
+    for (const sf of userFiles) {
+      program.emit(
+        sf,
+        (fileName, text) => {
+          // .js, and .mjs/.cjs for .mts/.cts sources; never .map or declarations.
+          if (/\.[mc]?js$/.test(fileName)) outputs.set(path.resolve(sf.fileName), text);
+        },
+        undefined,
+        false,
+        { before: [transformer] },
+      );
+    }
+  } catch (e) {
+    throw withLoadWarnings(e, warnings);
   }
   return { outputs, warnings, resolver };
 };

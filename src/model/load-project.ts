@@ -4,7 +4,7 @@ import { MooseError } from "../errors";
 import type { InfraMap } from "../core/infra-map";
 import * as sdk from "../sdk/index";
 import { registry, resetRegistry } from "../sdk/registry";
-import { compileProject, type ModelWarning } from "./compile";
+import { compileProject, withLoadWarnings, type ModelWarning } from "./compile";
 import { runModules } from "./run-modules";
 import { infraMapFromResources } from "./to-infra-map";
 
@@ -52,6 +52,8 @@ export const loadModels = (src: ModelSource): LoadedModels => {
       }),
     );
     return { map, warnings };
+  } catch (e) {
+    throw withLoadWarnings(e, compiled.warnings);
   } finally {
     resetRegistry();
   }

@@ -8,20 +8,19 @@ export interface TsconfigProblem {
 }
 
 export interface ProjectCompilerSetup {
+  /** What the code is checked and emitted with (always CommonJS). */
   options: ts.CompilerOptions;
+  /**
+   * What imports are resolved with: the project's own module resolution (Node10, Node16,
+   * NodeNext or Bundler, with package.json `exports`), independent of the CommonJS emit.
+   */
+  resolutionOptions: ts.CompilerOptions;
   /** The tsconfig that was read (absolute), if the project has one. */
   configFile: string | undefined;
   problems: TsconfigProblem[];
 }
 
 const MOOSE_LIB = "@514labs/moose-lib";
-
-/** Module resolutions that need an ES `module` setting; with CommonJS emit they fall back to Node10. */
-const ESM_ONLY_RESOLUTION = new Set([ts.ModuleResolutionKind.Bundler]);
-const NODE_NEXT_RESOLUTION = new Set([
-  ts.ModuleResolutionKind.Node16,
-  ts.ModuleResolutionKind.NodeNext,
-]);
 
 /**
  * The compiler options the loader type-checks and emits the user's code with: the project's own
@@ -88,7 +87,9 @@ export const projectCompilerSetup = (
     composite: false,
     incremental: false,
     sourceMap: false,
-    inlineSourceMap: false,
+    // Inline maps let a model that throws while loading be reported at its TypeScript line.
+    inlineSourceMap: true,
+    inlineSources: false,
     noEmitOnError: false,
     skipLibCheck: true,
     strictNullChecks: true,
@@ -97,17 +98,18 @@ export const projectCompilerSetup = (
   } satisfies ts.CompilerOptions);
   if (options.target === undefined || options.target < ts.ScriptTarget.ES2020)
     options.target = ts.ScriptTarget.ES2022;
-  const resolution = options.moduleResolution;
-  if (resolution !== undefined && NODE_NEXT_RESOLUTION.has(resolution)) {
-    // Node16/NodeNext pick CommonJS or ESM per file from package.json "type"; Moose projects are CommonJS.
-    options.module =
-      resolution === ts.ModuleResolutionKind.Node16 ? ts.ModuleKind.Node16 : ts.ModuleKind.NodeNext;
-  } else {
-    options.module = ts.ModuleKind.CommonJS;
-    if (resolution === undefined || ESM_ONLY_RESOLUTION.has(resolution))
-      options.moduleResolution = ts.ModuleResolutionKind.Node10;
-  }
-  if (options.module !== ts.ModuleKind.CommonJS) delete options.verbatimModuleSyntax;
+  // The loader runs what it emits in this process, so it always emits CommonJS, whatever the
+  // project's `module` and package.json "type" are (a "type": "module" project included).
+  // Imports are resolved separately with the project's own resolution (see resolutionOptions).
+  const projectModule = options.module;
+  const projectResolution = options.moduleResolution;
+  options.module = ts.ModuleKind.CommonJS;
+  options.moduleResolution = ts.ModuleResolutionKind.Node10;
+  delete options.verbatimModuleSyntax;
+  delete options.isolatedModules;
+  // Preserved JSX would emit .jsx files Node cannot run.
+  if (options.jsx === ts.JsxEmit.Preserve || options.jsx === ts.JsxEmit.ReactNative)
+    options.jsx = ts.JsxEmit.ReactJSX;
 
   // Our SDK answers for moose-lib and typia. Absolute targets work whatever `baseUrl` is.
   options.paths = {
@@ -118,7 +120,41 @@ export const projectCompilerSetup = (
   };
   if (options.baseUrl === undefined && options.pathsBasePath === undefined)
     options.pathsBasePath = path.resolve(root);
-  return { options, configFile: ownConfig, problems };
+  return {
+    options,
+    resolutionOptions: resolutionOptionsFor(options, projectModule, projectResolution),
+    configFile: ownConfig,
+    problems,
+  };
+};
+
+/** The project's module resolution with the `module` setting TypeScript requires beside it. */
+const resolutionOptionsFor = (
+  options: ts.CompilerOptions,
+  module: ts.ModuleKind | undefined,
+  resolution: ts.ModuleResolutionKind | undefined,
+): ts.CompilerOptions => {
+  switch (resolution) {
+    case ts.ModuleResolutionKind.Node16:
+      return { ...options, module: ts.ModuleKind.Node16, moduleResolution: resolution };
+    case ts.ModuleResolutionKind.NodeNext:
+      return { ...options, module: ts.ModuleKind.NodeNext, moduleResolution: resolution };
+    case ts.ModuleResolutionKind.Bundler:
+      return { ...options, module: ts.ModuleKind.Preserve, moduleResolution: resolution };
+    default:
+      // No explicit resolution: TypeScript derives it from `module` (Node16/NodeNext imply
+      // their own resolution, anything else Node10).
+      if (module === ts.ModuleKind.Node16 || module === ts.ModuleKind.NodeNext)
+        return {
+          ...options,
+          module,
+          moduleResolution:
+            module === ts.ModuleKind.Node16
+              ? ts.ModuleResolutionKind.Node16
+              : ts.ModuleResolutionKind.NodeNext,
+        };
+      return { ...options, moduleResolution: ts.ModuleResolutionKind.Node10 };
+  }
 };
 
 const problemOf = (d: ts.Diagnostic): TsconfigProblem => ({

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
+import { MooseError, errorText } from "../errors";
 
 const realpath = (file: string): string => {
   try {
@@ -55,6 +56,21 @@ const sourceOfBuilt = (builtFile: string, pkgDir = packageDirOf(builtFile)): str
   return undefined;
 };
 
+/** A linked package's package.json; a missing or malformed one is the user's to fix. */
+const readManifest = (file: string): { types?: string; typings?: string; main?: string } => {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as {
+      types?: string;
+      typings?: string;
+      main?: string;
+    };
+  } catch (e) {
+    throw new MooseError("MODEL_INVALID", `Cannot read ${file}: ${errorText(e)}`, {
+      hint: "A workspace package linked into node_modules needs a valid package.json; fix it (or reinstall the workspace).",
+    });
+  }
+};
+
 /** `name` → `["pkg", "sub/path"]`, `"@scope/pkg/x"` → `["@scope/pkg", "x"]`. */
 const splitPackage = (name: string): [string, string] => {
   const parts = name.split("/");
@@ -75,11 +91,7 @@ const unbuiltWorkspaceEntry = (name: string, containingFile: string): string | u
     if (fs.existsSync(linked)) {
       const pkgDir = realpath(linked);
       if (inNodeModules(pkgDir)) return undefined;
-      const manifest = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")) as {
-        types?: string;
-        typings?: string;
-        main?: string;
-      };
+      const manifest = readManifest(path.join(pkgDir, "package.json"));
       const entries = subpath
         ? [subpath]
         : [manifest.types, manifest.typings, manifest.main].filter(
@@ -112,7 +124,22 @@ export type ModuleResolver = (
  */
 export const createModuleResolver = (options: ts.CompilerOptions, root: string): ModuleResolver => {
   const cache = ts.createModuleResolutionCache(root, (f) => f, options);
+  const perFileFormat =
+    options.moduleResolution === ts.ModuleResolutionKind.Node16 ||
+    options.moduleResolution === ts.ModuleResolutionKind.NodeNext;
   return (name, containingFile, mode) => {
+    // Node16/NodeNext resolve an import by the importing file's format (package.json "type",
+    // .mts/.cts): ESM files get `import` conditions and need extensions, CommonJS files not.
+    const format =
+      mode ??
+      (perFileFormat
+        ? ts.getImpliedNodeFormatForFile(
+            containingFile,
+            cache.getPackageJsonInfoCache(),
+            ts.sys,
+            options,
+          )
+        : undefined);
     const resolved = ts.resolveModuleName(
       name,
       containingFile,
@@ -120,7 +147,7 @@ export const createModuleResolver = (options: ts.CompilerOptions, root: string):
       ts.sys,
       cache,
       undefined,
-      mode,
+      format,
     ).resolvedModule;
     if (!resolved) {
       const source = unbuiltWorkspaceEntry(name, containingFile);
@@ -155,13 +182,7 @@ export const hostWithResolver = (
   resolver: ModuleResolver,
 ): ts.CompilerHost => {
   const host = ts.createCompilerHost(options);
-  host.resolveModuleNameLiterals = (literals, containingFile, _redirect, _opts, sourceFile) =>
-    literals.map((lit) => ({
-      resolvedModule: resolver(
-        lit.text,
-        containingFile,
-        ts.getModeForUsageLocation(sourceFile, lit, options),
-      ),
-    }));
+  host.resolveModuleNameLiterals = (literals, containingFile) =>
+    literals.map((lit) => ({ resolvedModule: resolver(lit.text, containingFile) }));
   return host;
 };

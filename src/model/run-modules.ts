@@ -19,24 +19,45 @@ const TYPIA_ID = "\0moose-migrate:typia";
 const isMooseLib = (request: string): boolean =>
   request === MOOSE_LIB || request.startsWith(`${MOOSE_LIB}/`);
 
+/** typia's sub-namespaces (`typia.json.createStringify<T>()`, …): the same shim again. */
+const TYPIA_NAMESPACES = new Set([
+  "json",
+  "http",
+  "misc",
+  "llm",
+  "functional",
+  "protobuf",
+  "reflect",
+  "notations",
+]);
+
 /**
- * typia's runtime without its compiler transform. `tags` are types only; the factories
- * (`createAssert<T>()`, `createValidate<T>()`, …) return functions that refuse when called, so
- * a module that builds validators at load time still loads.
+ * typia's runtime without its compiler transform. `tags` are types only; every factory
+ * (`createAssert<T>()`, `json.createStringify<T>()`, …) returns a function that refuses when
+ * called, so a module that builds validators at load time still loads. It is its own default
+ * export and an ES module namespace, so every import style (`import typia`, `import * as`,
+ * `import { createIs }`) sees the same functions.
  */
-const typiaShim = (): unknown => {
-  const factory = (name: string) => () => (): never => {
+const typiaShim = (prefix = "typia"): unknown => {
+  const refuse = (name: string) => (): never => {
     throw new Error(
-      `typia.${name} is not available when the migration tool loads models (it needs Moose's compiler transform)`,
+      `${prefix}.${name} is not available when the migration tool loads models (it needs Moose's compiler transform)`,
     );
   };
-  const target: Record<string, unknown> = { tags: {} };
-  return new Proxy(target, {
-    get: (t, key) =>
-      typeof key === "string" && !(key in t) && key !== "then" && key !== "__esModule"
-        ? factory(key)
-        : t[key as string],
-  });
+  const self: object = new Proxy(
+    {},
+    {
+      get: (_t, key) => {
+        if (typeof key !== "string" || key === "then") return undefined;
+        if (key === "__esModule") return true;
+        if (key === "default") return self;
+        if (key === "tags") return {};
+        if (TYPIA_NAMESPACES.has(key)) return typiaShim(`${prefix}.${key}`);
+        return () => refuse(key);
+      },
+    },
+  );
+  return self;
 };
 
 /**
@@ -120,6 +141,8 @@ export const runModules = (
     return mod.exports;
   };
 
+  // Stack traces of a model that throws point at its TypeScript lines (inline source maps).
+  process.setSourceMapsEnabled(true);
   try {
     withSdkResolution(sdk, () => load(entry));
   } catch (e) {

@@ -169,4 +169,36 @@ describe("existing Moose projects load unchanged", () => {
     expect(r.err).toContain("Error [MODEL_TYPE_ERROR]");
     expect(r.err).toContain("app/ingest/models.ts:");
   });
+
+  it("a model that throws is reported at its TypeScript line; leftover timers and unawaited inert calls do not break the command", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "moose-real-throw-"));
+    fs.writeFileSync(
+      path.join(root, "moose.config.toml"),
+      '[clickhouse_config]\ndb_name = "local"\n\n[features]\nmigrate_with_deltas = true\n',
+    );
+    fs.mkdirSync(path.join(root, "app"));
+    const model = (body: string) =>
+      fs.writeFileSync(
+        path.join(root, "app", "index.ts"),
+        `import { OlapTable, Key, getMooseUtils, MooseCache } from "@514labs/moose-lib";\n${body}\nexport const T = new OlapTable<{ id: Key<string> }>("T", { orderByFields: ["id"] });\n`,
+      );
+    model(`\n\nconst boom = (): never => {\n  throw new Error("model exploded");\n};\nboom();`);
+    const thrown = moose(root, "generate", "migration");
+    expect(thrown.code).toBe(1);
+    expect(thrown.err).toContain("Error [MODEL_INVALID]");
+    expect(thrown.err).toContain("app/index.ts:5:");
+    model(
+      "setInterval(() => undefined, 1000);\nvoid getMooseUtils().then(() => undefined);\nMooseCache.get();",
+    );
+    const r = spawnSync(process.execPath, [CLI, "generate", "migration"], {
+      cwd: root,
+      encoding: "utf8",
+      env: cleanEnv,
+      timeout: 60_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Create table 'T'");
+    expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+  });
 });
