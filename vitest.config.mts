@@ -5,6 +5,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // chDB binds one data directory per process: each test file runs in its own forked process.
     pool: "forks",
+    // Both cores: much of a test file's time is spent waiting on spawned CLIs and the engine.
+    maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

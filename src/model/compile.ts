@@ -3,7 +3,8 @@ import ts from "typescript";
 import { MooseError } from "../errors";
 import { ModelScope } from "./model-scope";
 import { projectCompilerSetup } from "./project-tsconfig";
-import { createModuleResolver, hostWithResolver, type ModuleResolver } from "./resolve-modules";
+import { createLoaderHost } from "./compiler-host";
+import { createModuleResolver, type ModuleResolver } from "./resolve-modules";
 import { columnsOfType, UnsupportedTypeError } from "./type-mapper";
 
 /** Classes whose `new X<T>(…)` calls get the columns of `T` injected as an extra argument. */
@@ -131,7 +132,7 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
   const isUserFile = (file: string): boolean =>
     !file.startsWith(sdkDir) && !file.split(path.sep).includes("node_modules");
   const resolver = createModuleResolver(setup.resolutionOptions, root);
-  const program = ts.createProgram([entry], options, hostWithResolver(options, resolver));
+  const program = ts.createProgram([entry], options, createLoaderHost(options, resolver, sdkDir));
   const userFiles = program
     .getSourceFiles()
     .filter((sf) => !sf.isDeclarationFile && isUserFile(path.resolve(sf.fileName)));

@@ -175,14 +175,3 @@ export const createModuleResolver = (options: ts.CompilerOptions, root: string):
     return { ...resolved, resolvedFileName: real, isExternalLibraryImport: false };
   };
 };
-
-/** A compiler host whose module resolution is `resolver`'s. */
-export const hostWithResolver = (
-  options: ts.CompilerOptions,
-  resolver: ModuleResolver,
-): ts.CompilerHost => {
-  const host = ts.createCompilerHost(options);
-  host.resolveModuleNameLiterals = (literals, containingFile) =>
-    literals.map((lit) => ({ resolvedModule: resolver(lit.text, containingFile) }));
-  return host;
-};
