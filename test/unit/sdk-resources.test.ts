@@ -48,17 +48,11 @@ import {
   type Key,
 } from "../../src/sdk/index";
 import { registry, resetRegistry, type InjectedSchema } from "../../src/sdk/registry";
+import { col } from "../support/fixtures";
 
-const column = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  data_type: "String",
-  required: true,
-  unique: false,
-  primary_key: false,
-  default: null,
-  annotations: [],
-  ...extra,
-});
+/** A column as the loader injects it (a plain record). */
+const column = (...args: Parameters<typeof col>) => ({ ...col(...args) });
+
 interface Ev {
   id: Key<string>;
   at: Date;
