@@ -14,7 +14,7 @@ import { olapStateHash, streamStateHash } from "../core/hash";
 import type { InfraMap } from "../core/infra-map";
 import { filterByLifecycle, type BlockedChange } from "../core/lifecycle";
 import {
-  idTimestamp,
+  nextMigrationId,
   serializeMigrationFile,
   slugOf,
   type MigrationFile,
@@ -131,13 +131,8 @@ const adoptionRecords = (adopted: AdoptedObjects): Delta[] => [
 ];
 
 /** A file id after every existing one, even if the clock went backwards. */
-const nextId = (ctx: ProjectContext, now: Date, slug: string): { id: string; createdAt: Date } => {
-  let at = now;
-  const last = ctx.migrations.at(-1)?.file.id;
-  while (last !== undefined && `${idTimestamp(at)}_${slug}` <= last)
-    at = new Date(at.getTime() + 1);
-  return { id: `${idTimestamp(at)}_${slug}`, createdAt: at };
-};
+const nextId = (ctx: ProjectContext, now: Date, slug: string): { id: string; createdAt: Date } =>
+  nextMigrationId(ctx.migrations.at(-1)?.file.id, now, slug);
 
 export const generateMigration = async (
   opts: GenerateOptions,

@@ -546,13 +546,56 @@ export const serializeMigrationFile = (f: MigrationFile): string =>
       deltas: f.deltas.map(orderDelta),
       created_at: f.created_at,
     },
-    { indentSeq: false, lineWidth: 0, singleQuote: true, version: "1.2" },
+    // No anchors/aliases (`&a1` / `*a1`) where a table and its topic share a column list:
+    // every delta reads on its own, as in Moose's files.
+    {
+      indentSeq: false,
+      lineWidth: 0,
+      singleQuote: true,
+      version: "1.2",
+      aliasDuplicateObjects: false,
+    },
   );
 
 /** `20260415_101500_123` from a date (UTC), Moose's id prefix. */
 export const idTimestamp = (d: Date): string => {
   const p = (n: number, w = 2) => String(n).padStart(w, "0");
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}_${p(d.getUTCMilliseconds(), 3)}`;
+};
+
+/** The time an id's `YYYYMMDD_HHMMSS_mmm` prefix names, or undefined for an id without one. */
+export const idTime = (id: string): Date | undefined => {
+  const m = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})_(\d{3})/.exec(id);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec, ms] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+  return Number.isNaN(t) ? undefined : new Date(t);
+};
+
+/**
+ * The id of the next file: now, or — when the last committed id is not before now (a clock
+ * behind the one that wrote it, or two saves in one millisecond) — 1 ms after the last id, so
+ * ids stay in order. Computed directly: a committed id far in the future costs nothing.
+ */
+export const nextMigrationId = (
+  lastId: string | undefined,
+  now: Date,
+  slug: string,
+): { id: string; createdAt: Date } => {
+  const last = lastId === undefined ? undefined : idTime(lastId);
+  const at =
+    lastId !== undefined && `${idTimestamp(now)}_${slug}` <= lastId && last !== undefined
+      ? new Date(Math.max(now.getTime(), last.getTime() + 1))
+      : now;
+  return { id: `${idTimestamp(at)}_${slug}`, createdAt: at };
 };
 
 /** Description lower-cased, whitespace to `_`, anything unsafe in a file name dropped. */
