@@ -4,6 +4,7 @@ import { resolveKafkaTarget, type KafkaTarget } from "../config/kafka";
 import { MooseError } from "../errors";
 import { loadConfig, type MooseConfig } from "../config/config";
 import { parseClickHouseUrl, type ClickHouseTarget } from "../config/url";
+import type { DiffOptions } from "../core/diff";
 import { foldFiles } from "../core/fold";
 import { isTopicDelta } from "../core/deltas";
 import type { InfraMap } from "../core/infra-map";
@@ -93,6 +94,17 @@ export const desiredState = (ctx: ProjectContext, committed: InfraMap): InfraMap
   }
   return map;
 };
+
+/**
+ * The project's comparison rules (`[migration_config] ignore_operations`), from one place for
+ * every command that diffs code against a state: `generate` / `plan` write what this diff
+ * finds, and `migrate` / `--status` call "unmigrated" exactly what it finds, so an ignored
+ * difference is ignored by both.
+ */
+export const projectDiffOptions = (
+  ctx: ProjectContext,
+  extra: Omit<DiffOptions, "ignore"> = {},
+): DiffOptions => ({ ...extra, ignore: ctx.config.migration_config.ignore_operations });
 
 export const foldAll = (ctx: ProjectContext): InfraMap =>
   foldFiles(

@@ -27,6 +27,7 @@ import { readAppliedState } from "./applied-state";
 import { writeMigration } from "../runtime/migration-store";
 import {
   desiredState,
+  projectDiffOptions,
   foldAll,
   loadProject,
   resolveTarget,
@@ -160,10 +161,7 @@ export const generateMigration = async (
   const { id, createdAt } = nextId(ctx, now, slugOf(opts.description ?? "migration"));
   const approvedAt = createdAt.toISOString();
 
-  let raw = diffMaps(base, code, {
-    ...(sqlKey ? { sqlKey } : {}),
-    ignore: ctx.config.migration_config.ignore_operations,
-  });
+  let raw = diffMaps(base, code, projectDiffOptions(ctx, sqlKey ? { sqlKey } : {}));
   // Renames are decided before lifecycle rules: a rename is allowed where a drop is not.
   const candidates = findRenameCandidates(raw, base, code).filter(
     (c) => code.tables[c.tableId]?.life_cycle !== "EXTERNALLY_MANAGED",

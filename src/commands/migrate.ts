@@ -20,6 +20,7 @@ import { MigrationLock } from "../runtime/lock";
 import type { StoredMigration } from "../runtime/migration-store";
 import {
   desiredState,
+  projectDiffOptions,
   foldAll,
   loadProject,
   managedDatabases,
@@ -74,8 +75,11 @@ const requireTarget = (opts: GlobalOptions, ctx: ProjectContext) => {
 
 /** Changes in the code that no committed file covers ("production blocks unmigrated changes"). */
 const unmigratedChanges = (ctx: ProjectContext, committed: InfraMap, code: InfraMap): string[] => {
-  const { allowed } = filterByLifecycle(diffMaps(committed, code), committed, code, (d) =>
-    deltaTableIdIn(d, ctx.defaultDb),
+  const { allowed } = filterByLifecycle(
+    diffMaps(committed, code, projectDiffOptions(ctx)),
+    committed,
+    code,
+    (d) => deltaTableIdIn(d, ctx.defaultDb),
   );
   return allowed.map(describeDelta);
 };
