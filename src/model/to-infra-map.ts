@@ -140,6 +140,20 @@ export const tableFromRegistration = (r: RegisteredTable): Table => {
         `Columns: ${columns.map((col) => col.name).join(", ")}`,
       );
     order_by = names;
+    // ClickHouse requires the primary key (the Key<> columns) to be a prefix of ORDER BY;
+    // caught here, it is a model error at generate instead of a failed CREATE at migrate.
+    const keys = columns.filter((col) => col.primary_key).map((col) => col.name);
+    if (
+      str(c.primaryKeyExpression) === undefined &&
+      names.length > 0 &&
+      keys.length > 0 &&
+      keys.some((k, i) => names[i] !== k)
+    )
+      throw invalid(
+        r.name,
+        `the primary key (Key<> columns: ${keys.join(", ")}) must be a prefix of orderByFields (${names.join(", ")})`,
+        `Start orderByFields with ${keys.join(", ")} (e.g. orderByFields: [${[...keys, ...names.filter((n) => !keys.includes(n))].map((n) => JSON.stringify(n)).join(", ")}]), or drop Key<> from the columns that should not lead the sorting key.`,
+      );
   } else if (str(c.orderByExpression) !== undefined) {
     order_by = str(c.orderByExpression)!;
   }

@@ -84,6 +84,16 @@ describe("bad input: one clear message and a documented exit code", () => {
     expectFailure(moose(root, "generate", "migration"), 1, "MODEL_TYPE_ERROR", "app/index.ts:2:");
   });
 
+  it("Key<> columns that do not lead orderByFields fail at generate, not at migrate", () => {
+    const root = makeProject({
+      model: MODEL.replace('orderByFields: ["id"]', 'orderByFields: ["name", "id"]'),
+    });
+    const r = moose(root, "generate", "migration", "--save");
+    expectFailure(r, 1, "MODEL_INVALID", "OlapTable T", "must be a prefix of orderByFields");
+    expect(r.err).toContain('orderByFields: ["id", "name"]');
+    expect(fs.readdirSync(path.join(root, "migrations"))).toEqual([]);
+  });
+
   it("unsupported column type names file:line", () => {
     const root = makeProject({ model: MODEL.replace("name: string;", "name: bigint;") });
     expectFailure(
