@@ -73,7 +73,7 @@ export interface GenerateResult {
 const driftError = (drift: DriftEntry[]) =>
   new MooseError(
     "DRIFT_DETECTED",
-    `The database differs from what the applied migrations produced:\n${drift.map((d) => `  - ${d.tableId}: ${d.details.join("; ")}`).join("\n")}`,
+    `The database differs from what the applied migrations produced:\n${drift.map((d) => `  - ${d.name}: ${d.details.join("; ")}`).join("\n")}`,
     {
       hint: "Committed files are waiting to be applied, so the next file must build on them; first run `moose migrate` (or undo the manual change), then generate again.",
       details: { drift },

@@ -116,7 +116,7 @@ const prepare = (opts: GlobalOptions) => {
 const forensicsText = (drift: DriftEntry[]): string =>
   drift.length === 0
     ? ""
-    : `\nDetected drift between migration log and database:\n${drift.map((d) => `  - ${d.tableId}: ${d.details.join("; ")}`).join("\n")}`;
+    : `\nDetected drift between migration log and database:\n${drift.map((d) => `  - ${d.name}: ${d.details.join("; ")}`).join("\n")}`;
 
 export const migrate = async (
   opts: GlobalOptions,

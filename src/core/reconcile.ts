@@ -15,9 +15,17 @@ import { sqlKeyOffline } from "./normalize";
 /** One way the live database differs from what the applied migrations say it should be. */
 export interface DriftEntry {
   tableId: string;
+  /** The object as the user names it: `Bar`, or `db.Bar` outside the default database. */
+  name: string;
   kind: "missing" | "changed";
   details: string[];
 }
+
+/** `Bar`, or `db.Bar` for an object outside the default database. */
+export const userFacingName = (
+  o: { name: string; database?: string | undefined },
+  defaultDb: string,
+): string => (o.database && o.database !== defaultDb ? `${o.database}.${o.name}` : o.name);
 
 export interface Reconciled {
   /** The state the database is in, in Moose's shape (what `parent_state_hash` is computed over). */
@@ -53,6 +61,7 @@ const reconcileViews = (
   drift: DriftEntry[],
 ): void => {
   const db = applied.default_database;
+  const named = (o: { name: string; database?: string | undefined }) => userFacingName(o, db);
   const sameView = (recorded: View, actual: View) =>
     sqlKey(recorded.selectSql) === sqlKey(actual.selectSql);
   const sameMv = (recorded: MaterializedView, actual: MaterializedView) =>
@@ -64,10 +73,20 @@ const reconcileViews = (
     const actual = live.views.get(physicalView(recorded, db));
     if (!actual) {
       delete state.views[id];
-      drift.push({ tableId: id, kind: "missing", details: ["view is missing from the database"] });
+      drift.push({
+        tableId: id,
+        name: named(recorded),
+        kind: "missing",
+        details: ["view is missing from the database"],
+      });
     } else if (!sameView(recorded, actual)) {
       state.views[id] = { ...recorded, selectSql: actual.selectSql };
-      drift.push({ tableId: id, kind: "changed", details: ["view SELECT changed"] });
+      drift.push({
+        tableId: id,
+        name: named(recorded),
+        kind: "changed",
+        details: ["view SELECT changed"],
+      });
     }
   }
   for (const [id, recorded] of Object.entries(applied.materialized_views)) {
@@ -76,6 +95,7 @@ const reconcileViews = (
       delete state.materialized_views[id];
       drift.push({
         tableId: id,
+        name: named(recorded),
         kind: "missing",
         details: ["materialized view is missing from the database"],
       });
@@ -85,7 +105,12 @@ const reconcileViews = (
         selectSql: actual.selectSql,
         targetTable: actual.targetTable,
       };
-      drift.push({ tableId: id, kind: "changed", details: ["materialized view changed"] });
+      drift.push({
+        tableId: id,
+        name: named(recorded),
+        kind: "changed",
+        details: ["materialized view changed"],
+      });
     }
   }
   // Views the code declares that already exist are adopted, as tables are.
@@ -152,6 +177,7 @@ export const reconcile = (
   ignore: readonly IgnoredOperation[] = [],
 ): Reconciled => {
   const db = applied.default_database;
+  const named = (o: { name: string; database?: string | undefined }) => userFacingName(o, db);
   const state = cloneMap(applied);
   const drift: DriftEntry[] = [];
   const live = liveObjects.tables;
@@ -160,11 +186,17 @@ export const reconcile = (
     const actual = live.get(physical(recorded, db));
     if (!actual) {
       delete state.tables[id];
-      drift.push({ tableId: id, kind: "missing", details: ["table is missing from the database"] });
+      drift.push({
+        tableId: id,
+        name: named(recorded),
+        kind: "missing",
+        details: ["table is missing from the database"],
+      });
     } else if (!tablesSchemaEqual(recorded, actual, ignore)) {
       state.tables[id] = adopt(actual, recorded);
       drift.push({
         tableId: id,
+        name: named(recorded),
         kind: "changed",
         details: diffTable(id, recorded, actual).map(describeDelta),
       });

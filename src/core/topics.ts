@@ -220,13 +220,18 @@ export const reconcileTopics = (
     const actual = byId.get(id);
     const label = `topic ${brokerTopicName(id, namespace)}`;
     if (!actual) {
-      drift.push({ tableId: label, kind: "missing", details: ["topic missing on the broker"] });
+      drift.push({
+        tableId: label,
+        name: label,
+        kind: "missing",
+        details: ["topic missing on the broker"],
+      });
       continue;
     }
     const topic = adoptLive(recorded, actual);
     topics[id] = topic;
     const details = topicDrift(recorded, topic);
-    if (details.length > 0) drift.push({ tableId: label, kind: "changed", details });
+    if (details.length > 0) drift.push({ tableId: label, name: label, kind: "changed", details });
   }
   return { topics, drift };
 };

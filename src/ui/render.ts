@@ -118,7 +118,7 @@ export const renderStatus = (r: StatusResult, out: Output): void => {
     out.line(`  • ${id}${r.incomplete.includes(id) ? " (interrupted: will resume)" : ""}`);
   if (r.drift.length > 0) {
     out.line("Drift between the migration log and the database:");
-    for (const d of r.drift) out.line(`  - ${d.tableId}: ${d.details.join("; ")}`);
+    for (const d of r.drift) out.line(`  - ${d.name}: ${d.details.join("; ")}`);
   }
   if (r.unmigrated.length > 0) {
     out.line("Code changes not covered by a committed migration:");

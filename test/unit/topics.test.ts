@@ -194,6 +194,7 @@ describe("reality check of live topics", () => {
     expect(r.drift).toEqual([
       {
         tableId: "topic ns.e",
+        name: "topic ns.e",
         kind: "changed",
         details: ["partitions 1 -> 3", "retention.ms 604800000 -> 1500"],
       },
