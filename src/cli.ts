@@ -5,6 +5,7 @@ import { maskSecrets } from "./config/url";
 import { generateMigration } from "./commands/generate";
 import { breakLock, migrate, migrationStatus, validateMigrations } from "./commands/migrate";
 import type { GlobalOptions } from "./commands/context";
+import { previewDecisions } from "./commands/decisions";
 import { createDecisions, type DecisionFlags } from "./ui/decisions";
 import { createOutput, type Output } from "./ui/output";
 import {
@@ -122,8 +123,11 @@ const addGenerate = (cmd: Command, requireTarget: boolean) =>
     .action(
       run<CommonFlags & { save?: boolean; description?: string; autoBackfillSql?: boolean }>(
         async (flags) => {
-          const decisions = createDecisions(flags, process.env, output, interactive());
-          const result = await generateMigration(
+          // `moose plan` is read-only: it never asks, it lists what generate would ask.
+          const preview = requireTarget ? previewDecisions() : undefined;
+          const decisions =
+            preview?.port ?? createDecisions(flags, process.env, output, interactive());
+          const generated = await generateMigration(
             {
               ...globalOptions(flags),
               save: flags.save === true,
@@ -133,6 +137,7 @@ const addGenerate = (cmd: Command, requireTarget: boolean) =>
             },
             decisions,
           );
+          const result = preview ? { ...generated, pendingDecisions: preview.pending } : generated;
           renderGenerate(result, output, process.cwd());
         },
       ),

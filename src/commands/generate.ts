@@ -38,7 +38,7 @@ import {
   type ProjectContext,
 } from "./context";
 import type { ModelWarning } from "../model/compile";
-import type { DecisionPort } from "./decisions";
+import type { DecisionPort, PendingDecision } from "./decisions";
 
 export interface GenerateOptions extends GlobalOptions {
   save: boolean;
@@ -68,6 +68,8 @@ export interface GenerateResult {
   adoptedRecords: number;
   /** Type errors outside the models and tsconfig problems (loading went on). */
   warnings: ModelWarning[];
+  /** `moose plan`: the decisions `generate` would ask for (plan never asks). */
+  pendingDecisions?: PendingDecision[];
 }
 
 const driftError = (drift: DriftEntry[]) =>

@@ -63,6 +63,15 @@ export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): voi
       );
     out.line(action("Migration", "generated"));
   }
+  if (r.pendingDecisions && r.pendingDecisions.length > 0) {
+    out.line(
+      action(
+        "Decisions",
+        "`moose generate migration` will ask for (answer with --yes-* or --hints):",
+      ),
+    );
+    for (const d of r.pendingDecisions) out.line(`  - ${d.kind}: ${d.description}`);
+  }
   out.result(r);
 };
 

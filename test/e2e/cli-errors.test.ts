@@ -168,4 +168,21 @@ describe("bad input: one clear message and a documented exit code", () => {
     expect(ok.code).toBe(0);
     expect(fs.readdirSync(path.join(root, "migrations"))).toHaveLength(2);
   });
+
+  it("moose plan never asks: without a TTY it exits 0 and lists the decisions generate will need", () => {
+    const root = makeProject({ model: MODEL, dbName: "e2e_plan_decisions" });
+    expect(moose(root, "generate", "migration", "--save").code).toBe(0);
+    expect(moose(root, "migrate", "--clickhouse-url", ENGINE).code).toBe(0);
+    fs.writeFileSync(path.join(root, "app", "index.ts"), MODEL.replace("name: string;", ""));
+    const r = moose(root, "plan", "--clickhouse-url", ENGINE);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("will ask for");
+    expect(r.out).toContain("destructive: DROP COLUMN `name`");
+    const j = moose(root, "plan", "--clickhouse-url", ENGINE, "--json");
+    expect(j.code).toBe(0);
+    const result = JSON.parse(j.out) as { pendingDecisions: { kind: string }[] };
+    expect(result.pendingDecisions.map((d) => d.kind)).toEqual(["destructive"]);
+    // Nothing was written.
+    expect(fs.readdirSync(path.join(root, "migrations"))).toHaveLength(1);
+  });
 });
