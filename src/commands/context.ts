@@ -9,7 +9,7 @@ import { foldFiles } from "../core/fold";
 import { isTopicDelta } from "../core/deltas";
 import type { InfraMap } from "../core/infra-map";
 import { loadModels } from "../model/load-project";
-import type { ModelWarning } from "../model/compile";
+import type { ModelWarning } from "../model/warnings";
 import { readMigrations, type StoredMigration } from "../runtime/migration-store";
 
 export interface GlobalOptions {

@@ -19,7 +19,12 @@ import {
   slugOf,
   type MigrationFile,
 } from "../core/migration-file";
-import { adoptedObjects, type AdoptedObjects, type DriftEntry } from "../core/reconcile";
+import {
+  adoptedObjects,
+  describeDrift,
+  type AdoptedObjects,
+  type DriftEntry,
+} from "../core/reconcile";
 import { applyRenames, findRenameCandidates } from "../core/renames";
 import { applyVersionBumps, findDatabaseMoves, findVersionBumps } from "../core/version-bump";
 import { readLiveState } from "./live-state";
@@ -37,7 +42,7 @@ import {
   type GlobalOptions,
   type ProjectContext,
 } from "./context";
-import type { ModelWarning } from "../model/compile";
+import type { ModelWarning } from "../model/warnings";
 import type { DecisionPort, PendingDecision } from "./decisions";
 
 export interface GenerateOptions extends GlobalOptions {
@@ -75,7 +80,7 @@ export interface GenerateResult {
 const driftError = (drift: DriftEntry[]) =>
   new MooseError(
     "DRIFT_DETECTED",
-    `The database differs from what the applied migrations produced:\n${drift.map((d) => `  - ${d.name}: ${d.details.join("; ")}`).join("\n")}`,
+    `The database differs from what the applied migrations produced:\n${drift.map(describeDrift).join("\n")}`,
     {
       hint: "Committed files are waiting to be applied, so the next file must build on them; first run `moose migrate` (or undo the manual change), then generate again.",
       details: { drift },
@@ -134,9 +139,6 @@ const adoptionRecords = (adopted: AdoptedObjects): Delta[] => [
 ];
 
 /** A file id after every existing one, even if the clock went backwards. */
-const nextId = (ctx: ProjectContext, now: Date, slug: string): { id: string; createdAt: Date } =>
-  nextMigrationId(ctx.migrations.at(-1)?.file.id, now, slug);
-
 export const generateMigration = async (
   opts: GenerateOptions,
   decisions: DecisionPort,
@@ -160,7 +162,11 @@ export const generateMigration = async (
       )
     : await baseState(ctx, committed, code, undefined, undefined);
   const now = (opts.now ?? (() => new Date()))();
-  const { id, createdAt } = nextId(ctx, now, slugOf(opts.description ?? "migration"));
+  const { id, createdAt } = nextMigrationId(
+    ctx.migrations.at(-1)?.file.id,
+    now,
+    slugOf(opts.description ?? "migration"),
+  );
   const approvedAt = createdAt.toISOString();
 
   let raw = diffMaps(base, code, projectDiffOptions(ctx, sqlKey ? { sqlKey } : {}));

@@ -8,7 +8,7 @@ import { olapStateHash, streamStateHash } from "../core/hash";
 import { foldFiles } from "../core/fold";
 import { cloneMap, emptyInfraMap, type InfraMap } from "../core/infra-map";
 import { filterByLifecycle } from "../core/lifecycle";
-import { adoptedObjects, type DriftEntry } from "../core/reconcile";
+import { adoptedObjects, describeDrift, type DriftEntry } from "../core/reconcile";
 import { readLiveState } from "./live-state";
 import { brokerTopicName } from "../core/topics";
 import { topicId } from "../core/infra-map";
@@ -31,7 +31,7 @@ import {
   type GlobalOptions,
   type ProjectContext,
 } from "./context";
-import type { ModelWarning } from "../model/compile";
+import type { ModelWarning } from "../model/warnings";
 
 export interface MigrateResult {
   command: "migrate";
@@ -116,7 +116,7 @@ const prepare = (opts: GlobalOptions) => {
 const forensicsText = (drift: DriftEntry[]): string =>
   drift.length === 0
     ? ""
-    : `\nDetected drift between migration log and database:\n${drift.map((d) => `  - ${d.name}: ${d.details.join("; ")}`).join("\n")}`;
+    : `\nDetected drift between migration log and database:\n${drift.map(describeDrift).join("\n")}`;
 
 export const migrate = async (
   opts: GlobalOptions,

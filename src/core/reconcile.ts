@@ -27,6 +27,9 @@ export const userFacingName = (
   defaultDb: string,
 ): string => (o.database && o.database !== defaultDb ? `${o.database}.${o.name}` : o.name);
 
+/** One drift line as messages print it: `  - Bar: <what differs>`. */
+export const describeDrift = (d: DriftEntry): string => `  - ${d.name}: ${d.details.join("; ")}`;
+
 export interface Reconciled {
   /** The state the database is in, in Moose's shape (what `parent_state_hash` is computed over). */
   state: InfraMap;
@@ -61,7 +64,6 @@ const reconcileViews = (
   drift: DriftEntry[],
 ): void => {
   const db = applied.default_database;
-  const named = (o: { name: string; database?: string | undefined }) => userFacingName(o, db);
   const sameView = (recorded: View, actual: View) =>
     sqlKey(recorded.selectSql) === sqlKey(actual.selectSql);
   const sameMv = (recorded: MaterializedView, actual: MaterializedView) =>
@@ -75,7 +77,7 @@ const reconcileViews = (
       delete state.views[id];
       drift.push({
         tableId: id,
-        name: named(recorded),
+        name: userFacingName(recorded, db),
         kind: "missing",
         details: ["view is missing from the database"],
       });
@@ -83,7 +85,7 @@ const reconcileViews = (
       state.views[id] = { ...recorded, selectSql: actual.selectSql };
       drift.push({
         tableId: id,
-        name: named(recorded),
+        name: userFacingName(recorded, db),
         kind: "changed",
         details: ["view SELECT changed"],
       });
@@ -95,7 +97,7 @@ const reconcileViews = (
       delete state.materialized_views[id];
       drift.push({
         tableId: id,
-        name: named(recorded),
+        name: userFacingName(recorded, db),
         kind: "missing",
         details: ["materialized view is missing from the database"],
       });
@@ -107,7 +109,7 @@ const reconcileViews = (
       };
       drift.push({
         tableId: id,
-        name: named(recorded),
+        name: userFacingName(recorded, db),
         kind: "changed",
         details: ["materialized view changed"],
       });
@@ -177,7 +179,6 @@ export const reconcile = (
   ignore: readonly IgnoredOperation[] = [],
 ): Reconciled => {
   const db = applied.default_database;
-  const named = (o: { name: string; database?: string | undefined }) => userFacingName(o, db);
   const state = cloneMap(applied);
   const drift: DriftEntry[] = [];
   const live = liveObjects.tables;
@@ -188,7 +189,7 @@ export const reconcile = (
       delete state.tables[id];
       drift.push({
         tableId: id,
-        name: named(recorded),
+        name: userFacingName(recorded, db),
         kind: "missing",
         details: ["table is missing from the database"],
       });
@@ -196,7 +197,7 @@ export const reconcile = (
       state.tables[id] = adopt(actual, recorded);
       drift.push({
         tableId: id,
-        name: named(recorded),
+        name: userFacingName(recorded, db),
         kind: "changed",
         details: diffTable(id, recorded, actual).map(describeDelta),
       });

@@ -2,9 +2,10 @@ import path from "node:path";
 import ts from "typescript";
 import { MooseError } from "../errors";
 import { ModelScope } from "./model-scope";
+import { warningText, withLoadWarnings, type ModelWarning } from "./warnings";
 import { projectCompilerSetup } from "./project-tsconfig";
 import { createLoaderHost } from "./compiler-host";
-import { createModuleResolver, type ModuleResolver } from "./resolve-modules";
+import { createModuleResolver, inNodeModules, type ModuleResolver } from "./resolve-modules";
 import { columnsOfType, UnsupportedTypeError } from "./type-mapper";
 
 /** Classes whose `new X<T>(…)` calls get the columns of `T` injected as an extra argument. */
@@ -62,18 +63,6 @@ const isSdkClass = (
   return file.startsWith(sdkDir) ? sym.name : undefined;
 };
 
-/**
- * Something loading the project noticed that does not stop it: a type error outside the models
- * (`type-error`), a problem in the project's tsconfig (`tsconfig`), or a declared resource the
- * tool leaves out of planning (`unmanaged`).
- */
-export interface ModelWarning {
-  kind: "type-error" | "tsconfig" | "unmanaged";
-  /** `path:line:col` relative to the project root, when the error has a place. */
-  where: string | undefined;
-  message: string;
-}
-
 /** typia's tags shim beside the SDK entry (`typia.ts` in dev, `typia.d.ts` when built). */
 const typiaEntry = (sdkEntry: string): string =>
   sdkEntry.replace(/index(\.d)?\.ts$/, (_m, d: string | undefined) => `typia${d ?? ""}.ts`);
@@ -89,34 +78,18 @@ const inImportStatement = (sf: ts.SourceFile, pos: number): boolean =>
       pos < st.getEnd(),
   );
 
-/**
- * A loading error with the TypeScript problems that were only warnings so far: when loading
- * fails anyway, one of them is often the cause (a failed import behind an \`any\` column).
- */
-export const withLoadWarnings = (e: unknown, warnings: readonly ModelWarning[]): unknown => {
-  const related = warnings.filter((w) => w.kind !== "unmanaged");
-  if (!(e instanceof MooseError) || related.length === 0) return e;
-  const shown = related.slice(0, 5).map((w) => `${w.where ? `${w.where} - ` : ""}${w.message}`);
-  const more =
-    related.length > shown.length ? `\n  … and ${related.length - shown.length} more` : "";
-  return new MooseError(
-    e.code,
-    `${e.message}\nTypeScript problems found while loading (one may be the cause):\n  ${shown.join("\n  ")}${more}`,
-    { hint: e.hint, exitCode: e.exitCode, details: e.details, cause: e.cause },
-  );
-};
-
 const diagnosticWhere = (d: ts.Diagnostic, root: string): string | undefined => {
   if (!d.file || d.start === undefined) return undefined;
   const { line, character } = d.file.getLineAndCharacterOfPosition(d.start);
   return `${path.relative(root, d.file.fileName)}:${line + 1}:${character + 1}`;
 };
 
-const diagnosticText = (d: ts.Diagnostic, root: string): string => {
-  const where = diagnosticWhere(d, root);
-  const msg = ts.flattenDiagnosticMessageText(d.messageText, "\n");
-  return where ? `${where} - ${msg}` : msg;
-};
+const diagnosticText = (d: ts.Diagnostic, root: string): string =>
+  warningText({
+    kind: "type-error",
+    where: diagnosticWhere(d, root),
+    message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
+  });
 
 /**
  * Type-checks the project with its own tsconfig and emits it, injecting into every
@@ -129,8 +102,7 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
   const sdkDir = path.resolve(path.dirname(sdkEntry));
   const setup = projectCompilerSetup(root, sdkEntry, typiaEntry(sdkEntry));
   const options = setup.options;
-  const isUserFile = (file: string): boolean =>
-    !file.startsWith(sdkDir) && !file.split(path.sep).includes("node_modules");
+  const isUserFile = (file: string): boolean => !file.startsWith(sdkDir) && !inNodeModules(file);
   const resolver = createModuleResolver(setup.resolutionOptions, root);
   const program = ts.createProgram([entry], options, createLoaderHost(options, resolver, sdkDir));
   const userFiles = program
@@ -138,28 +110,31 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
     .filter((sf) => !sf.isDeclarationFile && isUserFile(path.resolve(sf.fileName)));
   const checker = program.getTypeChecker();
 
+  // Every schema construction, found once: the scope of blocking errors and the transformer
+  // below both work from this map.
+  const constructions = new Map<ts.NewExpression, string>();
   const scope = new ModelScope(checker, isUserFile);
   const findConstructions = (node: ts.Node): void => {
     const cls = ts.isNewExpression(node) && isSdkClass(checker, node.expression, sdkDir);
-    if (cls) scope.addConstruction(node, !FIXED_COLUMN_CLASSES.has(cls));
+    if (cls) {
+      constructions.set(node, cls);
+      scope.addConstruction(node, !FIXED_COLUMN_CLASSES.has(cls));
+    }
     ts.forEachChild(node, findConstructions);
   };
   for (const sf of userFiles) findConstructions(sf);
 
   const blocking: ts.Diagnostic[] = [];
-  const warnings: ModelWarning[] = setup.problems.map((p) => ({
-    kind: "tsconfig",
-    where: p.file ? path.relative(root, p.file) : undefined,
-    message: p.message,
-  }));
-  const warn = (d: ts.Diagnostic) =>
+  const warnings: ModelWarning[] = [];
+  const warn = (d: ts.Diagnostic, kind: ModelWarning["kind"] = "type-error") =>
     warnings.push({
-      kind: d.file ? "type-error" : "tsconfig",
+      kind,
       where: diagnosticWhere(d, root),
       message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
     });
+  for (const d of setup.problems) warn(d, "tsconfig");
   for (const d of [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()])
-    if (d.category === ts.DiagnosticCategory.Error) warn(d);
+    if (d.category === ts.DiagnosticCategory.Error) warn(d, "tsconfig");
   for (const sf of userFiles) {
     const file = path.resolve(sf.fileName);
     for (const d of program.getSyntacticDiagnostics(sf))
@@ -189,63 +164,61 @@ export const compileProject = (entry: string, root: string, sdkEntry: string): C
 
   const transformer: ts.TransformerFactory<ts.SourceFile> = (context) => (sf) => {
     const visit = (node: ts.Node): ts.Node => {
-      if (ts.isNewExpression(node)) {
-        const cls = isSdkClass(checker, node.expression, sdkDir);
-        if (cls) {
-          const typeArg = node.typeArguments?.[0];
-          if (!typeArg && !UNTYPED_CLASSES.has(cls)) {
-            throw new MooseError(
-              "MODEL_INVALID",
-              `${location(node, root)}: new ${cls}(…) needs its row type as a type argument, e.g. new ${cls}<MyRow>("name")`,
-              {
-                hint: "Moose reads the columns from the type argument; inferred types are not supported.",
-              },
-            );
-          }
-          const type = typeArg ? checker.getTypeFromTypeNode(typeArg) : undefined;
-          // Never plan a table from a type the checker could not resolve: it has no columns.
-          if (type && type.flags & ts.TypeFlags.Any && !FIXED_COLUMN_CLASSES.has(cls))
-            throw new MooseError(
-              "MODEL_TYPE_ERROR",
-              `${location(node, root)}: the row type of new ${cls}<${typeArg?.getText() ?? ""}>(…) is \`any\` (unresolved or untyped), so its columns cannot be read`,
-              {
-                hint: "Import or declare the row type (an interface or type alias of the columns); check the TypeScript warnings for a failed import.",
-              },
-            );
-          let columns: ReturnType<typeof columnsOfType> = [];
-          try {
-            if (type && !FIXED_COLUMN_CLASSES.has(cls)) columns = columnsOfType(checker, type);
-          } catch (e) {
-            if (!(e instanceof UnsupportedTypeError)) throw e;
-            const where = e.node ? location(e.node, root) : location(node, root);
-            throw new MooseError(
-              "MODEL_UNSUPPORTED_TYPE",
-              `${where}: unsupported column type in ${type ? checker.typeToString(type) : cls}: ${e.message}`,
-              {
-                hint: "See the README's type mapping for the supported TypeScript types.",
-              },
-            );
-          }
-          const schema = {
-            columns,
-            sourceFile: mooseSourceFile(sf.fileName, root),
-            typeName: type ? checker.typeToString(type) : "",
-          };
-          const args = [...(node.arguments ?? [])].map(
-            (a) => ts.visitNode(a, visit) as ts.Expression,
+      const cls = ts.isNewExpression(node) ? constructions.get(node) : undefined;
+      if (cls !== undefined && ts.isNewExpression(node)) {
+        const typeArg = node.typeArguments?.[0];
+        if (!typeArg && !UNTYPED_CLASSES.has(cls)) {
+          throw new MooseError(
+            "MODEL_INVALID",
+            `${location(node, root)}: new ${cls}(…) needs its row type as a type argument, e.g. new ${cls}<MyRow>("name")`,
+            {
+              hint: "Moose reads the columns from the type argument; inferred types are not supported.",
+            },
           );
-          while (args.length < (SCHEMA_CLASSES[cls] ?? 2))
-            args.push(ts.factory.createIdentifier("undefined"));
-          const injected = ts.factory.createCallExpression(
-            ts.factory.createPropertyAccessExpression(ts.factory.createIdentifier("JSON"), "parse"),
-            undefined,
-            [ts.factory.createStringLiteral(JSON.stringify(schema))],
-          );
-          return ts.factory.updateNewExpression(node, node.expression, node.typeArguments, [
-            ...args,
-            injected,
-          ]);
         }
+        const type = typeArg ? checker.getTypeFromTypeNode(typeArg) : undefined;
+        // Never plan a table from a type the checker could not resolve: it has no columns.
+        if (type && type.flags & ts.TypeFlags.Any && !FIXED_COLUMN_CLASSES.has(cls))
+          throw new MooseError(
+            "MODEL_TYPE_ERROR",
+            `${location(node, root)}: the row type of new ${cls}<${typeArg?.getText() ?? ""}>(…) is \`any\` (unresolved or untyped), so its columns cannot be read`,
+            {
+              hint: "Import or declare the row type (an interface or type alias of the columns); check the TypeScript warnings for a failed import.",
+            },
+          );
+        let columns: ReturnType<typeof columnsOfType> = [];
+        try {
+          if (type && !FIXED_COLUMN_CLASSES.has(cls)) columns = columnsOfType(checker, type);
+        } catch (e) {
+          if (!(e instanceof UnsupportedTypeError)) throw e;
+          const where = e.node ? location(e.node, root) : location(node, root);
+          throw new MooseError(
+            "MODEL_UNSUPPORTED_TYPE",
+            `${where}: unsupported column type in ${type ? checker.typeToString(type) : cls}: ${e.message}`,
+            {
+              hint: "See the README's type mapping for the supported TypeScript types.",
+            },
+          );
+        }
+        const schema = {
+          columns,
+          sourceFile: mooseSourceFile(sf.fileName, root),
+          typeName: type ? checker.typeToString(type) : "",
+        };
+        const args = [...(node.arguments ?? [])].map(
+          (a) => ts.visitNode(a, visit) as ts.Expression,
+        );
+        while (args.length < (SCHEMA_CLASSES[cls] ?? 2))
+          args.push(ts.factory.createIdentifier("undefined"));
+        const injected = ts.factory.createCallExpression(
+          ts.factory.createPropertyAccessExpression(ts.factory.createIdentifier("JSON"), "parse"),
+          undefined,
+          [ts.factory.createStringLiteral(JSON.stringify(schema))],
+        );
+        return ts.factory.updateNewExpression(node, node.expression, node.typeArguments, [
+          ...args,
+          injected,
+        ]);
       }
       return ts.visitEachChild(node, visit, context);
     };

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import type { ModuleResolver } from "./resolve-modules";
+import { inNodeModules, type ModuleResolver } from "./resolve-modules";
 
 interface CachedFile {
   mtimeMs: number;
@@ -19,7 +19,7 @@ interface CachedFile {
 const sharedFiles = new Map<string, CachedFile>();
 
 const isShared = (file: string, sdkDir: string): boolean =>
-  file.startsWith(sdkDir) || file.split(path.sep).includes("node_modules");
+  file.startsWith(sdkDir) || inNodeModules(file);
 
 /**
  * The loader's compiler host: module resolution is `resolver`'s (the same one the runtime uses),

@@ -4,7 +4,8 @@ import { MooseError } from "../errors";
 import type { InfraMap } from "../core/infra-map";
 import * as sdk from "../sdk/index";
 import { registry, resetRegistry } from "../sdk/registry";
-import { compileProject, withLoadWarnings, type ModelWarning } from "./compile";
+import { compileProject } from "./compile";
+import { withLoadWarnings, type ModelWarning } from "./warnings";
 import { runModules } from "./run-modules";
 import { infraMapFromResources } from "./to-infra-map";
 

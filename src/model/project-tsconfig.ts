@@ -1,12 +1,6 @@
 import path from "node:path";
 import ts from "typescript";
 
-/** A compiler-option problem in the project's tsconfig: reported as a warning, never fatal. */
-export interface TsconfigProblem {
-  file: string | undefined;
-  message: string;
-}
-
 export interface ProjectCompilerSetup {
   /** What the code is checked and emitted with (always CommonJS). */
   options: ts.CompilerOptions;
@@ -15,9 +9,8 @@ export interface ProjectCompilerSetup {
    * NodeNext or Bundler, with package.json `exports`), independent of the CommonJS emit.
    */
   resolutionOptions: ts.CompilerOptions;
-  /** The tsconfig that was read (absolute), if the project has one. */
-  configFile: string | undefined;
-  problems: TsconfigProblem[];
+  /** Problems in the project's tsconfig: reported as warnings, never fatal. */
+  problems: ts.Diagnostic[];
 }
 
 const MOOSE_LIB = "@514labs/moose-lib";
@@ -38,19 +31,16 @@ export const projectCompilerSetup = (
   sdkEntry: string,
   typiaEntry: string,
 ): ProjectCompilerSetup => {
-  const problems: TsconfigProblem[] = [];
-  const configFile = ts.findConfigFile(root, (f) => ts.sys.fileExists(f), "tsconfig.json");
-  // Only a tsconfig inside the project counts: one found above the project root belongs to
-  // something else (a monorepo's root config is still read through `extends`).
-  const ownConfig =
-    configFile && path.dirname(path.resolve(configFile)) === path.resolve(root)
-      ? path.resolve(configFile)
-      : undefined;
+  const problems: ts.Diagnostic[] = [];
+  // Only the project's own tsconfig counts: one above the project root belongs to something
+  // else (a monorepo's root config is still read through `extends`).
+  const config = path.resolve(root, "tsconfig.json");
+  const ownConfig = ts.sys.fileExists(config) ? config : undefined;
   let base: ts.CompilerOptions = { strict: true, target: ts.ScriptTarget.ES2022 };
   if (ownConfig) {
     const read = ts.readConfigFile(ownConfig, (f) => ts.sys.readFile(f));
     if (read.error) {
-      problems.push(problemOf(read.error));
+      problems.push(read.error);
     } else {
       const parsed = ts.parseJsonConfigFileContent(
         read.config,
@@ -60,7 +50,7 @@ export const projectCompilerSetup = (
         ownConfig,
       );
       // "No inputs were found" (TS18003) is irrelevant: the loader names its own root file.
-      for (const e of parsed.errors) if (e.code !== 18003) problems.push(problemOf(e));
+      problems.push(...parsed.errors.filter((e) => e.code !== 18003));
       base = parsed.options;
     }
   }
@@ -123,7 +113,6 @@ export const projectCompilerSetup = (
   return {
     options,
     resolutionOptions: resolutionOptionsFor(options, projectModule, projectResolution),
-    configFile: ownConfig,
     problems,
   };
 };
@@ -156,10 +145,5 @@ const resolutionOptionsFor = (
       return { ...options, moduleResolution: ts.ModuleResolutionKind.Node10 };
   }
 };
-
-const problemOf = (d: ts.Diagnostic): TsconfigProblem => ({
-  file: d.file?.fileName,
-  message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
-});
 
 export { MOOSE_LIB };

@@ -11,7 +11,9 @@ const realpath = (file: string): string => {
   }
 };
 
-const inNodeModules = (file: string): boolean => file.split(path.sep).includes("node_modules");
+/** Whether a path lies inside a node_modules folder. */
+export const inNodeModules = (file: string): boolean =>
+  file.split(path.sep).includes("node_modules");
 
 /** The folder of the package.json that owns `file` (stops at the filesystem root). */
 const packageDirOf = (file: string): string | undefined => {
@@ -38,8 +40,8 @@ const buildLayout = (pkgDir: string): { outDir: string; rootDirs: string[] } => 
 
 /**
  * A workspace package (its real path is outside node_modules) may point its `types` at built
- * declarations (`dist/index.d.ts`) or its `main` at built JavaScript. The models are in its TypeScript sources, which the loader
- * must check and emit itself (columns are read from the source types, and the built JS was
+ * declarations (`dist/index.d.ts`) or its `main` at built JavaScript. The models are in its
+ * TypeScript sources, which the loader must check and emit itself (columns are read from the source types, and the built JS was
  * compiled for the real moose-lib), so the sources win when they exist.
  */
 const sourceOfBuilt = (builtFile: string, pkgDir = packageDirOf(builtFile)): string | undefined => {
@@ -112,7 +114,6 @@ const unbuiltWorkspaceEntry = (name: string, containingFile: string): string | u
 export type ModuleResolver = (
   name: string,
   containingFile: string,
-  mode?: ts.ResolutionMode,
 ) => ts.ResolvedModuleFull | undefined;
 
 /**
@@ -127,19 +128,19 @@ export const createModuleResolver = (options: ts.CompilerOptions, root: string):
   const perFileFormat =
     options.moduleResolution === ts.ModuleResolutionKind.Node16 ||
     options.moduleResolution === ts.ModuleResolutionKind.NodeNext;
-  return (name, containingFile, mode) => {
+  // The checker's host and the runtime ask the same questions: each is answered once.
+  const answers = new Map<string, ts.ResolvedModuleFull | undefined>();
+  const resolve = (name: string, containingFile: string): ts.ResolvedModuleFull | undefined => {
     // Node16/NodeNext resolve an import by the importing file's format (package.json "type",
     // .mts/.cts): ESM files get `import` conditions and need extensions, CommonJS files not.
-    const format =
-      mode ??
-      (perFileFormat
-        ? ts.getImpliedNodeFormatForFile(
-            containingFile,
-            cache.getPackageJsonInfoCache(),
-            ts.sys,
-            options,
-          )
-        : undefined);
+    const format = perFileFormat
+      ? ts.getImpliedNodeFormatForFile(
+          containingFile,
+          cache.getPackageJsonInfoCache(),
+          ts.sys,
+          options,
+        )
+      : undefined;
     const resolved = ts.resolveModuleName(
       name,
       containingFile,
@@ -173,5 +174,10 @@ export const createModuleResolver = (options: ts.CompilerOptions, root: string):
         };
     }
     return { ...resolved, resolvedFileName: real, isExternalLibraryImport: false };
+  };
+  return (name, containingFile) => {
+    const key = `${containingFile}\0${name}`;
+    if (!answers.has(key)) answers.set(key, resolve(name, containingFile));
+    return answers.get(key);
   };
 };

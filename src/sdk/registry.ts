@@ -93,10 +93,7 @@ interface Registry {
 
 export const registry = (): Registry => {
   const g = globalThis as unknown as Record<symbol, Registry | undefined>;
-  const r = (g[KEY] ??= { resources: [], objects: emptyObjects() });
-  // A registry made by an older copy of this module may predate `objects`.
-  r.objects ??= emptyObjects();
-  return r;
+  return (g[KEY] ??= { resources: [], objects: emptyObjects() });
 };
 
 /** The declared-objects map of one kind (see DeclaredObjects for the keys). */

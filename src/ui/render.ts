@@ -1,7 +1,8 @@
 import type { GenerateResult } from "../commands/generate";
 import type { MigrateResult, StatusResult, ValidateResult } from "../commands/migrate";
 import { describeDelta } from "../core/deltas";
-import type { ModelWarning } from "../model/compile";
+import { describeDrift } from "../core/reconcile";
+import { warningText, type ModelWarning } from "../model/warnings";
 import type { ApplyEvent } from "../runtime/apply";
 import { action, type Output } from "./output";
 
@@ -23,7 +24,7 @@ export const renderModelWarnings = (all: readonly ModelWarning[], out: Output): 
       `${warnings.length} TypeScript problem(s) outside the models (they do not affect the migration plan):`,
     ),
   );
-  for (const w of shown) out.warn(`  ${w.where ? `${w.where} - ` : ""}${w.message}`);
+  for (const w of shown) out.warn(`  ${warningText(w)}`);
   if (shown.length < warnings.length)
     out.warn(`  … and ${warnings.length - shown.length} more (run with --verbose to see all)`);
 };
@@ -127,7 +128,7 @@ export const renderStatus = (r: StatusResult, out: Output): void => {
     out.line(`  • ${id}${r.incomplete.includes(id) ? " (interrupted: will resume)" : ""}`);
   if (r.drift.length > 0) {
     out.line("Drift between the migration log and the database:");
-    for (const d of r.drift) out.line(`  - ${d.name}: ${d.details.join("; ")}`);
+    for (const d of r.drift) out.line(describeDrift(d));
   }
   if (r.unmigrated.length > 0) {
     out.line("Code changes not covered by a committed migration:");
