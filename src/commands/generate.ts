@@ -9,7 +9,8 @@ import {
 } from "../core/deltas";
 import type { KafkaPort } from "../adapters/kafka";
 import { checkTopicDeltas } from "../core/topics";
-import { diffMaps, orderDeltas } from "../core/diff";
+import { diffMaps } from "../core/diff";
+import { orderDeltas } from "../core/order";
 import { olapStateHash, streamStateHash } from "../core/hash";
 import type { InfraMap } from "../core/infra-map";
 import { filterByLifecycle, type BlockedChange } from "../core/lifecycle";

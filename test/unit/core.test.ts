@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseClickHouseUrl, maskUrl } from "../../src/config/url";
 import { applyEnvOverrides } from "../../src/config/config";
-import { diffMaps, orderDeltas } from "../../src/core/diff";
+import { diffMaps } from "../../src/core/diff";
+import { orderDeltas } from "../../src/core/order";
 import { foldFiles } from "../../src/core/fold";
 import { EMPTY_STATE_HASH, engineParamsHash, tableSettingsHash } from "../../src/core/hash";
 import { lifecycleViolation } from "../../src/core/lifecycle";

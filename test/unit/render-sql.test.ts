@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Delta } from "../../src/core/deltas";
 import { DELTA_TYPES } from "../../src/core/deltas";
-import { orderDeltas } from "../../src/core/diff";
+import { orderDeltas } from "../../src/core/order";
 import { renderEngine } from "../../src/core/engines";
 import type { Engine } from "../../src/core/infra-map";
 import { renderCreateTable, renderDelta } from "../../src/core/render-sql";

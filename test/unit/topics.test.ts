@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { diffMaps, orderDeltas } from "../../src/core/diff";
+import { diffMaps } from "../../src/core/diff";
+import { orderDeltas } from "../../src/core/order";
 import type { Delta } from "../../src/core/deltas";
 import { deltaTableIdIn, destructiveSummary, withPolicy } from "../../src/core/deltas";
 import { foldFiles } from "../../src/core/fold";
