@@ -1,4 +1,4 @@
-import { deltaTableIdIn, type Delta } from "./deltas";
+import type { Delta } from "./deltas";
 import { diffTopics } from "./topics";
 import {
   type Column,
