@@ -106,7 +106,7 @@ const kafkaOption = () =>
     "Kafka/Redpanda bootstrap broker(s), comma-separated (overrides [redpanda_config] broker)",
   );
 
-const addGenerate = (cmd: Command, requireTarget: boolean) =>
+const addGenerate = (cmd: Command, preview: boolean) =>
   cmd
     .addOption(urlOption())
     .addOption(kafkaOption())
@@ -123,22 +123,22 @@ const addGenerate = (cmd: Command, requireTarget: boolean) =>
     .action(
       run<CommonFlags & { save?: boolean; description?: string; autoBackfillSql?: boolean }>(
         async (flags) => {
+          const autoBackfill = flags.autoBackfillSql !== false;
           // `moose plan` is read-only: it never asks, it lists what generate would ask.
-          const preview = requireTarget ? previewDecisions() : undefined;
-          const decisions =
-            preview?.port ?? createDecisions(flags, process.env, output, interactive());
+          const decisions = preview
+            ? previewDecisions
+            : createDecisions(flags, process.env, output, interactive(), autoBackfill);
           const generated = await generateMigration(
             {
               ...globalOptions(flags),
               save: flags.save === true,
               description: flags.description,
-              requireTarget,
-              autoBackfill: flags.autoBackfillSql !== false,
+              preview,
+              autoBackfill,
             },
             decisions,
           );
-          const result = preview ? { ...generated, pendingDecisions: preview.pending } : generated;
-          renderGenerate(result, output, process.cwd());
+          renderGenerate(generated, output, process.cwd());
         },
       ),
     );

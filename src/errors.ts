@@ -40,6 +40,7 @@ export type ErrorCode =
   | "MODEL_DATABASE_MOVE"
   | "LIFECYCLE_VIOLATION"
   | "DECISION_NEEDED"
+  | "DDL_REJECTED"
   | "TOPIC_PARTITION_DECREASE"
   | "TOPIC_EXISTS_MISMATCH"
   | "KAFKA_CONFIG_INVALID"
@@ -80,3 +81,39 @@ export const isMooseError = (e: unknown): e is MooseError => e instanceof MooseE
 
 /** Best-effort text of an unknown thrown value (for wrapping vendor errors). */
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** ClickHouse's own error number and name (e.g. 47, UNKNOWN_IDENTIFIER), when the error has them. */
+export interface ClickHouseFailure {
+  code?: number;
+  name?: string;
+  reason: string;
+}
+
+/**
+ * Reads ClickHouse's code and name from an error of either client: `@clickhouse/client` sets
+ * `code` and `type`; chDB puts them in the text (`Code: 47. DB::Exception: … (UNKNOWN_IDENTIFIER)`).
+ */
+export const clickHouseFailure = (e: unknown): ClickHouseFailure => {
+  const reason = errorText(e)
+    .replace(/^Query failed: /, "")
+    .replace(/^Code: \d+\. DB::Exception: /, "")
+    .trim();
+  const fields = (typeof e === "object" && e !== null ? e : {}) as {
+    code?: unknown;
+    type?: unknown;
+  };
+  const text = errorText(e);
+  const code =
+    typeof fields.code === "string" && /^\d+$/.test(fields.code)
+      ? Number(fields.code)
+      : Number(/Code: (\d+)\./.exec(text)?.[1] ?? NaN);
+  const name =
+    typeof fields.type === "string" && /^[A-Z_]+$/.test(fields.type)
+      ? fields.type
+      : /\(([A-Z][A-Z0-9_]+)\)(?:\s*\(version [^)]*\))?\.?\s*$/.exec(text)?.[1];
+  return {
+    reason: reason.replace(/\s*\(version [^)]*\)\.?\s*$/, ""),
+    ...(Number.isFinite(code) ? { code } : {}),
+    ...(name !== undefined ? { name } : {}),
+  };
+};

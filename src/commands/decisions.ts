@@ -1,57 +1,39 @@
-import type { RenameCandidate } from "../core/renames";
-import type { VersionBump, VersionBumpDecision } from "../core/version-bump";
+import type { Answer, Answers, Decision } from "../core/decisions";
 
 /**
- * Decisions a command may need from a person (or an agent via --hints). Commands ask through
- * this port; the UI layer answers with a prompt, flags, environment or hints.
+ * Where a command gets the decisions a plan needs (renames, destructive changes, version
+ * bumps). The planner lists them as data; the UI layer answers from flags, environment and
+ * `--hints` (`known`), then by asking a person, or refuses with every pending decision listed
+ * when nobody can be asked (`ask`).
  */
 export interface DecisionPort {
-  /** Approve the destructive operations listed (Moose's summary lines)? */
-  approveDestructive(summaries: readonly string[]): Promise<boolean>;
-  /** For each candidate: true = rename the column, false = drop it and add the new one. */
-  decideRenames(candidates: readonly RenameCandidate[]): Promise<boolean[]>;
-  /** For each version bump: backfill the new table? drop the old one? */
-  decideVersionBumps(
-    bumps: readonly VersionBump[],
-    autoBackfill: boolean,
-  ): Promise<VersionBumpDecision[]>;
+  /** Answers that need no question (flags, environment, hints); may be partial. */
+  known(pending: readonly Decision[]): Answers;
+  /**
+   * Answers some of the pending decisions by asking, or throws DECISION_NEEDED listing all of
+   * them. An empty answer leaves them pending (a preview).
+   */
+  ask(pending: readonly Decision[]): Promise<Answers>;
 }
 
-/** A decision `generate` would ask for, as `moose plan` reports it (plan never asks). */
-export interface PendingDecision {
-  kind: "destructive" | "rename" | "version-bump";
-  description: string;
-}
+/** A port answering every decision by a rule, without asking (tests, scripted callers). */
+export const answerWith = (rule: (d: Decision) => Answer | undefined): DecisionPort => {
+  const known = (pending: readonly Decision[]): Answers =>
+    Object.fromEntries(
+      pending.flatMap((d) => {
+        const a = rule(d);
+        return a === undefined ? [] : [[d.id, a]];
+      }),
+    );
+  return { known, ask: (pending) => Promise.resolve(known(pending)) };
+};
 
 /**
- * The decisions of a read-only preview: nothing is asked, every question is recorded, and the
- * plan shown is the one a plain "yes" would give (destructive changes approved, version bumps
- * backfilled with the old table dropped), except renames, shown as drop + add since a rename
- * is the user's call.
+ * `moose plan`: nothing is asked, every decision stays pending and is listed. The plan shown is
+ * what a plain "yes" gives (destructive changes in, version bumps backfilled with the old table
+ * dropped), except renames, shown as drop + add since a rename is the user's call.
  */
-export const previewDecisions = (): { port: DecisionPort; pending: PendingDecision[] } => {
-  const pending: PendingDecision[] = [];
-  const port: DecisionPort = {
-    approveDestructive: (summaries) => {
-      for (const s of summaries) pending.push({ kind: "destructive", description: s });
-      return Promise.resolve(true);
-    },
-    decideRenames: (candidates) => {
-      for (const c of candidates)
-        pending.push({
-          kind: "rename",
-          description: `rename ${c.tableName}.${c.from} → ${c.to}? (confidence ${c.confidence}; shown as drop + add)`,
-        });
-      return Promise.resolve(candidates.map(() => false));
-    },
-    decideVersionBumps: (bumps, autoBackfill) => {
-      for (const b of bumps)
-        pending.push({
-          kind: "version-bump",
-          description: `version bump of ${b.from.name} → ${b.to.name}`,
-        });
-      return Promise.resolve(bumps.map(() => ({ backfill: autoBackfill, dropOld: true })));
-    },
-  };
-  return { port, pending };
+export const previewDecisions: DecisionPort = {
+  known: () => ({}),
+  ask: () => Promise.resolve({}),
 };

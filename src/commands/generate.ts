@@ -1,41 +1,33 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
-import { MooseError } from "../errors";
-import {
-  deltaTableIdIn,
-  destructiveSummary,
-  isTopicDelta,
-  withPolicy,
-  type Delta,
-} from "../core/deltas";
 import type { KafkaPort } from "../adapters/kafka";
-import { checkTopicDeltas } from "../core/topics";
-import { diffMaps } from "../core/diff";
-import { orderDeltas } from "../core/order";
-import { olapStateHash, streamStateHash } from "../core/hash";
-import type { InfraMap } from "../core/infra-map";
-import { filterByLifecycle, type BlockedChange } from "../core/lifecycle";
+import { MooseError } from "../errors";
+import { checkChain, conflictError } from "../core/chain";
+import { pendingOf, type Answer, type Decision, type DestructiveDecision } from "../core/decisions";
+import { deltaTableIdIn, type Delta } from "../core/deltas";
+import { foldFiles } from "../core/fold";
+import { tableNamer, type InfraMap } from "../core/infra-map";
+import type { BlockedChange } from "../core/lifecycle";
 import {
   nextMigrationId,
+  parseMigrationFile,
   serializeMigrationFile,
   slugOf,
   type MigrationFile,
 } from "../core/migration-file";
-import {
-  adoptedObjects,
-  describeDrift,
-  type AdoptedObjects,
-  type DriftEntry,
-} from "../core/reconcile";
-import { applyRenames, findRenameCandidates } from "../core/renames";
-import { applyVersionBumps, findDatabaseMoves, findVersionBumps } from "../core/version-bump";
-import { readLiveState } from "./live-state";
+import { planMigration, type Plan, type PlanInput } from "../core/plan";
+import { describeDrift, type DriftEntry } from "../core/reconcile";
+import { quoteString } from "../core/sql-quote";
+import type { ModelWarning } from "../model/warnings";
+import type { JournalState } from "../runtime/journal";
+import { MIGRATIONS_DIR, writeMigration } from "../runtime/migration-store";
 import { readAppliedState } from "./applied-state";
-import { writeMigration } from "../runtime/migration-store";
+import { checkDdlInScratch, ddlRejectedError, type DdlCheck } from "./check-ddl";
 import {
   desiredState,
-  projectDiffOptions,
   foldAll,
   loadProject,
+  managedDatabases,
+  projectDiffOptions,
   resolveTarget,
   usesKafka,
   withClickHouse,
@@ -43,22 +35,24 @@ import {
   type GlobalOptions,
   type ProjectContext,
 } from "./context";
-import type { ModelWarning } from "../model/warnings";
-import type { DecisionPort, PendingDecision } from "./decisions";
+import type { DecisionPort } from "./decisions";
+import { readLiveState } from "./live-state";
 
 export interface GenerateOptions extends GlobalOptions {
   save: boolean;
   /** `--no-auto-backfill-sql` sets false: version bumps get no backfill delta. */
   autoBackfill?: boolean;
   description?: string;
-  /** Generation requires a live target (`moose plan`). */
-  requireTarget?: boolean;
+  /** `moose plan`: a live target is required and nothing is written anywhere, not even scratch. */
+  preview?: boolean;
   now?: () => Date;
 }
 
 export interface GenerateResult {
   command: "generate";
   status: "no-changes" | "dry-run" | "written";
+  /** `moose plan`: a read-only preview. */
+  preview: boolean;
   /** What the diff was taken against. */
   base: "live" | "committed-files";
   parentStateHash: string;
@@ -70,38 +64,52 @@ export interface GenerateResult {
   path?: string;
   yaml?: string;
   unsupportedTables: string[];
-  /** How many leading deltas record objects that already exist (adopted), not changes. */
-  adoptedRecords: number;
+  /** How many leading deltas record what the database already has (adopted objects, hand-made changes). */
+  records: number;
+  /** Every decision the plan involved (destructive ones with the table's row count when live). */
+  decisions: Decision[];
+  /** `moose plan`: the decisions `generate` would ask for (plan never asks). */
+  pendingDecisions: Decision[];
+  /** What was checked before the file was written, and what could not be. */
+  checks: { fold: boolean } & DdlCheck;
+  /** Internal table ids of the deltas (`local_Bar`) → the names users write (`Bar`). */
+  tableNames: Record<string, string>;
   /** Type errors outside the models and tsconfig problems (loading went on). */
   warnings: ModelWarning[];
-  /** `moose plan`: the decisions `generate` would ask for (plan never asks). */
-  pendingDecisions?: PendingDecision[];
 }
 
-const driftError = (drift: DriftEntry[]) =>
-  new MooseError(
+/** Hand-made changes found while committed files wait to be applied (the next file cannot answer them). */
+const driftError = (drift: DriftEntry[], journal: JournalState) => {
+  const stopped = [...journal.incomplete.values()];
+  const hint =
+    stopped.length > 0
+      ? `Migration '${stopped[0]!.id}' stopped part-way${stopped[0]!.lastError ? ` (${stopped[0]!.lastError.split("\n")[0]})` : ""}, so the database holds part of it. Either finish it: fix the cause and run \`moose migrate\` (it resumes); or drop it: delete ${MIGRATIONS_DIR}/${stopped[0]!.id}.yaml, then run \`moose generate migration --save\` (the new file records what the stopped one changed and goes on from there).`
+      : "Committed files are waiting to be applied, so the next file must build on them: run `moose migrate` first (its parent check names the difference), or undo the manual change; then generate again.";
+  return new MooseError(
     "DRIFT_DETECTED",
     `The database differs from what the applied migrations produced:\n${drift.map(describeDrift).join("\n")}`,
-    {
-      hint: "Committed files are waiting to be applied, so the next file must build on them; first run `moose migrate` (or undo the manual change), then generate again.",
-      details: { drift },
-    },
+    { hint, details: { drift, incomplete: stopped.map((s) => s.id) } },
   );
+};
 
-/** The state to diff the code against (DESIGN §4.4). */
+interface Base {
+  base: InfraMap;
+  kind: GenerateResult["base"];
+  unsupported: string[];
+  sqlKey?: (sql: string) => string;
+}
+
+/**
+ * The state to diff the code against (DESIGN §4.4): the live database (reconciled with the
+ * applied files) when every committed file is applied, else the fold of the committed files.
+ */
 const baseState = async (
   ctx: ProjectContext,
   committed: InfraMap,
   code: InfraMap,
   ch: ClickHousePort | undefined,
   kafka: KafkaPort | undefined,
-): Promise<{
-  base: InfraMap;
-  kind: GenerateResult["base"];
-  unsupported: string[];
-  sqlKey?: (sql: string) => string;
-  adopted?: Delta[];
-}> => {
+): Promise<Base> => {
   if (!ch) return { base: committed, kind: "committed-files", unsupported: [] };
   const { journalState, appliedState } = await readAppliedState(ctx, ch, false);
   const appliedIds = new Set(journalState.applied.map((a) => a.id));
@@ -110,43 +118,96 @@ const baseState = async (
     (u) => `${u.database}.${u.name} (${u.reason})`,
   );
   const sqlKey = reconciled.sqlKey;
-  const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
-  if (pending.length === 0)
-    return {
-      base: reconciled.state,
-      kind: "live",
-      unsupported,
-      sqlKey,
-      adopted: adoptionRecords(adoptedObjects(reconciled.state, appliedState, committed)),
-    };
-  if (reconciled.drift.length > 0) throw driftError(reconciled.drift);
+  if (ctx.migrations.every((m) => appliedIds.has(m.file.id)))
+    return { base: reconciled.state, kind: "live", unsupported, sqlKey };
+  if (reconciled.drift.length > 0) throw driftError(reconciled.drift, journalState);
   return { base: committed, kind: "committed-files", unsupported, sqlKey };
 };
 
-/**
- * Records of the adopted objects, as Create deltas of their live form. A file that has changes
- * starts with them so that the fold of the committed files knows these objects too (later
- * deltas on them then fold), and `migrate` skips them as already present. Externally managed
- * objects are never recorded.
- */
-const adoptionRecords = (adopted: AdoptedObjects): Delta[] => [
-  ...Object.values(adopted.tables)
-    .filter((t) => t.life_cycle !== "EXTERNALLY_MANAGED")
-    .map((table): Delta => ({ type: "CreateTable", table })),
-  ...Object.values(adopted.views).map((view): Delta => ({ type: "CreateView", view })),
-  ...Object.values(adopted.materialized_views)
-    .filter((mv) => mv.lifeCycle !== "EXTERNALLY_MANAGED")
-    .map((mv): Delta => ({ type: "CreateMaterializedView", mv })),
-];
+const namesOf = (
+  deltas: readonly Delta[],
+  base: InfraMap,
+  code: InfraMap,
+  defaultDb: string,
+): Record<string, string> => {
+  const name = tableNamer(code, base);
+  return Object.fromEntries(
+    deltas.map((d) => deltaTableIdIn(d, defaultDb)).map((id) => [id, name(id)]),
+  );
+};
 
-/** A file id after every existing one, even if the clock went backwards. */
+/** Row counts of the tables destructive decisions concern (one query), for the prompt. */
+const withRowCounts = async (
+  pending: readonly Decision[],
+  ch: ClickHousePort | undefined,
+): Promise<Decision[]> => {
+  const physical = pending.flatMap((d) =>
+    d.kind === "destructive" && d.physical !== undefined ? [d.physical] : [],
+  );
+  if (!ch || physical.length === 0) return [...pending];
+  const rows = await ch
+    .query<{ t: string; n: string | number | null }>(
+      `SELECT concat(database, '.', name) AS t, total_rows AS n FROM system.tables WHERE concat(database, '.', name) IN (${physical.map(quoteString).join(", ")})`,
+    )
+    .catch(() => []);
+  const count = new Map(rows.map((r) => [r.t, r.n === null ? undefined : Number(r.n)]));
+  return pending.map((d) => {
+    if (d.kind !== "destructive" || d.physical === undefined) return d;
+    const n = count.get(d.physical);
+    return n === undefined ? d : ({ ...d, rows: n } satisfies DestructiveDecision);
+  });
+};
+
+/**
+ * Plans, asks for what the plan needs, plans again with the answers, until nothing more can be
+ * answered. Every pending decision is offered at once (renames, destructive changes, version
+ * bumps); an answer can change what else is needed (a refused rename makes a column drop), so
+ * the loop runs until the pending set is answered or the port leaves it pending (a preview).
+ */
+const decidePlan = async (
+  input: Omit<PlanInput, "answers">,
+  port: DecisionPort,
+  ch: ClickHousePort | undefined,
+): Promise<{ plan: Plan; pending: Decision[] }> => {
+  let answers: Record<string, Answer> = {};
+  for (;;) {
+    const plan = planMigration({ ...input, answers });
+    const pending = await withRowCounts(pendingOf(plan.decisions, answers), ch);
+    if (pending.length === 0 || plan.refused.length > 0) return { plan, pending: [] };
+    const known = port.known(pending);
+    const more = Object.keys(known).length > 0 ? known : await port.ask(pending);
+    if (Object.keys(more).length === 0) return { plan, pending };
+    answers = { ...answers, ...more };
+  }
+};
+
+/**
+ * Checks that the tool itself accepts what it is about to write: the YAML reads back to the same
+ * file, and the committed files plus this one fold and fork nowhere (`migrate --validate`).
+ */
+const checkWritable = (ctx: ProjectContext, file: MigrationFile, yaml: string): InfraMap => {
+  const reread = parseMigrationFile(yaml, `${MIGRATIONS_DIR}/${file.id}.yaml`);
+  if (serializeMigrationFile(reread) !== yaml)
+    throw new MooseError(
+      "INTERNAL",
+      `The file generated for '${file.id}' does not read back as written`,
+      {
+        hint: "Nothing was written. This is a bug in the tool; report it with the model change that caused it.",
+      },
+    );
+  const files = [...ctx.migrations.map((m) => m.file), reread];
+  const { state, conflicts } = checkChain(files, ctx.defaultDb);
+  if (conflicts.length > 0) throw conflictError(conflicts, { conflicts });
+  return state;
+};
+
 export const generateMigration = async (
   opts: GenerateOptions,
   decisions: DecisionPort,
 ): Promise<GenerateResult> => {
   const ctx = loadProject(opts);
   const target = resolveTarget(opts, ctx);
-  if (!target && opts.requireTarget) {
+  if (!target && opts.preview) {
     throw new MooseError("TARGET_MISSING", "No ClickHouse target to compare against", {
       hint: "Pass --clickhouse-url (or set MOOSE_CLICKHOUSE_CONFIG__URL, or [clickhouse_config] url in moose.config.toml).",
       exitCode: 2,
@@ -155,106 +216,93 @@ export const generateMigration = async (
   // Committed files must fold before anything else is trusted; the fold is also the offline base.
   const committed = foldAll(ctx);
   const code = desiredState(ctx, committed);
-  const { base, kind, unsupported, sqlKey, adopted } = target
-    ? await withClickHouse(opts, target, (ch) =>
-        withKafka(opts, ctx, usesKafka(ctx, committed, code), (kafka) =>
-          baseState(ctx, committed, code, ch, kafka),
-        ),
-      )
-    : await baseState(ctx, committed, code, undefined, undefined);
   const now = (opts.now ?? (() => new Date()))();
   const { id, createdAt } = nextMigrationId(
     ctx.migrations.at(-1)?.file.id,
     now,
     slugOf(opts.description ?? "migration"),
   );
-  const approvedAt = createdAt.toISOString();
 
-  let raw = diffMaps(base, code, projectDiffOptions(ctx, sqlKey ? { sqlKey } : {}));
-  // Renames are decided before lifecycle rules: a rename is allowed where a drop is not.
-  const candidates = findRenameCandidates(raw, base, code).filter(
-    (c) => code.tables[c.tableId]?.life_cycle !== "EXTERNALLY_MANAGED",
-  );
-  if (candidates.length > 0) {
-    const answers = await decisions.decideRenames(candidates);
-    raw = applyRenames(
-      raw,
-      candidates.filter((_, i) => answers[i] === true),
-      base,
-    );
-  }
-  const { allowed, blocked } = filterByLifecycle(raw, base, code, (d) =>
-    deltaTableIdIn(d, ctx.defaultDb),
-  );
-  checkTopicDeltas(allowed);
-  const moves = findDatabaseMoves(allowed, ctx.defaultDb);
-  if (moves.length > 0) {
-    const m = moves[0]!;
-    throw new MooseError(
-      "MODEL_DATABASE_MOVE",
-      `Table validation failed: the database field changed for table '${m.table}' from '${m.from}' to '${m.to}'. Changing the database is a destructive operation (drop in one database, create in the other) that requires manual intervention.`,
+  const run = async (ch?: ClickHousePort, kafka?: KafkaPort): Promise<GenerateResult> => {
+    const b = await baseState(ctx, committed, code, ch, kafka);
+    const { plan, pending } = await decidePlan(
       {
-        hint: `Keep the table where it is, or move the data yourself: create the new table, copy with INSERT INTO \`${m.to}\`.\`${m.table}\` SELECT * FROM \`${m.from}\`.\`${m.table}\` (a RawSql delta), then drop the old one.`,
+        committed,
+        base: b.base,
+        code,
+        diff: projectDiffOptions(ctx, b.sqlKey ? { sqlKey: b.sqlKey } : {}),
+        autoBackfill: opts.autoBackfill !== false,
+        approvedAt: createdAt.toISOString(),
       },
+      decisions,
+      ch,
     );
-  }
-  let planned = allowed;
-  const bumps = findVersionBumps(allowed, ctx.defaultDb);
-  if (bumps.length > 0) {
-    const answers = await decisions.decideVersionBumps(bumps, opts.autoBackfill !== false);
-    planned = applyVersionBumps(allowed, bumps, answers, ctx.defaultDb, approvedAt);
-  }
-  let deltas = orderDeltas(planned, ctx.defaultDb);
-  const parentStateHash = olapStateHash(base);
-  // The stream hash is written once the project has topics (Moose's own files have none).
-  const parentStreamHash =
-    Object.keys(base.topics).length > 0 || deltas.some(isTopicDelta)
-      ? streamStateHash(base)
-      : undefined;
-  const result: GenerateResult = {
-    command: "generate",
-    status: "no-changes",
-    warnings: ctx.warnings,
-    base: kind,
-    parentStateHash,
-    deltas,
-    blocked,
-    approvedDestructive: [],
-    unsupportedTables: unsupported,
-    adoptedRecords: 0,
-  };
-  if (deltas.length === 0) return result;
-
-  // Decisions already recorded (version-bump drops) are not asked again.
-  const destructive = deltas
-    .filter((d) => !("policy" in d && d.policy !== undefined))
-    .map(destructiveSummary)
-    .filter((s): s is string => s !== null);
-  if (destructive.length > 0) {
-    const ok = await decisions.approveDestructive(destructive);
-    if (!ok)
+    const result: GenerateResult = {
+      command: "generate",
+      status: "no-changes",
+      preview: opts.preview === true,
+      warnings: ctx.warnings,
+      base: b.kind,
+      parentStateHash: plan.parentStateHash,
+      deltas: plan.deltas,
+      blocked: plan.blocked,
+      approvedDestructive: [],
+      unsupportedTables: b.unsupported,
+      records: plan.deltas.length > 0 ? plan.records.length : 0,
+      decisions: plan.decisions,
+      pendingDecisions: pending,
+      checks: { fold: false, checked: [], notChecked: [] },
+      tableNames: namesOf(plan.deltas, b.base, code, ctx.defaultDb),
+    };
+    if (plan.deltas.length === 0) return result;
+    if (plan.refused.length > 0)
       throw new MooseError(
         "DECISION_NEEDED",
-        "Migration generation aborted: destructive changes were rejected",
+        `Migration generation aborted: destructive changes were rejected:\n${plan.refused.map((d) => `  - ${d.description}`).join("\n")}`,
         {
           hint: 'Nothing was written. Safer option: create a new version of the table (version: "2.0") and migrate gradually.',
+          exitCode: 3,
         },
       );
-    result.approvedDestructive = destructive;
-  }
-  deltas = [...(adopted ?? []), ...deltas.map((d) => withPolicy(d, approvedAt))];
-  result.adoptedRecords = adopted?.length ?? 0;
-  const file: MigrationFile = {
-    id,
-    description: opts.description ?? "migration",
-    parent_state_hash: parentStateHash,
-    ...(parentStreamHash !== undefined ? { parent_stream_hash: parentStreamHash } : {}),
-    deltas,
-    created_at: createdAt.toISOString(),
+    result.approvedDestructive = plan.decisions.flatMap((d) =>
+      d.kind === "destructive" && !pending.some((p) => p.id === d.id) ? [d.summary] : [],
+    );
+    const file: MigrationFile = {
+      id,
+      description: opts.description ?? "migration",
+      parent_state_hash: plan.parentStateHash,
+      ...(plan.parentStreamHash !== undefined ? { parent_stream_hash: plan.parentStreamHash } : {}),
+      deltas: plan.deltas,
+      created_at: createdAt.toISOString(),
+    };
+    result.file = file;
+    result.yaml = serializeMigrationFile(file);
+    checkWritable(ctx, file, result.yaml);
+    result.checks.fold = true;
+    if (ch && !opts.preview) {
+      const after = foldFiles([{ id, deltas: plan.deltas }], ctx.defaultDb, committed);
+      const { check, rejected } = await checkDdlInScratch(
+        ch,
+        plan.changes,
+        after,
+        managedDatabases(ctx),
+      );
+      if (rejected.length > 0) throw ddlRejectedError(rejected);
+      result.checks = { fold: true, ...check };
+    } else {
+      result.checks.notChecked.push(
+        ch
+          ? "ClickHouse checks not run: `moose plan` writes nothing, not even scratch databases"
+          : "ClickHouse checks not run: no target (pass --clickhouse-url to have ClickHouse check every CREATE before the file is written)",
+      );
+    }
+    if (!opts.save || opts.preview) return { ...result, status: "dry-run" };
+    return { ...result, status: "written", path: writeMigration(ctx.root, file) };
   };
-  result.deltas = deltas;
-  result.file = file;
-  result.yaml = serializeMigrationFile(file);
-  if (!opts.save) return { ...result, status: "dry-run" };
-  return { ...result, status: "written", path: writeMigration(ctx.root, file) };
+
+  return target
+    ? withClickHouse(opts, target, (ch) =>
+        withKafka(opts, ctx, usesKafka(ctx, committed, code), (kafka) => run(ch, kafka)),
+      )
+    : run();
 };

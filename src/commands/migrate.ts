@@ -1,13 +1,14 @@
-import { readAppliedState } from "./applied-state";
+import { readAppliedState, type AppliedState } from "./applied-state";
+import type { ClickHousePort } from "../adapters/clickhouse";
+import type { KafkaPort } from "../adapters/kafka";
+import { checkChain, conflictError } from "../core/chain";
 
 import { MooseError, ExitCode } from "../errors";
-import { deltaTableIdIn, describeDelta } from "../core/deltas";
-import { diffMaps } from "../core/diff";
+import { describeDelta } from "../core/deltas";
+import { planMigration } from "../core/plan";
 
 import { olapStateHash, streamStateHash } from "../core/hash";
-import { foldFiles } from "../core/fold";
-import { cloneMap, emptyInfraMap, type InfraMap } from "../core/infra-map";
-import { filterByLifecycle } from "../core/lifecycle";
+import { cloneMap, tableNamer, type InfraMap } from "../core/infra-map";
 import { adoptedObjects, describeDrift, type DriftEntry } from "../core/reconcile";
 import { readLiveState } from "./live-state";
 import { brokerTopicName } from "../core/topics";
@@ -17,7 +18,6 @@ import { quoteIdent } from "../core/sql-quote";
 import { applyFile, type ApplyEvent } from "../runtime/apply";
 
 import { MigrationLock } from "../runtime/lock";
-import type { StoredMigration } from "../runtime/migration-store";
 import {
   desiredState,
   projectDiffOptions,
@@ -73,35 +73,69 @@ const requireTarget = (opts: GlobalOptions, ctx: ProjectContext) => {
   return target;
 };
 
-/** Changes in the code that no committed file covers ("production blocks unmigrated changes"). */
-const unmigratedChanges = (ctx: ProjectContext, committed: InfraMap, code: InfraMap): string[] => {
-  const { allowed } = filterByLifecycle(
-    diffMaps(committed, code, projectDiffOptions(ctx)),
-    committed,
-    code,
-    (d) => deltaTableIdIn(d, ctx.defaultDb),
-  );
-  return allowed.map(describeDelta);
-};
-
 /**
- * Unmigrated changes once the objects the reality check adopted (declared in code, already in
- * the database, created by no file: DESIGN §4.4) count as covered, since `generate` writes
- * nothing for them.
+ * Changes in the code that no committed file covers ("production blocks unmigrated changes"):
+ * exactly what `generate` would still write from `base`, found by the same planner with no
+ * decision asked (a pending rename counts as the drop + add it would otherwise be).
  */
-const unmigratedGivenLive = (
+const unmigratedChanges = (
   ctx: ProjectContext,
   committed: InfraMap,
+  base: InfraMap,
   code: InfraMap,
+  sqlKey?: (sql: string) => string,
+): string[] =>
+  planMigration({
+    committed,
+    base,
+    code,
+    diff: projectDiffOptions(ctx, sqlKey ? { sqlKey } : {}),
+    answers: {},
+    autoBackfill: true,
+    approvedAt: "",
+  }).changes.map((d) => describeDelta(d, tableNamer(base, code)));
+
+/**
+ * The base `generate` would diff against, given the live state: the live database when every
+ * committed file is applied; otherwise the committed files, with the objects the reality check
+ * adopted (declared in code, already in the database, created by no file: DESIGN §4.4) counted
+ * as covered, since applying the pending files finds them present.
+ */
+const coverageBase = (
+  ctx: ProjectContext,
+  committed: InfraMap,
   applied: InfraMap,
   live: InfraMap,
-): string[] => {
+  allApplied: boolean,
+): InfraMap => {
+  if (allApplied) return live;
   const adopted = adoptedObjects(live, applied, committed);
   const covered = cloneMap(committed);
   Object.assign(covered.tables, adopted.tables);
   Object.assign(covered.views, adopted.views);
   Object.assign(covered.materialized_views, adopted.materialized_views);
-  return unmigratedChanges(ctx, covered, code);
+  return covered;
+};
+
+/** Unmigrated changes once the live database is known (see `coverageBase`). */
+const unmigratedGivenLive = async (
+  ctx: ProjectContext,
+  ch: ClickHousePort,
+  kafka: KafkaPort | undefined,
+  committed: InfraMap,
+  code: InfraMap,
+): Promise<{ unmigrated: string[]; drift: DriftEntry[]; applied: AppliedState }> => {
+  const applied = await readAppliedState(ctx, ch, false);
+  const { state, drift, sqlKey } = await readLiveState(ctx, ch, applied.appliedState, code, kafka);
+  const appliedIds = new Set(applied.journalState.applied.map((a) => a.id));
+  const base = coverageBase(
+    ctx,
+    committed,
+    applied.appliedState,
+    state,
+    ctx.migrations.every((m) => appliedIds.has(m.file.id)),
+  );
+  return { unmigrated: unmigratedChanges(ctx, committed, base, code, sqlKey), drift, applied };
 };
 
 /** What `migrate` and `--status` start from: the project, its target, the fold and the code. */
@@ -110,7 +144,13 @@ const prepare = (opts: GlobalOptions) => {
   const target = requireTarget(opts, ctx);
   const committed = foldAll(ctx);
   const code = desiredState(ctx, committed);
-  return { ctx, target, committed, code, offline: unmigratedChanges(ctx, committed, code) };
+  return {
+    ctx,
+    target,
+    committed,
+    code,
+    offline: unmigratedChanges(ctx, committed, committed, code),
+  };
 };
 
 const forensicsText = (drift: DriftEntry[]): string =>
@@ -126,12 +166,10 @@ export const migrate = async (
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
       // The live state is read before the lock only when the offline check found something.
-      let unmigrated = offline;
-      if (offline.length > 0) {
-        const { appliedState } = await readAppliedState(ctx, ch, false);
-        const { state } = await readLiveState(ctx, ch, appliedState, code, kafka);
-        unmigrated = unmigratedGivenLive(ctx, committed, code, appliedState, state);
-      }
+      const unmigrated =
+        offline.length > 0
+          ? (await unmigratedGivenLive(ctx, ch, kafka, committed, code)).unmigrated
+          : offline;
       if (unmigrated.length > 0) {
         throw new MooseError(
           "UNMIGRATED_CHANGES",
@@ -245,53 +283,20 @@ export const migrate = async (
 /** Offline check of the committed files: the fold succeeds and no two files fork from one parent. */
 export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
   const ctx = loadProject(opts);
-  const folded = foldAll(ctx);
-  // Siblings: files sharing a parent where the later one was not built on its predecessor's
-  // result (coming back to an earlier state is linear history, not a fork). Tables and topics
-  // are checked apart: two branches that each added only topics share the OLAP parent
-  // legitimately but fork on the stream parent.
-  const byParent = new Map<string, StoredMigration[]>();
-  const byStreamParent = new Map<string, StoredMigration[]>();
-  const track = (
-    groups: Map<string, StoredMigration[]>,
-    parent: string | undefined,
-    actual: string,
-    m: StoredMigration,
-  ) => {
-    if (parent === undefined) return;
-    groups.set(parent, parent === actual ? [m] : [...(groups.get(parent) ?? []), m]);
-  };
-  let state = emptyInfraMap(ctx.defaultDb);
-  for (const m of ctx.migrations) {
-    track(byParent, m.file.parent_state_hash, olapStateHash(state), m);
-    track(byStreamParent, m.file.parent_stream_hash, streamStateHash(state), m);
-    state = foldFiles([m.file], ctx.defaultDb, state);
-  }
-  const conflicts = [...byParent, ...byStreamParent]
-    .filter(([, ms]) => ms.length > 1)
-    .map(([parent, ms]) => ({
-      parent,
-      files: ms.map((m) => m.file.id),
-      tables: [
-        ...new Set(ms.flatMap((m) => m.file.deltas.map((d) => deltaTableIdIn(d, ctx.defaultDb)))),
-      ].sort(),
-    }));
+  const { state, conflicts } = checkChain(
+    ctx.migrations.map((m) => m.file),
+    ctx.defaultDb,
+  );
   const result: ValidateResult = {
     command: "validate",
-    files: ctx.migrations.map((m) => ({ id: m.file.id, deltas: m.file.deltas.map(describeDelta) })),
-    tables: Object.keys(folded.tables).length,
+    files: ctx.migrations.map((m) => ({
+      id: m.file.id,
+      deltas: m.file.deltas.map((d) => describeDelta(d, tableNamer(state))),
+    })),
+    tables: Object.keys(state.tables).length,
     conflicts,
   };
-  if (conflicts.length > 0) {
-    throw new MooseError(
-      "MIGRATION_CONFLICT",
-      `Migration files fork from the same parent state:\n${conflicts.map((c) => `  - ${c.files.join(" and ")} (both on ${c.parent.slice(0, 12)}…, touching ${c.tables.join(", ")})`).join("\n")}`,
-      {
-        hint: "Two branches each generated a migration. Keep one branch's file, delete the other's and run `moose generate migration --save` again on top.",
-        details: result,
-      },
-    );
-  }
+  if (conflicts.length > 0) throw conflictError(conflicts, result);
   return result;
 };
 
@@ -300,12 +305,10 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
   const { ctx, target, committed, code, offline } = prepare(opts);
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
-      const live = await readAppliedState(ctx, ch, false);
-      const { drift, state } = await readLiveState(ctx, ch, live.appliedState, code, kafka);
-      const unmigrated =
-        offline.length === 0
-          ? offline
-          : unmigratedGivenLive(ctx, committed, code, live.appliedState, state);
+      const checked = await unmigratedGivenLive(ctx, ch, kafka, committed, code);
+      const live = checked.applied;
+      const drift = checked.drift;
+      const unmigrated = offline.length === 0 ? offline : checked.unmigrated;
       const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
       return {
         command: "status",

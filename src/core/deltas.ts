@@ -218,28 +218,36 @@ export const isTopicDelta = (
 ): delta is CreateTopicDelta | DeleteTopicDelta | UpdateTopicDelta =>
   delta.type === "CreateTopic" || delta.type === "DeleteTopic" || delta.type === "UpdateTopic";
 
-/** Human description printed while applying and in previews (Moose's wording). */
-export const describeDelta = (delta: Delta): string =>
-  dispatchDelta<string>(delta, {
+/**
+ * Human description printed while applying and in previews (Moose's wording, with tables named
+ * as users name them when `nameOf` knows the internal id).
+ */
+export const describeDelta = (
+  delta: Delta,
+  nameOf: (tableId: string) => string = (id) => id,
+): string => {
+  const n = (id: string) => nameOf(id);
+  return dispatchDelta<string>(delta, {
     CreateTable: (d) => `Create table '${d.table.name}'`,
     DropTable: (d) => `Drop table '${d.table.name}'`,
     RecreateTable: (d) => `Recreate table '${d.after.name}'`,
-    AddTableColumn: (d) => `Add column '${d.column.name}' to '${d.table_id}'`,
-    DropTableColumn: (d) => `Drop column '${d.column_name}' from '${d.table_id}'`,
-    ModifyTableColumn: (d) => `Modify column '${d.after_column.name}' in '${d.table_id}'`,
+    AddTableColumn: (d) => `Add column '${d.column.name}' to '${n(d.table_id)}'`,
+    DropTableColumn: (d) => `Drop column '${d.column_name}' from '${n(d.table_id)}'`,
+    ModifyTableColumn: (d) => `Modify column '${d.after_column.name}' in '${n(d.table_id)}'`,
     RenameTableColumn: (d) =>
-      `Rename column '${d.before_name}' to '${d.after_name}' in '${d.table_id}'`,
-    ModifyTableSettings: (d) => `Modify settings for table '${d.table_id}'`,
+      `Rename column '${d.before_name}' to '${d.after_name}' in '${n(d.table_id)}'`,
+    ModifyTableSettings: (d) => `Modify settings for table '${n(d.table_id)}'`,
     ModifyTableTtl: (d) =>
       d.after === null
-        ? `Remove table TTL from '${d.table_id}'`
-        : `Modify table TTL for '${d.table_id}'`,
-    AddTableIndex: (d) => `Add index '${d.index.name}' to table '${d.table_id}'`,
-    DropTableIndex: (d) => `Drop index '${d.index_name}' from table '${d.table_id}'`,
-    AddTableProjection: (d) => `Add projection '${d.projection.name}' to table '${d.table_id}'`,
-    DropTableProjection: (d) => `Drop projection '${d.projection_name}' from table '${d.table_id}'`,
-    ModifySampleBy: (d) => `Modify SAMPLE BY to '${d.expression}' for table '${d.table_id}'`,
-    RemoveSampleBy: (d) => `Remove SAMPLE BY from table '${d.table_id}'`,
+        ? `Remove table TTL from '${n(d.table_id)}'`
+        : `Modify table TTL for '${n(d.table_id)}'`,
+    AddTableIndex: (d) => `Add index '${d.index.name}' to table '${n(d.table_id)}'`,
+    DropTableIndex: (d) => `Drop index '${d.index_name}' from table '${n(d.table_id)}'`,
+    AddTableProjection: (d) => `Add projection '${d.projection.name}' to table '${n(d.table_id)}'`,
+    DropTableProjection: (d) =>
+      `Drop projection '${d.projection_name}' from table '${n(d.table_id)}'`,
+    ModifySampleBy: (d) => `Modify SAMPLE BY to '${d.expression}' for table '${n(d.table_id)}'`,
+    RemoveSampleBy: (d) => `Remove SAMPLE BY from table '${n(d.table_id)}'`,
     CreateView: (d) => `Create view '${d.view.name}'`,
     DropView: (d) => `Drop view '${d.view.name}'`,
     CreateMaterializedView: (d) => `Create materialized view '${d.mv.name}'`,
@@ -251,6 +259,7 @@ export const describeDelta = (delta: Delta): string =>
     DeleteTopic: (d) => `Delete topic '${d.topic_id}'`,
     UpdateTopic: (d) => `Update topic '${topicId(d.after)}'${topicChangeText(d)}`,
   });
+};
 
 const topicChangeText = (d: UpdateTopicDelta): string => {
   const parts: string[] = [];

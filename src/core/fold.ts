@@ -160,21 +160,60 @@ export const applyDelta = (map: InfraMap, delta: Delta): void => {
 };
 
 /**
- * Whether a create delta's object is already in the map exactly as the delta has it (an
- * object the reality check adopted, recorded by the file that first changed anything).
+ * Whether a delta's effect already holds in the map, so applying it must run nothing: a record
+ * of an adopted object or of a hand-made change (see core/plan.ts `records`), or a step a
+ * crashed run completed. A drop holds when the object as the delta knew it is gone; a change
+ * holds when the object already looks as the delta leaves it.
  */
 export const alreadyPresent = (map: InfraMap, delta: Delta): boolean => {
   const same = (a: unknown, b: unknown) => a !== undefined && canonicalJson(a) === canonicalJson(b);
-  switch (delta.type) {
-    case "CreateTable":
-      return same(map.tables[tableId(delta.table, map.default_database)], delta.table);
-    case "CreateView":
-      return same(map.views[viewId(delta.view)], delta.view);
-    case "CreateMaterializedView":
-      return same(map.materialized_views[viewId(delta.mv)], delta.mv);
-    default:
-      return false;
-  }
+  const table = (id: string) => map.tables[id];
+  const column = (id: string, name: string) => table(id)?.columns.find((c) => c.name === name);
+  const hasTable = (id: string) => table(id) !== undefined;
+  return dispatchDelta<boolean>(delta, {
+    CreateTable: (d) => same(table(tableId(d.table, map.default_database)), d.table),
+    DropTable: (d) => !hasTable(tableId(d.table, map.default_database)),
+    RecreateTable: (d) => same(table(tableId(d.after, map.default_database)), d.after),
+    AddTableColumn: (d) => same(column(d.table_id, d.column.name), d.column),
+    DropTableColumn: (d) => hasTable(d.table_id) && column(d.table_id, d.column_name) === undefined,
+    ModifyTableColumn: (d) => same(column(d.table_id, d.after_column.name), d.after_column),
+    RenameTableColumn: (d) =>
+      column(d.table_id, d.after_name) !== undefined &&
+      column(d.table_id, d.before_name) === undefined,
+    ModifyTableSettings: (d) =>
+      hasTable(d.table_id) &&
+      canonicalJson(table(d.table_id)!.table_settings ?? {}) === canonicalJson(d.after),
+    ModifyTableTtl: (d) =>
+      hasTable(d.table_id) && (table(d.table_id)!.table_ttl_setting ?? null) === d.after,
+    AddTableIndex: (d) =>
+      same(
+        table(d.table_id)?.indexes.find((i) => i.name === d.index.name),
+        d.index,
+      ),
+    DropTableIndex: (d) =>
+      hasTable(d.table_id) && !table(d.table_id)!.indexes.some((i) => i.name === d.index_name),
+    AddTableProjection: (d) =>
+      same(
+        table(d.table_id)?.projections.find((p) => p.name === d.projection.name),
+        d.projection,
+      ),
+    DropTableProjection: (d) =>
+      hasTable(d.table_id) &&
+      !table(d.table_id)!.projections.some((p) => p.name === d.projection_name),
+    ModifySampleBy: (d) => hasTable(d.table_id) && table(d.table_id)!.sample_by === d.expression,
+    RemoveSampleBy: (d) => hasTable(d.table_id) && table(d.table_id)!.sample_by === undefined,
+    CreateView: (d) => same(map.views[viewId(d.view)], d.view),
+    // A view as the delta knew it is gone (absent, or replaced by another definition by hand).
+    DropView: (d) => !same(map.views[viewId(d.view)], d.view),
+    CreateMaterializedView: (d) => same(map.materialized_views[viewId(d.mv)], d.mv),
+    DropMaterializedView: (d) => !same(map.materialized_views[viewId(d.mv)], d.mv),
+    // Data steps have no trace in the state: they always run.
+    BackfillTable: () => false,
+    RawSql: () => false,
+    CreateTopic: (d) => same(map.topics[topicId(d.topic)], d.topic),
+    DeleteTopic: (d) => map.topics[d.topic_id] === undefined,
+    UpdateTopic: (d) => same(map.topics[topicId(d.after)], d.after),
+  });
 };
 
 export interface FoldInput {

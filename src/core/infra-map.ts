@@ -233,3 +233,23 @@ export const viewId = (view: Pick<View, "name" | "database">): string =>
   view.database === undefined ? view.name : `${view.database}_${view.name}`;
 
 export const cloneMap = (map: InfraMap): InfraMap => structuredClone(map);
+
+/** `Bar`, or `db.Bar` for an object outside the default database: how users name objects. */
+export const userFacingName = (
+  o: { name: string; database?: string | undefined },
+  defaultDb: string,
+): string => (o.database && o.database !== defaultDb ? `${o.database}.${o.name}` : o.name);
+
+/**
+ * Maps internal table ids (`local_Bar`) to the names users write, from the states given (the
+ * first that knows the id wins); an unknown id is returned as it is.
+ */
+export const tableNamer = (...maps: readonly InfraMap[]): ((id: string) => string) => {
+  return (id) => {
+    for (const m of maps) {
+      const t = m.tables[id];
+      if (t) return userFacingName(t, m.default_database);
+    }
+    return id;
+  };
+};

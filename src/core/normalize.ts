@@ -271,3 +271,19 @@ export const unqualify = (sql: string, databases: readonly string[]): string =>
         ),
     sql,
   );
+
+/**
+ * Points `db.` qualifiers (quoted or bare) of the given databases at other databases: a view's
+ * SELECT checked in a scratch database reads the scratch copies of its tables.
+ */
+export const requalify = (sql: string, databases: ReadonlyMap<string, string>): string => {
+  let out = sql;
+  for (const [from, to] of databases) {
+    const escaped = from.replace(/[^A-Za-z0-9_]/g, "\\$&");
+    out = out
+      .split(`\`${from}\`.`)
+      .join(`\`${to}\`.`)
+      .replace(new RegExp(`(^|[^A-Za-z0-9_.\`])${escaped}\\.`, "g"), `$1\`${to}\`.`);
+  }
+  return out;
+};

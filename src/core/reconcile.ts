@@ -2,6 +2,7 @@ import { describeDelta } from "./deltas";
 import { diffTable, tablesSchemaEqual, type IgnoredOperation } from "./diff";
 import { withDerivedHashes } from "./hash";
 import {
+  userFacingName,
   cloneMap,
   tableDatabase,
   tableId,
@@ -21,11 +22,7 @@ export interface DriftEntry {
   details: string[];
 }
 
-/** `Bar`, or `db.Bar` for an object outside the default database. */
-export const userFacingName = (
-  o: { name: string; database?: string | undefined },
-  defaultDb: string,
-): string => (o.database && o.database !== defaultDb ? `${o.database}.${o.name}` : o.name);
+export { userFacingName };
 
 /** One drift line as messages print it: `  - Bar: <what differs>`. */
 export const describeDrift = (d: DriftEntry): string => `  - ${d.name}: ${d.details.join("; ")}`;
@@ -199,7 +196,9 @@ export const reconcile = (
         tableId: id,
         name: userFacingName(recorded, db),
         kind: "changed",
-        details: diffTable(id, recorded, actual).map(describeDelta),
+        details: diffTable(id, recorded, actual).map((d) =>
+          describeDelta(d, () => userFacingName(recorded, db)),
+        ),
       });
     }
   }

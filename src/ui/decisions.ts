@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { MooseError, ExitCode } from "../errors";
 import type { DecisionPort } from "../commands/decisions";
+import type { Answer, Answers, Decision, DestructiveDecision } from "../core/decisions";
 import { action, type Output } from "./output";
 
 export interface DecisionFlags {
@@ -11,12 +12,21 @@ export interface DecisionFlags {
   hints?: string;
 }
 
+type BumpHint = boolean | { backfill?: boolean; drop_old?: boolean };
+
+/**
+ * `--hints`: blanket answers per kind, and answers per decision id as `moose plan --json` and a
+ * refused `generate --json` list them: {"decisions": {"rename:Bar.a->b": true, …}}.
+ */
 interface Hints {
   destructive?: boolean;
   rename?: boolean;
   /** true: backfill (unless --no-auto-backfill-sql) and drop the old table. */
-  version_bump?: boolean;
+  version_bump?: BumpHint;
+  decisions?: Record<string, BumpHint>;
 }
+
+const HINTS_EXAMPLE = `Example: --hints '{"destructive": true}' or --hints '{"decisions": {"rename:Bar.old->new": true}}'`;
 
 const readHints = (spec: string | undefined): Hints => {
   if (spec === undefined) return {};
@@ -27,28 +37,65 @@ const readHints = (spec: string | undefined): Hints => {
       : undefined;
   if (text === undefined)
     throw new MooseError("USAGE", `--hints: ${spec} is neither a JSON object nor a readable file`, {
-      hint: "Example: --hints '{\"destructive\": true}'",
+      hint: HINTS_EXAMPLE,
       exitCode: ExitCode.Usage,
     });
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as Hints;
+    parsed = JSON.parse(text);
   } catch {
     throw new MooseError("USAGE", "--hints is not valid JSON", {
-      hint: "Example: --hints '{\"destructive\": true}'",
+      hint: HINTS_EXAMPLE,
       exitCode: ExitCode.Usage,
     });
   }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new MooseError("USAGE", "--hints must be a JSON object", {
+      hint: HINTS_EXAMPLE,
+      exitCode: ExitCode.Usage,
+    });
+  return parsed;
 };
 
 const envOn = (env: NodeJS.ProcessEnv, name: string) =>
   env[name] === "1" || env[name]?.toLowerCase() === "true";
 
-/** Answers decisions from flags, env, hints, or a prompt; without a TTY it exits 3 listing what is needed. */
+const bumpAnswer = (hint: BumpHint, autoBackfill: boolean): Answer =>
+  typeof hint === "boolean"
+    ? hint
+      ? { backfill: autoBackfill, dropOld: true }
+      : { backfill: false, dropOld: false }
+    : { backfill: hint.backfill ?? autoBackfill, dropOld: hint.drop_old ?? true };
+
+/** `--hints` JSON answering every decision given with `answer` (shown when we cannot ask). */
+const hintsObject = (pending: readonly Decision[]) => ({
+  decisions: Object.fromEntries(pending.map((d) => [d.id, true])),
+});
+const hintsFor = (pending: readonly Decision[]): string => JSON.stringify(hintsObject(pending));
+
+/** One line per decision: what it is, its id, and for a destructive change its rows and SQL. */
+const decisionLines = (pending: readonly Decision[], out: Output): string =>
+  pending
+    .map((d) => {
+      const head = `  - ${d.kind === "destructive" ? out.paint("red", d.description) : out.paint("yellow", d.description)}`;
+      const id = out.paint("dim", `    id: ${d.id}`);
+      if (d.kind !== "destructive") return `${head}\n${id}`;
+      const rows = d.rows === undefined ? "" : `    rows now: ${d.rows.toLocaleString("en-US")}\n`;
+      const sql = (d.sql ?? []).map((s) => out.paint("dim", `    ${s}`)).join("\n");
+      return `${head}\n${id}\n${rows}${sql}`;
+    })
+    .join("\n");
+
+/**
+ * Answers decisions from flags, environment and `--hints` (per kind or per decision id), then
+ * by asking on a terminal; without one, refuses with every pending decision listed at once.
+ */
 export const createDecisions = (
   flags: DecisionFlags,
   env: NodeJS.ProcessEnv,
   out: Output,
   interactive: boolean,
+  autoBackfill = true,
 ): DecisionPort => {
   const hints = readHints(flags.hints);
   const acceptAll = flags.yesAll === true || envOn(env, "MOOSE_ACCEPT_ALL");
@@ -62,48 +109,72 @@ export const createDecisions = (
     flags.yesRename === true ||
     envOn(env, "MOOSE_ACCEPT_RENAME") ||
     hints.rename === true;
-  const acceptBumps = acceptAll || hints.version_bump === true;
-  return {
-    decideRenames: async (candidates) => {
-      const list = candidates
-        .map(
-          (c) => `  - \`${c.tableName}\`.\`${c.from}\` → \`${c.to}\` (confidence: ${c.confidence})`,
-        )
-        .join("\n");
-      if (acceptRename) {
-        out.note(`${action("Rename", `Accepted ${candidates.length} column rename(s):`)}\n${list}`);
-        return candidates.map(() => true);
-      }
-      // Refusing renames (or accepting destructive changes) means drop + add.
-      if (hints.rename === false || flags.yesDestructive === true)
-        return candidates.map(() => false);
-      if (!interactive) {
-        throw new MooseError(
-          "DECISION_NEEDED",
-          `Detected ${candidates.length} possible column rename(s) but running non-interactively.\n${list}`,
-          {
-            hint: "Re-run with --yes-rename (or MOOSE_ACCEPT_RENAME=1, or --hints '{\"rename\": true}') to rename; with --hints '{\"rename\": false}' to drop and add instead.",
-            exitCode: ExitCode.DecisionNeeded,
-            details: {
-              decisions: [
-                {
-                  kind: "rename",
-                  candidates,
-                  answer_with: { hints: { rename: true } },
-                },
-              ],
-            },
-          },
-        );
-      }
-      const { select } = await import("@inquirer/prompts");
-      const answers: boolean[] = [];
-      for (const [i, c] of candidates.entries()) {
+
+  const fromFlags = (d: Decision): Answer | undefined => {
+    const explicit = hints.decisions?.[d.id];
+    if (explicit !== undefined)
+      return d.kind === "version-bump" ? bumpAnswer(explicit, autoBackfill) : explicit === true;
+    switch (d.kind) {
+      case "rename":
+        if (acceptRename) return true;
+        // Refusing renames (or accepting destructive changes) means drop + add.
+        return hints.rename === false || flags.yesDestructive === true ? false : undefined;
+      case "destructive":
+        if (acceptDestructive) return true;
+        return hints.destructive === false ? false : undefined;
+      case "version-bump":
+        if (acceptAll) return bumpAnswer(true, autoBackfill);
+        return hints.version_bump !== undefined
+          ? bumpAnswer(hints.version_bump, autoBackfill)
+          : undefined;
+    }
+  };
+
+  const known = (pending: readonly Decision[]): Answers => {
+    const answers: Record<string, Answer> = {};
+    for (const d of pending) {
+      const a = fromFlags(d);
+      if (a !== undefined) answers[d.id] = a;
+    }
+    const approved = pending.filter(
+      (d): d is DestructiveDecision => d.kind === "destructive" && answers[d.id] === true,
+    );
+    if (approved.length > 0)
+      out.note(
+        `${action("Destructive", `Approved ${approved.length} destructive operation(s) (flags or hints):`)}\n${decisionLines(approved, out)}`,
+      );
+    const renamed = pending.filter((d) => d.kind === "rename" && answers[d.id] === true);
+    if (renamed.length > 0)
+      out.note(
+        `${action("Rename", `Accepted ${renamed.length} column rename(s):`)}\n${decisionLines(renamed, out)}`,
+      );
+    return answers;
+  };
+
+  const ask = async (pending: readonly Decision[]): Promise<Answers> => {
+    if (!interactive) {
+      const kinds = [...new Set(pending.map((d) => d.kind))].join(", ");
+      throw new MooseError(
+        "DECISION_NEEDED",
+        `The plan needs ${pending.length} decision(s) (${kinds}) but nobody can be asked (not a terminal):\n${decisionLines(pending, out)}`,
+        {
+          hint: `Answer them all in one run: --hints '${hintsFor(pending)}' (change any true to false; a refused rename becomes drop + add). Or by kind: --yes-rename, --yes-destructive, --yes-all (also MOOSE_ACCEPT_RENAME=1, MOOSE_ACCEPT_DESTRUCTIVE=1, MOOSE_ACCEPT_ALL=1). \`moose plan --json\` lists them without failing.`,
+          exitCode: ExitCode.DecisionNeeded,
+          details: { decisions: pending, answer_with: { hints: hintsObject(pending) } },
+        },
+      );
+    }
+    const { confirm, select } = await import("@inquirer/prompts");
+    // Renames first: a refused one turns into a column drop, decided next.
+    const renames = pending.filter((d) => d.kind === "rename");
+    if (renames.length > 0) {
+      const answers: Record<string, Answer> = {};
+      for (const [i, d] of renames.entries()) {
         const choice = await select({
-          message: `Rename (${i + 1}/${candidates.length}): \`${c.tableName}\`.\`${c.from}\` → \`${c.to}\` (confidence: ${c.confidence})`,
+          message: `Rename (${i + 1}/${renames.length}): ${d.description}`,
           choices: [
             { name: "rename", value: "rename" },
-            { name: "drop + create (data in the column is lost)", value: "drop" },
+            { name: "drop + add (data in the column is lost)", value: "drop" },
             { name: "cancel", value: "cancel" },
           ],
         });
@@ -112,97 +183,36 @@ export const createDecisions = (
             hint: "Nothing was written.",
             exitCode: ExitCode.DecisionNeeded,
           });
-        answers.push(choice === "rename");
+        answers[d.id] = choice === "rename";
       }
       return answers;
-    },
-    decideVersionBumps: async (bumps, autoBackfill) => {
-      const list = bumps
-        .map(
-          (b) =>
-            `  - \`${b.from.name}\` (v${b.from.version ?? "none"}) → \`${b.to.name}\` (v${b.to.version ?? "none"})`,
-        )
-        .join("\n");
-      out.note(`${action("Version bump", `Detected ${bumps.length} version bump(s):`)}\n${list}`);
-      if (acceptBumps) {
-        out.note(
-          action(
-            "",
-            `Auto backfill=${autoBackfill ? "yes" : "no"}, old_table=Drop (auto-accepted)`,
-          ),
-        );
-        return bumps.map(() => ({ backfill: autoBackfill, dropOld: true }));
-      }
-      if (!interactive) {
-        throw new MooseError(
-          "DECISION_NEEDED",
-          `Detected ${bumps.length} version bump(s) but running non-interactively.\n${list}`,
-          {
-            hint: "Re-run with --yes-all or set MOOSE_ACCEPT_ALL=1 to auto-accept (backfill the new table, then drop the old one); add --no-auto-backfill-sql to skip the backfill.",
-            exitCode: ExitCode.DecisionNeeded,
-            details: {
-              decisions: [
-                {
-                  kind: "version_bump",
-                  bumps: list,
-                  answer_with: { hints: { version_bump: true } },
-                },
-              ],
-            },
-          },
-        );
-      }
-      const { confirm } = await import("@inquirer/prompts");
-      const answers = [];
-      for (const b of bumps) {
+    }
+    const bumps = pending.filter((d) => d.kind === "version-bump");
+    if (bumps.length > 0) {
+      out.note(`${action("Version bump", `Detected ${bumps.length} version bump(s):`)}`);
+      const answers: Record<string, Answer> = {};
+      for (const d of bumps) {
         const backfill =
-          autoBackfill && b.backfillColumns !== null
+          autoBackfill && d.canBackfill
             ? await confirm({
-                message: `Backfill data from \`${b.from.name}\` into \`${b.to.name}\`?`,
+                message: `Backfill data from \`${d.from}\` into \`${d.to}\`?`,
                 default: true,
               })
             : false;
         const keep = await confirm({
-          message: `Keep old table \`${b.from.name}\`? (it stays until a later migration drops it)`,
+          message: `Keep old table \`${d.from}\`? (it stays until a later migration drops it)`,
           default: false,
         });
-        answers.push({ backfill, dropOld: !keep });
+        answers[d.id] = { backfill, dropOld: !keep };
       }
       return answers;
-    },
-    approveDestructive: async (summaries) => {
-      const list = summaries.map((s) => `  - ${s}`).join("\n");
-      if (acceptDestructive) {
-        out.note(
-          `${action("Destructive", `Auto-approved ${summaries.length} destructive operation(s) via override:`)}\n${list}`,
-        );
-        return true;
-      }
-      if (hints.destructive === false) return false;
-      if (!interactive) {
-        throw new MooseError(
-          "DECISION_NEEDED",
-          `Plan contains ${summaries.length} destructive operation(s) but running non-interactively.\n${list}`,
-          {
-            hint: "To proceed, re-run with --yes-destructive, set MOOSE_ACCEPT_DESTRUCTIVE=1, or pass --hints '{\"destructive\": true}'.",
-            exitCode: ExitCode.DecisionNeeded,
-            details: {
-              decisions: [
-                {
-                  kind: "destructive",
-                  operations: summaries,
-                  answer_with: { hints: { destructive: true } },
-                },
-              ],
-            },
-          },
-        );
-      }
-      out.note(
-        `${action("DANGER", `The generated migration plan contains ${summaries.length} destructive operation(s) that may cause data loss:`)}\n${list}`,
-      );
-      const { confirm } = await import("@inquirer/prompts");
-      return confirm({ message: "Proceed with destructive changes?", default: false });
-    },
+    }
+    out.note(
+      `${action(out.paint("red", "DANGER"), `The plan contains ${pending.length} destructive operation(s) that may lose data:`)}\n${decisionLines(pending, out)}`,
+    );
+    const yes = await confirm({ message: "Proceed with destructive changes?", default: false });
+    return Object.fromEntries(pending.map((d) => [d.id, yes]));
   };
+
+  return { known, ask };
 };

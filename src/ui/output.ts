@@ -11,7 +11,25 @@ export interface Output {
   result(value: unknown): void;
   /** A warning: always on stderr, so stdout stays the YAML or JSON the command produces. */
   warn(text: string): void;
+  /** Colours text for a terminal (plain when not a TTY, with NO_COLOR, or in JSON mode). */
+  paint(style: Style, text: string): string;
 }
+
+export type Style = "red" | "yellow" | "green" | "bold" | "dim";
+
+const ANSI: Record<Style, [number, number]> = {
+  red: [31, 39],
+  yellow: [33, 39],
+  green: [32, 39],
+  bold: [1, 22],
+  dim: [2, 22],
+};
+
+/** Colours only on a terminal that wants them (https://no-color.org). */
+const wantsColour = (stream: NodeJS.WritableStream): boolean =>
+  (stream as NodeJS.WriteStream).isTTY === true &&
+  process.env.NO_COLOR === undefined &&
+  process.env.TERM !== "dumb";
 
 export const createOutput = (
   json: boolean,
@@ -33,6 +51,8 @@ export const createOutput = (
   warn: (text) => {
     err.write(`${text}\n`);
   },
+  paint: (style, text) =>
+    !json && wantsColour(out) ? `\u001b[${ANSI[style][0]}m${text}\u001b[${ANSI[style][1]}m` : text,
 });
 
 /** Moose's right-aligned action label: `      Migration Written to …`. */

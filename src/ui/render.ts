@@ -1,6 +1,6 @@
 import type { GenerateResult } from "../commands/generate";
 import type { MigrateResult, StatusResult, ValidateResult } from "../commands/migrate";
-import { describeDelta } from "../core/deltas";
+import { describeDelta, destructiveSummary } from "../core/deltas";
 import { describeDrift } from "../core/reconcile";
 import { warningText, type ModelWarning } from "../model/warnings";
 import type { ApplyEvent } from "../runtime/apply";
@@ -48,13 +48,20 @@ export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): voi
   if (r.status === "no-changes") {
     out.line(action("No Changes", "No changes detected"));
   } else {
+    const names = (id: string) => r.tableNames[id] ?? id;
     out.line(`Changes (${r.deltas.length} delta(s)):\n`);
-    r.deltas.forEach((d, i) =>
+    r.deltas.forEach((d, i) => {
+      const text = `  ${i + 1}. ${describeDelta(d, names)}`;
+      if (i < r.records)
+        out.line(out.paint("dim", `${text} (recorded: the database already has it; not run)`));
+      else out.line(destructiveSummary(d) !== null ? out.paint("red", text) : text);
+    });
+    if (r.status === "dry-run" && !r.preview) out.line(`\n${r.yaml ?? ""}`);
+    for (const n of r.checks.notChecked) out.line(action("Not checked", n));
+    if (r.checks.checked.length > 0)
       out.line(
-        `  ${i + 1}. ${describeDelta(d)}${i < r.adoptedRecords ? " (already exists: recorded, not run)" : ""}`,
-      ),
-    );
-    if (r.status === "dry-run") out.line(`\n${r.yaml ?? ""}`);
+        action("Checked", `ClickHouse accepts ${r.checks.checked.length} new or changed object(s)`),
+      );
     if (r.path)
       out.line(
         action(
@@ -62,16 +69,27 @@ export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): voi
           `Written to ./${r.path.startsWith(cwd) ? r.path.slice(cwd.length + 1) : r.path} (${r.deltas.length} delta(s))`,
         ),
       );
-    out.line(action("Migration", "generated"));
+    if (!r.preview)
+      out.line(action("Migration", r.path ? "generated" : "not saved (add --save to write it)"));
   }
-  if (r.pendingDecisions && r.pendingDecisions.length > 0) {
+  if (r.pendingDecisions.length > 0) {
     out.line(
       action(
         "Decisions",
-        "`moose generate migration` will ask for (answer with --yes-* or --hints):",
+        `\`moose generate migration\` will ask for ${r.pendingDecisions.length} (answer with --yes-* or --hints '{"decisions": {"<id>": true}}'):`,
       ),
     );
-    for (const d of r.pendingDecisions) out.line(`  - ${d.kind}: ${d.description}`);
+    for (const d of r.pendingDecisions) {
+      out.line(
+        `  - ${d.kind}: ${d.kind === "destructive" ? out.paint("red", d.description) : d.description}`,
+      );
+      out.line(
+        out.paint(
+          "dim",
+          `    id: ${d.id}${d.kind === "destructive" && d.rows !== undefined ? ` (rows now: ${d.rows})` : ""}`,
+        ),
+      );
+    }
   }
   out.result(r);
 };

@@ -158,11 +158,15 @@ describe("bad input: one clear message and a documented exit code", () => {
     expect(moose(root, "generate", "migration", "--save").code).toBe(0);
     fs.writeFileSync(path.join(root, "app", "index.ts"), MODEL.replace("name: string;", ""));
     const r = moose(root, "generate", "migration");
-    expectFailure(r, 3, "DECISION_NEEDED", "DROP COLUMN `name` FROM `e2e_destructive_T`");
+    expectFailure(r, 3, "DECISION_NEEDED", "drop column T.name", "id: drop-column:T.name");
     const j = moose(root, "generate", "migration", "--json");
     expect(j.code).toBe(3);
-    expect(JSON.parse(j.out).error.details.decisions[0].operations).toEqual([
-      "DROP COLUMN `name` FROM `e2e_destructive_T`",
+    expect(JSON.parse(j.out).error.details.decisions).toMatchObject([
+      {
+        id: "drop-column:T.name",
+        kind: "destructive",
+        sql: [expect.stringContaining("DROP COLUMN")],
+      },
     ]);
     const ok = moose(root, "generate", "migration", "--save", "--hints", '{"destructive": true}');
     expect(ok.code).toBe(0);
@@ -177,11 +181,13 @@ describe("bad input: one clear message and a documented exit code", () => {
     const r = moose(root, "plan", "--clickhouse-url", ENGINE);
     expect(r.code).toBe(0);
     expect(r.out).toContain("will ask for");
-    expect(r.out).toContain("destructive: DROP COLUMN `name`");
+    expect(r.out).toContain("destructive: drop column T.name");
+    expect(r.out).toContain("id: drop-column:T.name (rows now: 0)");
+    expect(r.out).not.toContain("Migration generated");
     const j = moose(root, "plan", "--clickhouse-url", ENGINE, "--json");
     expect(j.code).toBe(0);
-    const result = JSON.parse(j.out) as { pendingDecisions: { kind: string }[] };
-    expect(result.pendingDecisions.map((d) => d.kind)).toEqual(["destructive"]);
+    const result = JSON.parse(j.out) as { pendingDecisions: { kind: string; id: string }[] };
+    expect(result.pendingDecisions.map((d) => d.id)).toEqual(["drop-column:T.name"]);
     // Nothing was written.
     expect(fs.readdirSync(path.join(root, "migrations"))).toHaveLength(1);
   });

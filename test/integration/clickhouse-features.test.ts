@@ -2,11 +2,13 @@ import { describe, expect, it } from "vitest";
 import { MooseError } from "../../src/errors";
 import { readMigrations } from "../../src/runtime/migration-store";
 import { validateMigrations } from "../../src/commands/migrate";
+import { PassThrough } from "node:stream";
 import { createDecisions } from "../../src/ui/decisions";
+import { createOutput } from "../../src/ui/output";
 import { makeProject } from "../support/golden";
 import { approveAll, gen, mig, setModel, withEngine } from "../support/run";
 
-const quiet = { note: () => undefined, data: () => undefined } as never;
+const quiet = createOutput(true, new PassThrough(), new PassThrough());
 
 const rows = <T>(db: string, sql: string) =>
   withEngine((ch) => ch.query<T>(sql.replace(/\$db/g, db)));
@@ -122,7 +124,7 @@ describe("ClickHouse features against the embedded engine", () => {
       "DropView",
       "CreateView",
     ]);
-    expect(change.adoptedRecords).toBe(5);
+    expect(change.records).toBe(5);
     expect(validateMigrations({ root, env: {} }).files).toHaveLength(1);
     expect((await mig(root)).applied).toHaveLength(1);
     expect(
@@ -212,7 +214,10 @@ export const TT = new OlapTable<T>("T", { orderByFields: ["id"] });`,
     const err = (await gen(root, {}, decisions).catch((e: unknown) => e)) as MooseError;
     expect(err.code).toBe("DECISION_NEEDED");
     expect(err.exitCode).toBe(3);
-    expect(err.message).toMatch(/`T`\.`user_id` → `uid`/);
+    expect(err.message).toMatch(/rename column T\.user_id → uid/);
+    expect(err.details).toMatchObject({
+      decisions: [{ id: "rename:T.user_id->uid", kind: "rename" }, { kind: "destructive" }],
+    });
     const yes = createDecisions({ yesRename: true }, {}, quiet, false);
     expect((await gen(root, { save: false }, yes)).deltas.map((d) => d.type)).toEqual([
       "RenameTableColumn",

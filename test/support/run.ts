@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { connectClickHouse, type ClickHousePort } from "../../src/adapters/clickhouse";
 import type { GlobalOptions } from "../../src/commands/context";
-import type { DecisionPort } from "../../src/commands/decisions";
+import { answerWith, type DecisionPort } from "../../src/commands/decisions";
 import { generateMigration, type GenerateResult } from "../../src/commands/generate";
 import { migrate, type MigrateResult } from "../../src/commands/migrate";
 import type { ClickHouseTarget } from "../../src/config/url";
@@ -39,22 +39,10 @@ export const recorder = (): Recorder => {
 };
 
 /** Yes to everything: destructive changes, renames, version bumps with backfill (like --yes-all). */
-export const approveAll: DecisionPort = {
-  approveDestructive: () => Promise.resolve(true),
-  decideRenames: (c) => Promise.resolve(c.map(() => true)),
-  decideVersionBumps: (b, autoBackfill) =>
-    Promise.resolve(b.map(() => ({ backfill: autoBackfill, dropOld: true }))),
-};
+export const approveAll: DecisionPort = answerWith(() => true);
 /** Destructive changes approved, renames refused (drop + add), as with --yes-destructive. */
-export const dropAndAdd: DecisionPort = {
-  ...approveAll,
-  decideRenames: (c) => Promise.resolve(c.map(() => false)),
-};
-export const rejectAll: DecisionPort = {
-  approveDestructive: () => Promise.resolve(false),
-  decideRenames: (c) => Promise.resolve(c.map(() => false)),
-  decideVersionBumps: (b) => Promise.resolve(b.map(() => ({ backfill: false, dropOld: false }))),
-};
+export const dropAndAdd: DecisionPort = answerWith((d) => d.kind !== "rename");
+export const rejectAll: DecisionPort = answerWith(() => false);
 
 /**
  * The embedded engine's data directory for this test process. chDB binds one directory per
