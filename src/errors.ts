@@ -94,15 +94,11 @@ export interface ClickHouseFailure {
  * `code` and `type`; chDB puts them in the text (`Code: 47. DB::Exception: … (UNKNOWN_IDENTIFIER)`).
  */
 export const clickHouseFailure = (e: unknown): ClickHouseFailure => {
-  const reason = errorText(e)
-    .replace(/^Query failed: /, "")
-    .replace(/^Code: \d+\. DB::Exception: /, "")
-    .trim();
+  const text = errorText(e);
   const fields = (typeof e === "object" && e !== null ? e : {}) as {
     code?: unknown;
     type?: unknown;
   };
-  const text = errorText(e);
   const code =
     typeof fields.code === "string" && /^\d+$/.test(fields.code)
       ? Number(fields.code)
@@ -111,8 +107,17 @@ export const clickHouseFailure = (e: unknown): ClickHouseFailure => {
     typeof fields.type === "string" && /^[A-Z_]+$/.test(fields.type)
       ? fields.type
       : /\(([A-Z][A-Z0-9_]+)\)(?:\s*\(version [^)]*\))?\.?\s*$/.exec(text)?.[1];
+  // The adapter's "ClickHouse rejected: <statement>" line is context, not the reason.
+  const reason = text
+    .replace(/^ClickHouse rejected: [^\n]*\n/, "")
+    .trim()
+    .replace(/^Query failed: /, "")
+    .replace(/^Code: \d+\. DB::Exception: /, "")
+    .replace(/\s*\(version [^)]*\)\.?\s*$/, "")
+    .replace(/\s*\([A-Z][A-Z0-9_]+\)\.?\s*(\([A-Z][A-Z0-9_]+\))?$/, "")
+    .trim();
   return {
-    reason: reason.replace(/\s*\(version [^)]*\)\.?\s*$/, ""),
+    reason,
     ...(Number.isFinite(code) ? { code } : {}),
     ...(name !== undefined ? { name } : {}),
   };

@@ -1,6 +1,6 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import { MooseError } from "../errors";
-import { foldFiles } from "../core/fold";
+import { checkChain } from "../core/chain";
 import type { InfraMap } from "../core/infra-map";
 import { Journal, summarizeJournal, type JournalState } from "../runtime/journal";
 import type { ProjectContext } from "./context";
@@ -37,9 +37,21 @@ export const readAppliedState = async (
       },
     );
   }
-  const appliedState = foldFiles(
+  // The applied files, in the order they were applied, must form one history: two branches'
+  // files both applied here (siblings on one parent) are an error, never merged silently.
+  const { state, conflicts } = checkChain(
     journalState.applied.map((a) => byId.get(a.id)!),
     ctx.defaultDb,
   );
-  return { journal, journalState, appliedState };
+  const fork = conflicts[0];
+  if (fork)
+    throw new MooseError(
+      "JOURNAL_FORK",
+      `Migrations ${fork.files.map((f) => `'${f}'`).join(" and ")} were both applied to the same parent state ${fork.parent.slice(0, 12)}…`,
+      {
+        hint: "Two branches' files were applied to this database. Inspect the journal table, restore the intended state, and regenerate one branch's files on top of the other.",
+        details: { conflicts },
+      },
+    );
+  return { journal, journalState, appliedState: state };
 };

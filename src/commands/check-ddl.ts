@@ -45,6 +45,8 @@ const sourceNames = (v: View | MaterializedView): string[] =>
 const objectsToCheck = (changes: readonly Delta[], after: InfraMap) => {
   const db = after.default_database;
   const tables = new Map<string, Table>();
+  /** Tables the changes create or change (the others are there for a view to read). */
+  const changed = new Set<Table>();
   const views = new Map<string, ViewLike>();
   const tableByName = new Map(Object.values(after.tables).map((t) => [t.name, t]));
   const viewByName = new Map<string, ViewLike>([
@@ -75,10 +77,13 @@ const objectsToCheck = (changes: readonly Delta[], after: InfraMap) => {
     else if (d.type !== "DropTable" && d.type !== "BackfillTable" && d.type !== "RawSql") {
       // Every other table delta leaves a table whose whole resulting DDL is checked.
       const t = after.tables[deltaTableIdIn(d, db)];
-      if (t) tables.set(`${tableDatabase(t, db)}.${t.name}`, t);
+      if (t) {
+        tables.set(`${tableDatabase(t, db)}.${t.name}`, t);
+        changed.add(t);
+      }
     }
   }
-  return { tables: [...tables.values()], views: [...views.values()] };
+  return { tables: [...tables.values()], changed, views: [...views.values()] };
 };
 
 /**
@@ -95,7 +100,7 @@ export const checkDdlInScratch = async (
   databases: readonly string[],
 ): Promise<{ check: DdlCheck; rejected: DdlRejection[] }> => {
   const db = after.default_database;
-  const { tables, views } = objectsToCheck(changes, after);
+  const { tables, changed, views } = objectsToCheck(changes, after);
   const check: DdlCheck = { checked: [], notChecked: [] };
   const rejected: DdlRejection[] = [];
   if (tables.length === 0 && views.length === 0) return { check, rejected };
@@ -130,7 +135,7 @@ export const checkDdlInScratch = async (
       delete copy.cluster_name;
       try {
         await ch.command(renderCreateTable(copy, db), { waitForMutation: false });
-        check.checked.push(name);
+        if (changed.has(t)) check.checked.push(name);
       } catch (e) {
         rejected.push({ object: name, ...clickHouseFailure(e) });
         skipped.add(t.name);

@@ -1,5 +1,6 @@
 import { MooseError } from "../errors";
 import { deltaTableIdIn, type Delta } from "./deltas";
+import { diffMaps } from "./diff";
 import { foldFiles } from "./fold";
 import { olapStateHash, streamStateHash } from "./hash";
 import { emptyInfraMap, type InfraMap } from "./infra-map";
@@ -25,31 +26,62 @@ export interface ChainReport {
 }
 
 /**
+ * Whether a file whose parent is an earlier state `past` (not the state `now` it follows) was
+ * generated against a database that drifted back to `past`: its leading deltas (the records of
+ * what was found) take `now` to a state equal to `past`. A true fork carries no such records.
+ */
+const answersDriftTo = (now: InfraMap, past: InfraMap, f: ChainFile, defaultDb: string) => {
+  let state = now;
+  for (let n = 0; n <= f.deltas.length; n++) {
+    if (diffMaps(state, past).length === 0) return true;
+    if (n === f.deltas.length) return false;
+    try {
+      state = foldFiles([{ id: f.id, deltas: [f.deltas[n]!] }], defaultDb, state);
+    } catch {
+      return false;
+    }
+  }
+  return false;
+};
+
+/**
  * The offline check of a list of files (`migrate --validate`, and `generate` before it writes):
  * every file folds on the ones before it, and no two files fork from one parent state.
  * Siblings are files sharing a parent where the later one was not built on its predecessor's
- * result (coming back to an earlier state is linear history, not a fork). Tables and topics are
- * checked apart: two branches that each added only topics share the OLAP parent legitimately
- * but fork on the stream parent.
+ * result (coming back to an earlier state is linear history, not a fork; so is a file that
+ * answers a database that drifted back to an earlier state). Tables and topics are checked
+ * apart: two branches that each added only topics share the OLAP parent legitimately but fork
+ * on the stream parent.
  */
 export const checkChain = (files: readonly ChainFile[], defaultDb: string): ChainReport => {
   const byParent = new Map<string, ChainFile[]>();
   const byStreamParent = new Map<string, ChainFile[]>();
-  const track = (
-    groups: Map<string, ChainFile[]>,
-    parent: string | undefined,
-    actual: string,
-    f: ChainFile,
-  ) => {
-    if (parent === undefined) return;
-    groups.set(parent, parent === actual ? [f] : [...(groups.get(parent) ?? []), f]);
-  };
+  /** Index of the first file that started from each OLAP state hash. */
+  const seenAt = new Map<string, number>();
+  const stateBefore = (i: number) => foldFiles(files.slice(0, i), defaultDb);
   let state = emptyInfraMap(defaultDb);
-  for (const f of files) {
-    track(byParent, f.parent_state_hash, olapStateHash(state), f);
-    track(byStreamParent, f.parent_stream_hash, streamStateHash(state), f);
+  files.forEach((f, i) => {
+    const actual = olapStateHash(state);
+    if (!seenAt.has(actual)) seenAt.set(actual, i);
+    const past = seenAt.get(f.parent_state_hash);
+    const sibling =
+      f.parent_state_hash !== actual &&
+      !(past !== undefined && answersDriftTo(state, stateBefore(past), f, defaultDb));
+    byParent.set(
+      f.parent_state_hash,
+      sibling ? [...(byParent.get(f.parent_state_hash) ?? []), f] : [f],
+    );
+    if (f.parent_stream_hash !== undefined) {
+      const streamActual = streamStateHash(state);
+      byStreamParent.set(
+        f.parent_stream_hash,
+        f.parent_stream_hash === streamActual
+          ? [f]
+          : [...(byStreamParent.get(f.parent_stream_hash) ?? []), f],
+      );
+    }
     state = foldFiles([f], defaultDb, state);
-  }
+  });
   const conflicts = [...byParent, ...byStreamParent]
     .filter(([, fs]) => fs.length > 1)
     .map(([parent, fs]) => ({

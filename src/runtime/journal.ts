@@ -1,6 +1,5 @@
 import os from "node:os";
 import type { ClickHousePort } from "../adapters/clickhouse";
-import { MooseError } from "../errors";
 import { qualified, quoteString } from "../core/sql-quote";
 import { TOOL_VERSION } from "../version";
 
@@ -101,9 +100,8 @@ export class Journal {
 }
 
 /**
- * Folds journal rows into per-file progress. Two applied files with the same parent hash, the
- * later one not built on the state its predecessor produced, mean two branches were both
- * applied here (a fork): an error, never merged silently.
+ * Folds journal rows into per-file progress. Whether the applied files form one history (no
+ * two branches both applied) is checked on the files themselves (commands/applied-state.ts).
  */
 export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
   const byId = new Map<string, FileProgress>();
@@ -129,24 +127,6 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
     }
   }
   const applied = appliedOrder.map((id) => byId.get(id)!);
-  const parents = new Map<string, string>();
-  let previous: FileProgress | undefined;
-  for (const p of applied) {
-    const other = parents.get(p.parentStateHash);
-    // A schema can come back to an earlier state (drop everything, create again): a file
-    // built on the state the previous file produced is linear history, not a fork.
-    if (other && previous?.stateHash !== p.parentStateHash) {
-      throw new MooseError(
-        "JOURNAL_FORK",
-        `Migrations '${other}' and '${p.id}' were both applied to the same parent state ${p.parentStateHash.slice(0, 12)}…`,
-        {
-          hint: "Two branches' files were applied to this database. Inspect the journal table, restore the intended state, and regenerate one branch's files on top of the other.",
-        },
-      );
-    }
-    parents.set(p.parentStateHash, p.id);
-    previous = p;
-  }
   const incomplete = new Map([...byId].filter(([, p]) => p.status === "incomplete"));
   return { applied, incomplete };
 };
