@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { destructiveSummary, withPolicy, type Delta } from "../../src/core/deltas";
 import { diffTable, recreateReason } from "../../src/core/diff";
 import type { Column, Table } from "../../src/core/infra-map";
 import { identifierTokens, isEnumExtension, keyColumns } from "../../src/core/key-columns";
+import { recreateTableSql } from "../../src/core/render-sql";
 import { col, table } from "../support/fixtures";
 
 const strEnum = (...labels: string[]) => ({
@@ -203,5 +205,57 @@ describe("changes ClickHouse cannot ALTER become RecreateTable", () => {
         withColumn(required, "n", (c) => ({ ...c, required: false })),
       ),
     ).toEqual(["ModifyTableColumn"]);
+  });
+
+  it("the approval line says why and that the rows are copied; the recorded policy keeps Moose's words", () => {
+    const after = {
+      ...withColumn(base, "id", (c) => ({ ...c, data_type: "Int64" })),
+      order_by: ["id"],
+    };
+    const d: Delta = { type: "RecreateTable", before: base, after };
+    expect(destructiveSummary(d)).toBe(
+      "DROP + RECREATE `t` (schema change requires drop + recreate: ORDER BY changed; type of key column 'id' changed (Int32 → Int64); rows are copied into the new table)",
+    );
+    expect(withPolicy(d, "T")).toMatchObject({
+      policy: {
+        description:
+          "User confirmed: DROP + RECREATE table 't' (schema change requires drop + recreate)",
+      },
+    });
+  });
+});
+
+describe("recreate statements", () => {
+  it("copies the columns both tables have, casting the ones whose type changes", () => {
+    const before = table("t", [col("id"), col("old"), col("n", { required: false })]);
+    const after = table("t", [
+      col("id", { data_type: "Int32" }),
+      col("n"),
+      col("added", { default: "1" }),
+      col("alias", { alias: "id + 1", data_type: "Int32" }),
+    ]);
+    const r = recreateTableSql({ type: "RecreateTable", before, after }, "db");
+    expect(r.copied).toEqual(["id", "n"]);
+    expect(r.copy).toBe(
+      "INSERT INTO `db`.`t__moose_recreate` (`id`,`n`) SETTINGS max_partitions_per_insert_block = 0 SELECT CAST(`id` AS Int32) AS `id`, CAST(`n` AS String) AS `n` FROM `db`.`t`",
+    );
+    expect(r.casts).toEqual([
+      { column: "id", from: "String", to: "Int32", scalar: "Int32", becomesRequired: false },
+      {
+        column: "n",
+        from: "Nullable(String)",
+        to: "String",
+        scalar: "String",
+        becomesRequired: true,
+      },
+    ]);
+    expect(r.renameSwap).toBe(
+      "RENAME TABLE `db`.`t` TO `db`.`t__moose_recreate_old`, `db`.`t__moose_recreate` TO `db`.`t`",
+    );
+    const disjoint = recreateTableSql(
+      { type: "RecreateTable", before, after: table("t", [col("other")]) },
+      "db",
+    );
+    expect(disjoint.copy).toBeNull();
   });
 });
