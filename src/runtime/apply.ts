@@ -11,7 +11,7 @@ import { describeDelta, isTopicDelta, type Delta } from "../core/deltas";
 import type { KafkaPort } from "../adapters/kafka";
 import { applyTopicDelta } from "./apply-topic";
 import { olapStateHash } from "../core/hash";
-import type { InfraMap } from "../core/infra-map";
+import { viewId, type InfraMap } from "../core/infra-map";
 import { lifecycleViolation } from "../core/lifecycle";
 import { renderDelta } from "../core/render-sql";
 import { revertFailedColumnChange } from "./failed-mutation";
@@ -181,6 +181,71 @@ const ranges = (indexes: Iterable<number>): string => {
 };
 
 /**
+ * A view or MV this file dropped earlier and now failed to create again (a changed definition
+ * ClickHouse rejects) is put back as it was, and its drop journaled as reverted, so the
+ * database keeps the old view and a resume of the file drops it again before the create.
+ * Returns what happened, for the failure report.
+ */
+const putBackDroppedView = async (
+  input: ApplyFileInput,
+  base: JournalBase,
+  state: InfraMap,
+  failedIndex: number,
+  done: Set<number>,
+): Promise<string | undefined> => {
+  const deltas = input.migration.file.deltas;
+  const failed = deltas[failedIndex]!;
+  const idOf = (d: Delta): string | undefined =>
+    d.type === "CreateMaterializedView" || d.type === "DropMaterializedView"
+      ? `mv:${viewId(d.mv)}`
+      : d.type === "CreateView" || d.type === "DropView"
+        ? `view:${viewId(d.view)}`
+        : undefined;
+  const id =
+    failed.type === "CreateMaterializedView" || failed.type === "CreateView"
+      ? idOf(failed)
+      : undefined;
+  if (id === undefined) return undefined;
+  const j = deltas.findIndex(
+    (d, k) =>
+      k < failedIndex &&
+      done.has(k) &&
+      (d.type === "DropMaterializedView" || d.type === "DropView") &&
+      idOf(d) === id,
+  );
+  const drop = deltas[j];
+  if (drop?.type !== "DropMaterializedView" && drop?.type !== "DropView") return undefined;
+  const old: Delta =
+    drop.type === "DropMaterializedView"
+      ? { type: "CreateMaterializedView", mv: drop.mv }
+      : { type: "CreateView", view: drop.view };
+  const name = drop.type === "DropMaterializedView" ? drop.mv.name : drop.view.name;
+  // Journaled first: if putting the view back then fails, a resume still runs the drop (a
+  // no-op) and the create; the other order could leave the old view behind a "done" drop.
+  try {
+    await input.journal.append({
+      ...base,
+      event: "op_reverted",
+      op_index: j,
+      state_hash: "",
+      detail: `${describeDelta(drop)}: undone, the previous definition is put back after delta ${failedIndex + 1} failed`,
+    });
+  } catch {
+    return `The previous definition of '${name}' was not put back (the journal could not record it): the view is missing until the file is fixed and applied.`;
+  }
+  done.delete(j);
+  try {
+    for (const s of renderDelta(old, state))
+      await input.ch.command(s.sql, {
+        ...(s.database !== undefined ? { database: s.database } : {}),
+      });
+  } catch (e) {
+    return `Putting the previous definition of '${name}' back failed too (${clickhouseFailure(e).reason}): the view is missing until the file is fixed and applied.`;
+  }
+  return `The previous definition of '${name}' was put back (delta ${j + 1}, its drop, is undone and runs again on resume).`;
+};
+
+/**
  * The error a failed delta ends the file with: which file and delta, ClickHouse's code and
  * reason, which deltas ran and which did not, and the two ways out.
  */
@@ -211,6 +276,7 @@ const failure = async (
     delta.type === "ModifyTableColumn"
       ? await revertFailedColumnChange(ch, delta, state, e).catch(() => undefined)
       : undefined;
+  const putBack = reverted ? undefined : await putBackDroppedView(input, base, state, i, done);
   const reason = reverted?.reason ?? errorText(e);
   await journal
     .append({ ...base, event: "failed", op_index: i, state_hash: "", detail: reason })
@@ -262,9 +328,13 @@ const failure = async (
     own && typeof own.details === "object" && own.details !== null
       ? (own.details as Record<string, unknown>)
       : {};
-  return new MooseError(own?.code ?? "APPLY_FAILED", `${head}:\n  ${text}\n  ${progress}`, {
-    hint: own?.hint ? `${own.hint}\n${next}` : next,
-    details: details(ownDetails),
-    cause: e,
-  });
+  return new MooseError(
+    own?.code ?? "APPLY_FAILED",
+    `${head}:\n  ${text}\n${putBack ? `  ${putBack}\n` : ""}  ${progress}`,
+    {
+      hint: own?.hint ? `${own.hint}\n${next}` : next,
+      details: details(ownDetails),
+      cause: e,
+    },
+  );
 };

@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { migrate, migrationStatus } from "../../src/commands/migrate";
 import type { RecreateTableDelta } from "../../src/core/deltas";
@@ -297,6 +298,80 @@ describe("databases without EXCHANGE (Ordinary) swap with two RENAMEs", () => {
     expect(await columnType(db, "T", "id")).toBe("Int64");
     expect(await fingerprint(db, "T", COLUMNS)).toEqual(before);
     expect(await leftovers(db)).toEqual([]);
+    expect((await gen(root, { save: false })).status).toBe("no-changes");
+  });
+});
+
+describe("a materialized view whose new SELECT fails is put back", () => {
+  const mvModel = (select: string) => `
+import { OlapTable, Key, Float64, ClickHouseEngines, MaterializedView } from "@514labs/moose-lib";
+export interface Sale { id: Key<string>; cat: string; amount: Float64 }
+export const SaleTable = new OlapTable<Sale>("Sale", { orderByFields: ["id"] });
+export interface CatTotal { cat: string; total: Float64 }
+export const CatTotalTable = new OlapTable<CatTotal>("CatTotal", { engine: ClickHouseEngines.SummingMergeTree, orderByFields: ["cat"] });
+export const MV = new MaterializedView<CatTotal>({ materializedViewName: "CatTotal_mv", selectStatement: "${select}", selectTables: [SaleTable], targetTable: CatTotalTable });
+`;
+  const mvSelect = (db: string) =>
+    rows<{ s: string }>(
+      db,
+      "SELECT as_select AS s FROM system.tables WHERE database = '$db' AND name = 'CatTotal_mv'",
+    );
+  const total = async (db: string) =>
+    (await rows<{ t: number }>(db, "SELECT sum(total) AS t FROM $db.CatTotal"))[0]!.t;
+
+  it("the old view stays in place; fixing the cause resumes, regenerating works too", async () => {
+    const db = "recreate_mv_db";
+    const root = makeProject({
+      dbName: db,
+      model: mvModel("SELECT cat, sum(amount) AS total FROM Sale GROUP BY cat"),
+    });
+    await gen(root);
+    await mig(root);
+
+    // The new SELECT reads a table that does not exist: ClickHouse rejects the CREATE.
+    setModel(root, mvModel("SELECT cat, sum(amount) AS total FROM Missing GROUP BY cat"));
+    const file = (await gen(root)).file!;
+    expect(file.deltas.map((d) => d.type)).toEqual([
+      "DropMaterializedView",
+      "CreateMaterializedView",
+    ]);
+    const err = await failureOf(mig(root));
+    expect(err.code).toBe("APPLY_FAILED");
+    expect(err.message).toContain(`failed at delta 2/2 (Create materialized view 'CatTotal_mv')`);
+    expect(err.message).toContain("UNKNOWN_TABLE (code 60)");
+    expect(err.message).toContain("The previous definition of 'CatTotal_mv' was put back");
+    expect(err.message).toContain("No delta of this file ran; failed: 2; not run: 1.");
+    expect(err.hint).toContain("it resumes at delta 1");
+    expect(err.details).toMatchObject({ failedDelta: 2, completed: 0, notRun: [1] });
+    expect((await mvSelect(db))[0]!.s).toContain("Sale");
+    // …and it still works.
+    await exec(db, "INSERT INTO $db.Sale VALUES ('1', 'a', 10)");
+    expect(await total(db)).toBe(10);
+
+    // (a) Fix the cause and migrate again: the drop runs again, then the create.
+    await exec(
+      db,
+      "CREATE TABLE $db.Missing (cat String, amount Float64) ENGINE = MergeTree ORDER BY cat",
+    );
+    const rec = recorder();
+    expect((await mig(root, rec)).applied).toEqual([file.id]);
+    expect(rec.commands.some((c) => c.startsWith("DROP VIEW IF EXISTS"))).toBe(true);
+    expect((await mvSelect(db))[0]!.s).toContain("Missing");
+
+    // (b) Remove the unapplied file, fix the model, regenerate, migrate.
+    setModel(root, mvModel("SELECT cat, sum(amount) AS total FROM Nope GROUP BY cat"));
+    const bad = (await gen(root)).file!;
+    const again = await failureOf(mig(root));
+    expect(again.message).toContain("was put back");
+    expect(again.hint).toContain(`\`rm migrations/${bad.id}.yaml\``);
+    expect((await mvSelect(db))[0]!.s).toContain("Missing");
+    fs.rmSync(lastFile(root).path);
+    setModel(root, mvModel("SELECT cat, sum(amount) * 2 AS total FROM Sale GROUP BY cat"));
+    await gen(root);
+    expect((await mig(root)).applied).toHaveLength(1);
+    expect((await mvSelect(db))[0]!.s).toContain("* 2");
+    await exec(db, "INSERT INTO $db.Sale VALUES ('2', 'a', 5)");
+    expect(await total(db)).toBe(20);
     expect((await gen(root, { save: false })).status).toBe("no-changes");
   });
 });

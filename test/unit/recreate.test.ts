@@ -4,6 +4,7 @@ import { diffTable, recreateReason } from "../../src/core/diff";
 import type { Column, Table } from "../../src/core/infra-map";
 import { identifierTokens, isEnumExtension, keyColumns } from "../../src/core/key-columns";
 import { recreateTableSql } from "../../src/core/render-sql";
+import { summarizeJournal, type JournalRow } from "../../src/runtime/journal";
 import { col, table } from "../support/fixtures";
 
 const strEnum = (...labels: string[]) => ({
@@ -257,5 +258,26 @@ describe("recreate statements", () => {
       "db",
     );
     expect(disjoint.copy).toBeNull();
+  });
+});
+
+describe("journal", () => {
+  const row = (event: JournalRow["event"], op_index: number): JournalRow => ({
+    migration_id: "m",
+    event,
+    op_index,
+    parent_state_hash: "P",
+    state_hash: "",
+    file_checksum: "",
+    tool_version: "",
+    who: "",
+    at: "",
+    detail: "",
+  });
+  it("a reverted op runs again on resume; journaled again, it is done", () => {
+    const rows = [row("started", -1), row("op_done", 0), row("op_done", 1), row("op_reverted", 0)];
+    expect([...summarizeJournal(rows).incomplete.get("m")!.opsDone]).toEqual([1]);
+    const resumed = [...rows, row("started", -1), row("op_done", 0)];
+    expect([...summarizeJournal(resumed).incomplete.get("m")!.opsDone].sort()).toEqual([0, 1]);
   });
 });
