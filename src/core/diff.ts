@@ -171,7 +171,28 @@ const alterTable = (
   after: Table,
   ignore: readonly IgnoredOperation[],
 ): Delta[] => {
-  const deltas = diffColumns(id, before, after, columnsEqualUnder(ignore));
+  const indexes = diffNamed<TableIndex>(
+    before.indexes,
+    after.indexes,
+    indexKey,
+    (index_name) => ({ type: "DropTableIndex", table_id: id, index_name }),
+    (index) => ({ type: "AddTableIndex", table_id: id, index }),
+  );
+  const projections = diffNamed(
+    before.projections,
+    after.projections,
+    projectionKey,
+    (projection_name) => ({ type: "DropTableProjection", table_id: id, projection_name }),
+    (projection) => ({ type: "AddTableProjection", table_id: id, projection }),
+  );
+  const isDrop = (d: Delta) => d.type === "DropTableIndex" || d.type === "DropTableProjection";
+  // Index and projection drops come before the column changes: ClickHouse refuses to drop (or
+  // rename) a column an index or projection still reads ("breaks skip index").
+  const deltas = [
+    ...indexes.filter(isDrop),
+    ...projections.filter(isDrop),
+    ...diffColumns(id, before, after, columnsEqualUnder(ignore)),
+  ];
   if (alterableSettingsKey(before) !== alterableSettingsKey(after)) {
     deltas.push({
       type: "ModifyTableSettings",
@@ -191,22 +212,7 @@ const alterTable = (
       after: after.table_ttl_setting ?? null,
     });
   }
-  deltas.push(
-    ...diffNamed<TableIndex>(
-      before.indexes,
-      after.indexes,
-      indexKey,
-      (index_name) => ({ type: "DropTableIndex", table_id: id, index_name }),
-      (index) => ({ type: "AddTableIndex", table_id: id, index }),
-    ),
-    ...diffNamed(
-      before.projections,
-      after.projections,
-      projectionKey,
-      (projection_name) => ({ type: "DropTableProjection", table_id: id, projection_name }),
-      (projection) => ({ type: "AddTableProjection", table_id: id, projection }),
-    ),
-  );
+  deltas.push(...indexes.filter((d) => !isDrop(d)), ...projections.filter((d) => !isDrop(d)));
   const sampleBefore = before.sample_by ? normalizeExpr(before.sample_by) : undefined;
   const sampleAfter = after.sample_by ? normalizeExpr(after.sample_by) : undefined;
   if (sampleBefore !== sampleAfter) {

@@ -375,3 +375,29 @@ export const MV = new MaterializedView<CatTotal>({ materializedViewName: "CatTot
     expect((await gen(root, { save: false })).status).toBe("no-changes");
   });
 });
+
+describe("dropping columns an index or a projection reads", () => {
+  it("drops the index and the projection first (ClickHouse refuses the column drop before)", async () => {
+    const db = "recreate_dropcol_db";
+    const withExtras = (extras: boolean) => `
+import { OlapTable, Key } from "@514labs/moose-lib";
+export interface T { id: Key<string>; ${extras ? "x: number; y: string;" : ""} }
+export const TT = new OlapTable<T>("T", { orderByFields: ["id"]${extras ? `, indexes: [{ name: "ix", expression: "x", type: "minmax", granularity: 1 }], projections: [{ name: "by_y", body: "SELECT y, count() GROUP BY y" }]` : ""} });
+`;
+    const root = makeProject({ dbName: db, model: withExtras(true) });
+    await gen(root);
+    await mig(root);
+    await exec(db, "INSERT INTO $db.T VALUES ('a', 1, 'u'), ('b', 2, 'v')");
+    setModel(root, withExtras(false));
+    const file = (await gen(root)).file!;
+    expect(file.deltas.map((d) => d.type)).toEqual([
+      "DropTableIndex",
+      "DropTableProjection",
+      "DropTableColumn",
+      "DropTableColumn",
+    ]);
+    await mig(root);
+    expect(await rows(db, "SELECT id FROM $db.T ORDER BY id")).toEqual([{ id: "a" }, { id: "b" }]);
+    expect((await gen(root, { save: false })).status).toBe("no-changes");
+  });
+});
