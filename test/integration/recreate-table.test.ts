@@ -67,9 +67,9 @@ export interface T { id: Key<${opts.idType}>; name: string; ts: Date; score: num
 export const TT = new OlapTable<T>("T", { orderByFields: [${opts.order}]${opts.partition ? `, partitionBy: "${opts.partition}"` : ""} });
 `;
 
-/** 3000 rows over 300 days: a daily-partitioned table gets 300 partitions from one copy block. */
+/** 3000 rows over 150 days: a daily-partitioned table gets 150 partitions (over the default limit of 100) from one copy block. */
 const SEED =
-  "INSERT INTO $db.T SETTINGS max_partitions_per_insert_block = 0 SELECT toInt32(number), concat('n', toString(number)), toDateTime('2024-01-01 00:00:00', 'UTC') + number * 8640, number / 3 FROM numbers(3000)";
+  "INSERT INTO $db.T SETTINGS max_partitions_per_insert_block = 0 SELECT toInt32(number), concat('n', toString(number)), toDateTime('2024-01-01 00:00:00', 'UTC') + number * 4320, number / 3 FROM numbers(3000)";
 const COLUMNS = "toString(id), name, ts, score";
 
 const lastFile = (root: string): StoredMigration => readMigrations(root).at(-1)!;
