@@ -22,6 +22,8 @@ export interface ClickHousePort {
 export interface CommandOptions {
   waitForMutation?: boolean;
   database?: string;
+  /** Extra ClickHouse settings for this statement. */
+  settings?: Record<string, string | number>;
 }
 
 /** ClickHouse's server error, with its numeric code kept for callers that branch on it. */
@@ -30,10 +32,52 @@ export class ClickHouseServerError extends MooseError {
     message: string,
     readonly serverCode: string | undefined,
     readonly serverType: string | undefined,
+    /** ClickHouse's own text, without the statement (credentials masked). */
+    readonly reason: string = message,
+    /** The statement ClickHouse rejected (shortened, credentials masked). */
+    readonly statement: string = "",
   ) {
     super("CLICKHOUSE_QUERY_FAILED", message, { hint: "See ClickHouse's message above." });
   }
 }
+
+/** What ClickHouse said about a failure: its error name and number, and its reason. */
+export interface ClickHouseFailure {
+  /** e.g. `CANNOT_PARSE_TEXT`; absent when the failure did not come from ClickHouse. */
+  type?: string;
+  /** e.g. `6`. */
+  code?: string;
+  /** First line of ClickHouse's message, without the executed-function dump and the name. */
+  reason: string;
+}
+
+/** ClickHouse's error behind a failure (also when wrapped as another error's `cause`). */
+export const serverErrorOf = (e: unknown): ClickHouseServerError | undefined => {
+  for (let cur = e, i = 0; cur instanceof Error && i < 5; cur = cur.cause, i++)
+    if (cur instanceof ClickHouseServerError) return cur;
+  return undefined;
+};
+
+export const clickhouseFailure = (failure: unknown): ClickHouseFailure => {
+  const e = serverErrorOf(failure);
+  if (!e) return { reason: errorText(failure).split("\n")[0] ?? "" };
+  const reason = (e.reason.trim().split("\n")[0] ?? "")
+    .replace(/:?\s*while executing '[\s\S]*$/i, "")
+    .replace(/\s*\(while reading[\s\S]*$/, "")
+    .replace(/\s*\([A-Z_]+\)(\s*\(version [^)]*\))?\.?\s*$/, "")
+    .trim();
+  return {
+    reason,
+    ...(e.serverType !== undefined ? { type: e.serverType } : {}),
+    ...(e.serverCode !== undefined ? { code: e.serverCode } : {}),
+  };
+};
+
+/** `CANNOT_PARSE_TEXT (code 6): Cannot parse string 'abc' as Int32…` */
+export const describeClickHouseFailure = (f: ClickHouseFailure): string =>
+  f.type === undefined && f.code === undefined
+    ? f.reason
+    : `${f.type ?? "error"}${f.code !== undefined ? ` (code ${f.code})` : ""}: ${f.reason}`;
 
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
@@ -133,6 +177,8 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
         ),
         typeof code === "string" ? code : undefined,
         typeof type === "string" ? type : undefined,
+        maskSecrets(errorText(e), secrets),
+        maskSecrets(statement, secrets),
       );
     }
   };
@@ -157,6 +203,7 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
           clickhouse_settings: {
             flatten_nested: 0,
             ...(opts?.waitForMutation ? { mutations_sync: "2", alter_sync: "2" } : {}),
+            ...opts?.settings,
           },
         });
       }),

@@ -1,3 +1,4 @@
+import { recreateReasons } from "./diff";
 import {
   tableId,
   topicId,
@@ -280,8 +281,9 @@ export const destructiveSummary = (delta: Delta): string | null =>
   dispatchDelta<string | null>(delta, {
     CreateTable: () => null,
     DropTable: (d) => `DROP TABLE \`${d.table.name}\``,
+    // Moose's line, with why and what happens to the rows (they are copied: runtime/recreate-table.ts).
     RecreateTable: (d) =>
-      `DROP + RECREATE \`${d.after.name}\` (schema change requires drop + recreate)`,
+      `DROP + RECREATE \`${d.after.name}\` (schema change requires drop + recreate: ${[...recreateReasons(d.before, d.after), "rows are copied into the new table"].join("; ")})`,
     AddTableColumn: () => null,
     DropTableColumn: (d) => `DROP COLUMN \`${d.column_name}\` FROM \`${d.table_id}\``,
     ModifyTableColumn: () => null,

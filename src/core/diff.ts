@@ -8,6 +8,7 @@ import {
   type TableIndex,
   type View,
 } from "./infra-map";
+import { columnRecreateReason } from "./key-columns";
 import {
   alterableSettingsKey,
   columnsEquivalent,
@@ -43,9 +44,10 @@ export interface DiffOptions {
   ignore?: readonly IgnoredOperation[];
 }
 
-/** Column equivalence with the ignored differences taken out (deltas still carry full columns). */
-const columnsEqualUnder = (ignore: readonly IgnoredOperation[]) => {
-  const strip = (c: Column): Column => {
+/** A column with the ignored differences taken out (deltas still carry full columns). */
+const stripIgnored =
+  (ignore: readonly IgnoredOperation[]) =>
+  (c: Column): Column => {
     let out = c;
     if (ignore.includes("ModifyColumnTtl") && out.ttl !== undefined) {
       out = { ...out };
@@ -55,26 +57,55 @@ const columnsEqualUnder = (ignore: readonly IgnoredOperation[]) => {
       out = { ...out, annotations: out.annotations.filter(([k]) => k !== "LowCardinality") };
     return out;
   };
+
+/** Column equivalence with the ignored differences taken out. */
+const columnsEqualUnder = (ignore: readonly IgnoredOperation[]) => {
+  const strip = stripIgnored(ignore);
   return ignore.length === 0
     ? columnsEquivalent
     : (a: Column, b: Column) => columnsEquivalent(strip(a), strip(b));
 };
 
-/** Why a table must be dropped and created again instead of altered, or null if it can be altered. */
+/**
+ * Why a table must be created again (rows copied) instead of altered: every reason, empty when
+ * ClickHouse can ALTER it into the new form.
+ */
+export const recreateReasons = (
+  before: Table,
+  after: Table,
+  ignore: readonly IgnoredOperation[] = [],
+): string[] => {
+  const reasons: string[] = [];
+  if (orderByKey(before) !== orderByKey(after)) reasons.push("ORDER BY changed");
+  if (!ignore.includes("ModifyPartitionBy") && partitionKey(before) !== partitionKey(after))
+    reasons.push("PARTITION BY changed");
+  // A primary key that is the ORDER BY on both sides changed with it: said once.
+  const pkIsOrderBy = (t: Table) => primaryKeyKey(t) === orderByKey(t);
+  if (
+    primaryKeyKey(before) !== primaryKeyKey(after) &&
+    !(reasons.includes("ORDER BY changed") && pkIsOrderBy(before) && pkIsOrderBy(after))
+  )
+    reasons.push("PRIMARY KEY changed");
+  if (engineKey(before.engine) !== engineKey(after.engine)) reasons.push("engine changed");
+  if (readonlySettingsKey(before) !== readonlySettingsKey(after))
+    reasons.push("a read-only setting changed");
+  // Column changes ClickHouse cannot ALTER (type of a key column, …: see core/key-columns.ts).
+  const strip = stripIgnored(ignore);
+  const beforeByName = new Map(before.columns.map((c) => [c.name, c]));
+  for (const column of after.columns) {
+    const existing = beforeByName.get(column.name);
+    const reason = existing && columnRecreateReason(before, strip(existing), strip(column));
+    if (reason) reasons.push(reason);
+  }
+  return reasons;
+};
+
+/** The first reason a table must be recreated, or null if it can be altered. */
 export const recreateReason = (
   before: Table,
   after: Table,
   ignore: readonly IgnoredOperation[] = [],
-): string | null => {
-  if (orderByKey(before) !== orderByKey(after)) return "ORDER BY changed";
-  if (!ignore.includes("ModifyPartitionBy") && partitionKey(before) !== partitionKey(after))
-    return "PARTITION BY changed";
-  if (primaryKeyKey(before) !== primaryKeyKey(after)) return "PRIMARY KEY changed";
-  if (engineKey(before.engine) !== engineKey(after.engine)) return "engine changed";
-  if (readonlySettingsKey(before) !== readonlySettingsKey(after))
-    return "a read-only setting changed";
-  return null;
-};
+): string | null => recreateReasons(before, after, ignore)[0] ?? null;
 
 /** Column-level deltas for a table that can be altered, in target column order, then removals. */
 const diffColumns = (
@@ -140,7 +171,28 @@ const alterTable = (
   after: Table,
   ignore: readonly IgnoredOperation[],
 ): Delta[] => {
-  const deltas = diffColumns(id, before, after, columnsEqualUnder(ignore));
+  const indexes = diffNamed<TableIndex>(
+    before.indexes,
+    after.indexes,
+    indexKey,
+    (index_name) => ({ type: "DropTableIndex", table_id: id, index_name }),
+    (index) => ({ type: "AddTableIndex", table_id: id, index }),
+  );
+  const projections = diffNamed(
+    before.projections,
+    after.projections,
+    projectionKey,
+    (projection_name) => ({ type: "DropTableProjection", table_id: id, projection_name }),
+    (projection) => ({ type: "AddTableProjection", table_id: id, projection }),
+  );
+  const isDrop = (d: Delta) => d.type === "DropTableIndex" || d.type === "DropTableProjection";
+  // Index and projection drops come before the column changes: ClickHouse refuses to drop (or
+  // rename) a column an index or projection still reads ("breaks skip index").
+  const deltas = [
+    ...indexes.filter(isDrop),
+    ...projections.filter(isDrop),
+    ...diffColumns(id, before, after, columnsEqualUnder(ignore)),
+  ];
   if (alterableSettingsKey(before) !== alterableSettingsKey(after)) {
     deltas.push({
       type: "ModifyTableSettings",
@@ -160,22 +212,7 @@ const alterTable = (
       after: after.table_ttl_setting ?? null,
     });
   }
-  deltas.push(
-    ...diffNamed<TableIndex>(
-      before.indexes,
-      after.indexes,
-      indexKey,
-      (index_name) => ({ type: "DropTableIndex", table_id: id, index_name }),
-      (index) => ({ type: "AddTableIndex", table_id: id, index }),
-    ),
-    ...diffNamed(
-      before.projections,
-      after.projections,
-      projectionKey,
-      (projection_name) => ({ type: "DropTableProjection", table_id: id, projection_name }),
-      (projection) => ({ type: "AddTableProjection", table_id: id, projection }),
-    ),
-  );
+  deltas.push(...indexes.filter((d) => !isDrop(d)), ...projections.filter((d) => !isDrop(d)));
   const sampleBefore = before.sample_by ? normalizeExpr(before.sample_by) : undefined;
   const sampleAfter = after.sample_by ? normalizeExpr(after.sample_by) : undefined;
   if (sampleBefore !== sampleAfter) {

@@ -159,6 +159,25 @@ export const columnsEquivalent = (a: Column, b: Column): boolean =>
   normalizeCodec(a.codec) === normalizeCodec(b.codec) &&
   annotationKey(a.annotations) === annotationKey(b.annotations);
 
+/**
+ * The `Key<>` (primary key) columns in key order. A primary key is a prefix of the ORDER BY, so
+ * flagged columns take their ORDER BY positions; declaration order would turn `ORDER BY (b, a)`
+ * read back from ClickHouse (both flagged) into a different key `a, b`.
+ */
+export const keyColumnNames = (table: Table): string[] => {
+  const flagged = table.columns.filter((c) => c.primary_key).map((c) => c.name);
+  if (!Array.isArray(table.order_by)) return flagged;
+  const order = table.order_by;
+  const at = (name: string) => {
+    const i = order.indexOf(name);
+    return i < 0 ? order.length : i;
+  };
+  return flagged
+    .map((name, i) => ({ name, i }))
+    .sort((x, y) => at(x.name) - at(y.name) || x.i - y.i)
+    .map((x) => x.name);
+};
+
 /** The ORDER BY of a table as one normalized expression list (`a, b`). */
 export const orderByKey = (table: Table): string => {
   const raw = Array.isArray(table.order_by)
@@ -166,7 +185,7 @@ export const orderByKey = (table: Table): string => {
     : stripOuterParens(table.order_by);
   const key = normalizeExpr(raw);
   if (key === "" || key === "tuple()") {
-    const pk = table.columns.filter((c) => c.primary_key).map((c) => c.name);
+    const pk = keyColumnNames(table);
     if (pk.length > 0) return pk.join(", ");
     if (table.primary_key_expression)
       return normalizeExpr(stripOuterParens(table.primary_key_expression));
@@ -179,7 +198,7 @@ export const orderByKey = (table: Table): string => {
 export const primaryKeyKey = (table: Table): string => {
   if (table.primary_key_expression)
     return normalizeExpr(stripOuterParens(table.primary_key_expression));
-  const pk = table.columns.filter((c) => c.primary_key).map((c) => c.name);
+  const pk = keyColumnNames(table);
   if (pk.length > 0) return pk.join(", ");
   return orderByKey(table);
 };

@@ -1,5 +1,5 @@
-import { isStoredNullable, renderColumnType, viewDataType } from "./data-type";
-import { dispatchDelta, type Delta } from "./deltas";
+import { isStoredNullable, renderColumnType, renderDataType, viewDataType } from "./data-type";
+import { dispatchDelta, type Delta, type RecreateTableDelta } from "./deltas";
 import { renderEngine } from "./engines";
 import {
   tableDatabase,
@@ -8,7 +8,7 @@ import {
   type Table,
   type TableIndex,
 } from "./infra-map";
-import { normalizeExpr, READONLY_SETTINGS, stripOuterParens } from "./normalize";
+import { keyColumnNames, normalizeExpr, READONLY_SETTINGS, stripOuterParens } from "./normalize";
 import { qualified, quoteIdent, quoteString } from "./sql-quote";
 
 /** One statement to run, and whether it starts a mutation that must be waited for. */
@@ -89,13 +89,18 @@ const renderSettingValue = (value: string): string =>
 
 const columnList = (names: string[]): string => `(${names.map(quoteIdent).join(",")})`;
 
-export const renderCreateTable = (table: Table, defaultDb: string): string => {
+/** CREATE TABLE of `table`; `as` creates it under another name, with a table comment. */
+export const renderCreateTable = (
+  table: Table,
+  defaultDb: string,
+  as?: { name: string; comment: string },
+): string => {
   const body = [
     ...table.columns.map(renderColumnDefinition),
     ...table.indexes.map((i) => `INDEX ${renderIndex(i)}`),
     ...table.projections.map((p) => `PROJECTION ${quoteIdent(p.name)} (${p.body})`),
   ];
-  const keyColumns = table.columns.filter((c) => c.primary_key).map((c) => c.name);
+  const keyColumns = keyColumnNames(table);
   const primaryKey = table.primary_key_expression
     ? `PRIMARY KEY ${table.primary_key_expression}`
     : keyColumns.length > 0
@@ -114,7 +119,7 @@ export const renderCreateTable = (table: Table, defaultDb: string): string => {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k} = ${renderSettingValue(v)}`);
   return join(
-    `CREATE TABLE IF NOT EXISTS ${qualified(tableDatabase(table, defaultDb), table.name)}${onCluster(table)}`,
+    `CREATE TABLE IF NOT EXISTS ${qualified(tableDatabase(table, defaultDb), as?.name ?? table.name)}${onCluster(table)}`,
     `( ${body.join(", ")} )`,
     `ENGINE = ${renderEngine(table.engine)}`,
     primaryKey,
@@ -123,6 +128,7 @@ export const renderCreateTable = (table: Table, defaultDb: string): string => {
     orderBy,
     table.table_ttl_setting ? `TTL ${table.table_ttl_setting}` : "",
     settings.length ? `SETTINGS ${settings.join(", ")}` : "",
+    as ? `COMMENT ${quoteString(as.comment)}` : "",
   );
 };
 
@@ -188,7 +194,17 @@ export const renderDelta = (delta: Delta, map: InfraMap): SqlStatement[] => {
   return dispatchDelta<SqlStatement[]>(delta, {
     CreateTable: (d) => [ddl(renderCreateTable(d.table, db))],
     DropTable: (d) => [ddl(renderDropTable(d.table, db))],
-    RecreateTable: (d) => [ddl(renderDropTable(d.before, db)), ddl(renderCreateTable(d.after, db))],
+    RecreateTable: (d) => {
+      // What runtime/recreate-table.ts runs on a fresh start in an Atomic database.
+      const r = recreateTableSql(d, db);
+      return [
+        ddl(r.createTemp),
+        ...(r.copy !== null ? [alter(r.copy)] : []),
+        ddl(r.exchange),
+        ddl(r.dropTemp),
+        ddl(r.clearMarker),
+      ];
+    },
     AddTableColumn: (d) => [
       alter(
         join(
@@ -296,4 +312,107 @@ const renderSettingsChange = (
     );
   if (removed.length > 0) out.push(alter(`ALTER TABLE ${t} RESET SETTING ${removed.join(", ")}`));
   return out;
+};
+
+/**
+ * Table comment of the new table while a recreate is under way. It is set by the CREATE and
+ * travels with the table through EXCHANGE / RENAME, so after a crash the catalog says which
+ * table holds the copy (runtime/recreate-table.ts); the last step clears it.
+ */
+export const RECREATE_MARKER = "[MOOSE_RECREATE:DO_NOT_MODIFY] copy of a table being recreated";
+
+/** Every statement a table recreate may need (which ones run depends on what a crash left). */
+export interface RecreateTableSql {
+  database: string;
+  /** The table's name, before and after. */
+  name: string;
+  /** The new table while rows are copied into it; after EXCHANGE, the old table. */
+  temp: string;
+  /** The old table between the two renames where EXCHANGE is not supported. */
+  backup: string;
+  createTemp: string;
+  /** `INSERT … SELECT` of the columns both tables have; null when there are none. */
+  copy: string | null;
+  /** The columns the copy fills. */
+  copied: string[];
+  /** The copied columns whose type changes (cast on the way). */
+  casts: {
+    column: string;
+    from: string;
+    to: string;
+    /** The target's type without Nullable / LowCardinality, when it is a plain scalar. */
+    scalar?: string;
+    /** Nullable before, not after: a NULL does not convert. */
+    becomesRequired: boolean;
+  }[];
+  countSource: string;
+  exchange: string;
+  /** Swap without EXCHANGE (Ordinary databases): old → backup, temp → name. */
+  renameSwap: string;
+  /** The second half of `renameSwap`, for a swap interrupted between its renames. */
+  renameTempIn: string;
+  dropTemp: string;
+  dropBackup: string;
+  clearMarker: string;
+}
+
+/** Whether ClickHouse computes the column (it cannot be inserted into). */
+const computed = (c: Column): boolean => c.materialized !== undefined || c.alias !== undefined;
+
+/**
+ * The statements that recreate a table keeping its rows: the new schema under a temporary
+ * name, the rows copied with casts to the new types (columns only the new table has get their
+ * defaults), the two tables swapped, the old one dropped, the marker cleared.
+ */
+export const recreateTableSql = (d: RecreateTableDelta, defaultDb: string): RecreateTableSql => {
+  const database = tableDatabase(d.after, defaultDb);
+  const name = d.after.name;
+  const temp = `${name}__moose_recreate`;
+  const backup = `${name}__moose_recreate_old`;
+  const q = (n: string) => qualified(database, n);
+  const cluster = onCluster(d.after);
+  const beforeByName = new Map(d.before.columns.map((c) => [c.name, c]));
+  const pairs = d.after.columns.flatMap((after) => {
+    const before = beforeByName.get(after.name);
+    return before && !computed(after) ? [{ before, after }] : [];
+  });
+  const source = (before: Column, after: Column): string => {
+    const type = renderColumnType(after);
+    const c = quoteIdent(after.name);
+    return renderColumnType(before) === type ? c : `CAST(${c} AS ${type}) AS ${c}`;
+  };
+  const copied = pairs.map((p) => p.after.name);
+  const casts = pairs
+    .filter((p) => renderColumnType(p.before) !== renderColumnType(p.after))
+    .map((p) => ({
+      column: p.after.name,
+      from: renderColumnType(p.before),
+      to: renderColumnType(p.after),
+      ...(viewDataType(p.after.data_type).kind === "scalar" &&
+      renderColumnType(p.after).search(/Aggregate/) < 0
+        ? { scalar: renderDataType(p.after.data_type) }
+        : {}),
+      becomesRequired: isStoredNullable(p.before) && !isStoredNullable(p.after),
+    }));
+  return {
+    database,
+    name,
+    temp,
+    backup,
+    createTemp: renderCreateTable(d.after, defaultDb, { name: temp, comment: RECREATE_MARKER }),
+    // A partitioned table can receive more than 100 partitions in one block of the copy.
+    copy:
+      pairs.length === 0
+        ? null
+        : `INSERT INTO ${q(temp)} ${columnList(copied)} SETTINGS max_partitions_per_insert_block = 0 SELECT ${pairs.map((p) => source(p.before, p.after)).join(", ")} FROM ${q(name)}`,
+    copied,
+    casts,
+    countSource: `SELECT count() AS n FROM ${q(name)}`,
+    exchange: `EXCHANGE TABLES ${q(name)} AND ${q(temp)}${cluster}`,
+    renameSwap: `RENAME TABLE ${q(name)} TO ${q(backup)}, ${q(temp)} TO ${q(name)}${cluster}`,
+    renameTempIn: `RENAME TABLE ${q(temp)} TO ${q(name)}${cluster}`,
+    dropTemp: renderDropTable({ ...d.after, name: temp }, defaultDb),
+    dropBackup: renderDropTable({ ...d.after, name: backup }, defaultDb),
+    clearMarker: `ALTER TABLE ${q(name)}${cluster} MODIFY COMMENT ''`,
+  };
 };

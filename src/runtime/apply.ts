@@ -1,16 +1,23 @@
-import type { ClickHousePort } from "../adapters/clickhouse";
+import path from "node:path";
+import {
+  clickhouseFailure,
+  describeClickHouseFailure,
+  serverErrorOf,
+  type ClickHousePort,
+} from "../adapters/clickhouse";
 import { MooseError, errorText, isMooseError } from "../errors";
 import { alreadyPresent, applyDelta } from "../core/fold";
-import { describeDelta, isTopicDelta } from "../core/deltas";
+import { describeDelta, isTopicDelta, type Delta } from "../core/deltas";
 import type { KafkaPort } from "../adapters/kafka";
 import { applyTopicDelta } from "./apply-topic";
 import { olapStateHash } from "../core/hash";
-import type { InfraMap } from "../core/infra-map";
+import { viewId, type InfraMap } from "../core/infra-map";
 import { lifecycleViolation } from "../core/lifecycle";
 import { renderDelta } from "../core/render-sql";
 import { revertFailedColumnChange } from "./failed-mutation";
-import type { Journal } from "./journal";
-import type { StoredMigration } from "./migration-store";
+import type { Journal, JournalRow } from "./journal";
+import { MIGRATIONS_DIR, type StoredMigration } from "./migration-store";
+import { recreateTable } from "./recreate-table";
 
 /** Progress of one file, reported to the UI as it happens. */
 export type ApplyEvent =
@@ -24,6 +31,8 @@ export type ApplyEvent =
       description: string;
       skipped: boolean;
     }
+  /** A recreate is about to copy `rows` rows of `table` into its new schema. */
+  | { kind: "copy"; id: string; table: string; rows: number }
   | { kind: "file-done"; id: string };
 
 export interface ApplyFileInput {
@@ -41,11 +50,13 @@ export interface ApplyFileInput {
   onEvent: (e: ApplyEvent) => void;
 }
 
+type JournalBase = Pick<JournalRow, "migration_id" | "parent_state_hash" | "file_checksum">;
+
 /** Applies one committed file: journal `started`, each delta then `op_done i`, finally `applied`. */
 export const applyFile = async (input: ApplyFileInput): Promise<void> => {
-  const { migration, state, journal, ch } = input;
+  const { migration, state, journal } = input;
   const file = migration.file;
-  const base = {
+  const base: JournalBase = {
     migration_id: file.id,
     parent_state_hash: file.parent_state_hash,
     file_checksum: migration.checksum,
@@ -73,6 +84,8 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     state_hash: "",
     detail: resumed ? "resume" : "",
   });
+  // Deltas done so far (journaled earlier or run now), for the failure report.
+  const done = new Set(input.opsDone);
   for (const [i, delta] of file.deltas.entries()) {
     const description = describeDelta(delta);
     const skip = input.opsDone.has(i);
@@ -94,81 +107,15 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
         state_hash: "",
         detail: `${description} (already present)`,
       });
+      // Already in the state as recorded: nothing to fold.
+      done.add(i);
       continue;
     }
     if (!skip) {
       try {
-        if (isTopicDelta(delta)) {
-          if (!input.kafka)
-            throw new MooseError(
-              "KAFKA_CONFIG_INVALID",
-              `Migration '${file.id}' has a topic delta (${description}) but the streaming engine is off`,
-              {
-                hint: "Set [features] streaming_engine = true in moose.config.toml (and point redpanda_config.broker at the broker).",
-              },
-            );
-          await applyTopicDelta(input.kafka, delta);
-        }
-        for (const statement of renderDelta(delta, state)) {
-          await ch.command(statement.sql, {
-            waitForMutation: statement.waitsForMutation,
-            ...(statement.database !== undefined ? { database: statement.database } : {}),
-          });
-        }
+        await runDelta(input, delta, state);
       } catch (e) {
-        if (delta.type === "ModifyTableColumn") {
-          const reverted = await revertFailedColumnChange(ch, delta, state, e).catch(
-            () => undefined,
-          );
-          if (reverted) {
-            await journal
-              .append({
-                ...base,
-                event: "failed",
-                op_index: i,
-                state_hash: "",
-                detail: reverted.reason,
-              })
-              .catch(() => undefined);
-            throw new MooseError(
-              "TYPE_CHANGE_FAILED",
-              `Migration '${file.id}' failed at delta ${i + 1}/${file.deltas.length} (${description}): ClickHouse cannot convert the existing data of column '${delta.after_column.name}' in '${delta.table_id}':
-  ${reverted.reason}
-` +
-                (reverted.restored
-                  ? `The failed mutation${reverted.killed.length === 1 ? "" : "s"} (${reverted.killed.join(", ") || "none left"}) ${reverted.killed.length === 1 ? "was" : "were"} killed and the column is back to its previous type; no data was changed.`
-                  : `The failed mutation(s) ${reverted.killed.join(", ")} were killed, but putting the column back failed: check it by hand.`),
-              {
-                hint: "Convert in steps instead: add a new column, backfill it with a RawSql delta using a tolerant cast (e.g. toInt64OrNull), then rename the columns and drop the old one.",
-                details: {
-                  migration: file.id,
-                  failedDelta: i + 1,
-                  completed: i,
-                  killedMutations: reverted.killed,
-                  restored: reverted.restored,
-                },
-              },
-            );
-          }
-        }
-        const reason = errorText(e);
-        await journal
-          .append({ ...base, event: "failed", op_index: i, state_hash: "", detail: reason })
-          .catch(() => undefined);
-        const resumeHint =
-          i === 0 && input.opsDone.size === 0
-            ? "No change of this file was made. Fix the cause and run `moose migrate` again."
-            : `Deltas 1..${i} are applied and journaled; the next \`moose migrate\` resumes at delta ${i + 1} once the cause is fixed.`;
-        // Kafka's own failures keep their code (unreachable, auth, refused) and hint.
-        const kafkaFailure = isMooseError(e) && isTopicDelta(delta) ? e : undefined;
-        throw new MooseError(
-          kafkaFailure?.code ?? "APPLY_FAILED",
-          `Migration '${file.id}' failed at delta ${i + 1}/${file.deltas.length} (${description}):\n  ${reason}`,
-          {
-            hint: kafkaFailure?.hint ? `${kafkaFailure.hint} ${resumeHint}` : resumeHint,
-            details: { migration: file.id, failedDelta: i + 1, completed: i },
-          },
-        );
+        throw await failure(input, base, state, i, e, done);
       }
       await journal.append({
         ...base,
@@ -178,6 +125,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
         detail: description,
       });
     }
+    done.add(i);
     applyDelta(state, delta);
   }
   await journal.append({
@@ -188,4 +136,205 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     detail: "",
   });
   input.onEvent({ kind: "file-done", id: file.id });
+};
+
+/** Carries out one delta: on the broker, as a row-keeping recreate, or as its SQL statements. */
+const runDelta = async (input: ApplyFileInput, delta: Delta, state: InfraMap): Promise<void> => {
+  const { ch, migration } = input;
+  if (isTopicDelta(delta)) {
+    if (!input.kafka)
+      throw new MooseError(
+        "KAFKA_CONFIG_INVALID",
+        `Migration '${migration.file.id}' has a topic delta (${describeDelta(delta)}) but the streaming engine is off`,
+        {
+          hint: "Set [features] streaming_engine = true in moose.config.toml (and point redpanda_config.broker at the broker).",
+        },
+      );
+    await applyTopicDelta(input.kafka, delta);
+    return;
+  }
+  if (delta.type === "RecreateTable") {
+    await recreateTable(ch, delta, state.default_database, (rows) =>
+      input.onEvent({ kind: "copy", id: migration.file.id, table: delta.after.name, rows }),
+    );
+    return;
+  }
+  for (const statement of renderDelta(delta, state)) {
+    await ch.command(statement.sql, {
+      waitForMutation: statement.waitsForMutation,
+      ...(statement.database !== undefined ? { database: statement.database } : {}),
+    });
+  }
+};
+
+/** `1..3, 5` from 0-based delta indexes. */
+const ranges = (indexes: Iterable<number>): string => {
+  const sorted = [...indexes].map((i) => i + 1).sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let k = 0; k < sorted.length;) {
+    let j = k;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(j === k ? `${sorted[k]}` : `${sorted[k]}..${sorted[j]}`);
+    k = j + 1;
+  }
+  return parts.join(", ");
+};
+
+/**
+ * A view or MV this file dropped earlier and now failed to create again (a changed definition
+ * ClickHouse rejects) is put back as it was, and its drop journaled as reverted, so the
+ * database keeps the old view and a resume of the file drops it again before the create.
+ * Returns what happened, for the failure report.
+ */
+const putBackDroppedView = async (
+  input: ApplyFileInput,
+  base: JournalBase,
+  state: InfraMap,
+  failedIndex: number,
+  done: Set<number>,
+): Promise<string | undefined> => {
+  const deltas = input.migration.file.deltas;
+  const failed = deltas[failedIndex]!;
+  const idOf = (d: Delta): string | undefined =>
+    d.type === "CreateMaterializedView" || d.type === "DropMaterializedView"
+      ? `mv:${viewId(d.mv)}`
+      : d.type === "CreateView" || d.type === "DropView"
+        ? `view:${viewId(d.view)}`
+        : undefined;
+  const id =
+    failed.type === "CreateMaterializedView" || failed.type === "CreateView"
+      ? idOf(failed)
+      : undefined;
+  if (id === undefined) return undefined;
+  const j = deltas.findIndex(
+    (d, k) =>
+      k < failedIndex &&
+      done.has(k) &&
+      (d.type === "DropMaterializedView" || d.type === "DropView") &&
+      idOf(d) === id,
+  );
+  const drop = deltas[j];
+  if (drop?.type !== "DropMaterializedView" && drop?.type !== "DropView") return undefined;
+  const old: Delta =
+    drop.type === "DropMaterializedView"
+      ? { type: "CreateMaterializedView", mv: drop.mv }
+      : { type: "CreateView", view: drop.view };
+  const name = drop.type === "DropMaterializedView" ? drop.mv.name : drop.view.name;
+  // Journaled first: if putting the view back then fails, a resume still runs the drop (a
+  // no-op) and the create; the other order could leave the old view behind a "done" drop.
+  try {
+    await input.journal.append({
+      ...base,
+      event: "op_reverted",
+      op_index: j,
+      state_hash: "",
+      detail: `${describeDelta(drop)}: undone, the previous definition is put back after delta ${failedIndex + 1} failed`,
+    });
+  } catch {
+    return `The previous definition of '${name}' was not put back (the journal could not record it): the view is missing until the file is fixed and applied.`;
+  }
+  done.delete(j);
+  try {
+    for (const s of renderDelta(old, state))
+      await input.ch.command(s.sql, {
+        ...(s.database !== undefined ? { database: s.database } : {}),
+      });
+  } catch (e) {
+    return `Putting the previous definition of '${name}' back failed too (${clickhouseFailure(e).reason}): the view is missing until the file is fixed and applied.`;
+  }
+  return `The previous definition of '${name}' was put back (delta ${j + 1}, its drop, is undone and runs again on resume).`;
+};
+
+/**
+ * The error a failed delta ends the file with: which file and delta, ClickHouse's code and
+ * reason, which deltas ran and which did not, and the two ways out.
+ */
+const failure = async (
+  input: ApplyFileInput,
+  base: JournalBase,
+  state: InfraMap,
+  i: number,
+  e: unknown,
+  done: Set<number>,
+): Promise<MooseError> => {
+  const { migration, ch, journal } = input;
+  const file = migration.file;
+  const delta = file.deltas[i]!;
+  const total = file.deltas.length;
+  const head = `Migration '${file.id}' failed at delta ${i + 1}/${total} (${describeDelta(delta)})`;
+  const server = serverErrorOf(e);
+  const serverFailure = server ? clickhouseFailure(server) : undefined;
+  const clickhouse = {
+    ...(serverFailure?.type !== undefined ? { clickhouseCode: serverFailure.type } : {}),
+    ...(serverFailure?.code !== undefined
+      ? { clickhouseErrorNumber: Number(serverFailure.code) }
+      : {}),
+  };
+
+  // A type change ClickHouse could not cast: its mutation is killed and the column restored.
+  const reverted =
+    delta.type === "ModifyTableColumn"
+      ? await revertFailedColumnChange(ch, delta, state, e).catch(() => undefined)
+      : undefined;
+  const putBack = reverted ? undefined : await putBackDroppedView(input, base, state, i, done);
+  const reason = reverted?.reason ?? errorText(e);
+  await journal
+    .append({ ...base, event: "failed", op_index: i, state_hash: "", detail: reason })
+    .catch(() => undefined);
+
+  const notRun = file.deltas.map((_, k) => k).filter((k) => k !== i && !done.has(k));
+  const progress =
+    (done.size === 0 ? "No delta of this file ran" : `Deltas ran: ${ranges(done)}`) +
+    `; failed: ${i + 1}` +
+    (notRun.length > 0 ? `; not run: ${ranges(notRun)}` : "") +
+    ".";
+  const resumeAt = Math.min(i, ...notRun) + 1;
+  const rel = path.join(MIGRATIONS_DIR, path.basename(migration.path));
+  const next =
+    `Next: either fix the cause and run \`moose migrate\` again (it resumes at delta ${resumeAt}), ` +
+    `or remove the unapplied file and regenerate: \`rm ${rel}\`, fix the model, \`moose generate migration --save\`, then \`moose migrate\`.`;
+  const details = (extra: Record<string, unknown> = {}) => ({
+    migration: file.id,
+    failedDelta: i + 1,
+    completed: done.size,
+    ran: [...done].map((k) => k + 1).sort((a, b) => a - b),
+    notRun: notRun.map((k) => k + 1),
+    ...clickhouse,
+    ...extra,
+  });
+
+  if (reverted && delta.type === "ModifyTableColumn") {
+    return new MooseError(
+      "TYPE_CHANGE_FAILED",
+      `${head}: ClickHouse cannot convert the existing data of column '${delta.after_column.name}' in '${delta.table_id}':\n  ${reverted.reason}\n` +
+        (reverted.restored
+          ? `The failed mutation${reverted.killed.length === 1 ? "" : "s"} (${reverted.killed.join(", ") || "none left"}) ${reverted.killed.length === 1 ? "was" : "were"} killed and the column is back to its previous type; no data was changed.`
+          : `The failed mutation(s) ${reverted.killed.join(", ")} were killed, but putting the column back failed: check it by hand.`) +
+        `\n  ${progress}`,
+      {
+        hint: `Convert in steps instead: add a new column, backfill it with a RawSql delta using a tolerant cast (e.g. toInt64OrNull), then rename the columns and drop the old one. ${next}`,
+        details: details({ killedMutations: reverted.killed, restored: reverted.restored }),
+        cause: e,
+      },
+    );
+  }
+  // A step's own error (Kafka's refusals, a recreate's failed copy, …) keeps its code and hint.
+  const own = isMooseError(e) && e.code !== "CLICKHOUSE_QUERY_FAILED" ? e : undefined;
+  const text =
+    server && !own
+      ? `ClickHouse ${describeClickHouseFailure(serverFailure!)}\n  while running: ${server.statement}`
+      : reason;
+  const ownDetails =
+    own && typeof own.details === "object" && own.details !== null
+      ? (own.details as Record<string, unknown>)
+      : {};
+  return new MooseError(
+    own?.code ?? "APPLY_FAILED",
+    `${head}:\n  ${text}\n${putBack ? `  ${putBack}\n` : ""}  ${progress}`,
+    {
+      hint: own?.hint ? `${own.hint}\n${next}` : next,
+      details: details(ownDetails),
+      cause: e,
+    },
+  );
 };

@@ -3,7 +3,11 @@ import type { ClickHousePort } from "../adapters/clickhouse";
 import { qualified, quoteString } from "../core/sql-quote";
 import { TOOL_VERSION } from "../version";
 
-export type JournalEvent = "started" | "op_done" | "applied" | "failed";
+/**
+ * `op_reverted i`: a delta journaled as done was undone (a dropped view put back after its new
+ * definition failed), so a resume runs it again.
+ */
+export type JournalEvent = "started" | "op_done" | "op_reverted" | "applied" | "failed";
 
 export interface JournalRow {
   migration_id: string;
@@ -119,6 +123,7 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
       byId.set(r.migration_id, p);
     }
     if (r.event === "op_done") p.opsDone.add(r.op_index);
+    if (r.event === "op_reverted") p.opsDone.delete(r.op_index);
     if (r.event === "failed") p.lastError = r.detail;
     if (r.event === "applied" && p.status !== "applied") {
       p.status = "applied";

@@ -109,6 +109,9 @@ export const applyEventPrinter =
       case "delta":
         out.line(`  [${e.index}/${e.total}] ${e.description}${e.skipped ? " (already done)" : ""}`);
         return;
+      case "copy":
+        out.line(`        copying ${e.rows} row(s) of '${e.table}' into its new schema...`);
+        return;
       case "file-done":
         out.line(`  ✓ Migration '${e.id}' applied successfully`);
         return;

@@ -2,13 +2,16 @@ import { describe, expect, it } from "vitest";
 import { parseColumnType } from "../../src/core/data-type";
 import { diffTable, tablesSchemaEqual } from "../../src/core/diff";
 import { engineKey } from "../../src/core/engines";
+import { renderCreateTable } from "../../src/core/render-sql";
 import {
   alterableSettingsKey,
   columnsEquivalent,
   indexKey,
   normalizeCodec,
   normalizeTtl,
+  keyColumnNames,
   orderByKey,
+  primaryKeyKey,
   projectionKey,
   readonlySettingsKey,
   sqlKeyOffline,
@@ -193,5 +196,24 @@ describe("normalization rules", () => {
         "IgnoreStringLowCardinalityDifferences",
       ]),
     ).toBe(true);
+  });
+});
+
+describe("key columns follow the ORDER BY, not the declaration order", () => {
+  it("a table read back with both ORDER BY columns flagged as key equals the code's implicit key", () => {
+    const code = table("PageViews", [col("ts", { data_type: "DateTime" }), col("userId")], {
+      order_by: ["userId", "ts"],
+    });
+    const live = table(
+      "PageViews",
+      [
+        col("ts", { data_type: "DateTime", primary_key: true }),
+        col("userId", { primary_key: true }),
+      ],
+      { order_by: ["userId", "ts"] },
+    );
+    expect(keyColumnNames(live)).toEqual(["userId", "ts"]);
+    expect(primaryKeyKey(live)).toBe(primaryKeyKey(code));
+    expect(renderCreateTable(live, "db")).toContain("PRIMARY KEY (`userId`,`ts`)");
   });
 });

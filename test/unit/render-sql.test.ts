@@ -4,7 +4,7 @@ import { DELTA_TYPES } from "../../src/core/deltas";
 import { orderDeltas } from "../../src/core/order";
 import { renderEngine } from "../../src/core/engines";
 import type { Engine } from "../../src/core/infra-map";
-import { renderCreateTable, renderDelta } from "../../src/core/render-sql";
+import { recreateTableSql, renderCreateTable, renderDelta } from "../../src/core/render-sql";
 import { col, mapOf, table, topic as topicOf } from "../support/fixtures";
 
 const t = table("t", [col("id"), col("v", { data_type: "Int64" })], {
@@ -26,11 +26,29 @@ const CASES: [Delta, string[]][] = [
     ],
   ],
   [{ type: "DropTable", table: t }, ["DROP TABLE IF EXISTS `db`.`t`"]],
+  // Rows kept: new schema under a temporary name, copy with casts (`v` changes type, `n` is
+  // new, `m` is computed), swap, drop the old table, clear the marker.
   [
-    { type: "RecreateTable", before: t, after: { ...t, order_by: ["id", "v"] } },
+    {
+      type: "RecreateTable",
+      before: t,
+      after: {
+        ...t,
+        order_by: ["id", "v"],
+        columns: [
+          col("id"),
+          col("v", { data_type: "Int32" }),
+          col("n", { default: "'x'" }),
+          col("m", { materialized: "upper(id)" }),
+        ],
+      },
+    },
     [
-      "DROP TABLE IF EXISTS `db`.`t`",
-      "CREATE TABLE IF NOT EXISTS `db`.`t` ( `id` String NOT NULL, `v` Int64 NOT NULL ) ENGINE = MergeTree ORDER BY (`id`,`v`) SETTINGS index_granularity = 8192, merge_with_ttl_timeout = 3600",
+      "CREATE TABLE IF NOT EXISTS `db`.`t__moose_recreate` ( `id` String NOT NULL, `v` Int32 NOT NULL, `n` String NOT NULL DEFAULT 'x', `m` String NOT NULL MATERIALIZED upper(id) ) ENGINE = MergeTree ORDER BY (`id`,`v`) SETTINGS index_granularity = 8192, merge_with_ttl_timeout = 3600 COMMENT '[MOOSE_RECREATE:DO_NOT_MODIFY] copy of a table being recreated'",
+      "INSERT INTO `db`.`t__moose_recreate` (`id`,`v`) SETTINGS max_partitions_per_insert_block = 0 SELECT `id`, CAST(`v` AS Int32) AS `v` FROM `db`.`t`",
+      "EXCHANGE TABLES `db`.`t` AND `db`.`t__moose_recreate`",
+      "DROP TABLE IF EXISTS `db`.`t__moose_recreate`",
+      "ALTER TABLE `db`.`t` MODIFY COMMENT ''",
     ],
   ],
   [
@@ -180,6 +198,11 @@ describe("SQL of each delta kind", () => {
     expect(sql({ type: "DropTableColumn", table_id: "db_t", column_name: "v" }, onCluster)).toEqual(
       ["ALTER TABLE `db`.`t` ON CLUSTER `c1` DROP COLUMN IF EXISTS `v`"],
     );
+    const recreate = recreateTableSql({ type: "RecreateTable", before: ct, after: ct }, "db");
+    expect(recreate.exchange).toBe(
+      "EXCHANGE TABLES `db`.`t` AND `db`.`t__moose_recreate` ON CLUSTER `c1`",
+    );
+    expect(recreate.clearMarker).toBe("ALTER TABLE `db`.`t` ON CLUSTER `c1` MODIFY COMMENT ''");
   });
   it("identifiers are quoted and literals escaped", () => {
     const odd = table("we`ird", [col("co`l", { comment: "it's" })]);
