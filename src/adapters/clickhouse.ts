@@ -120,7 +120,18 @@ const chdbConnection = (path: string): Connection => {
       },
     );
   }
-  return mod.createChdbConnection({ path }) as Connection;
+  try {
+    return mod.createChdbConnection({ path }) as Connection;
+  } catch (e) {
+    // chDB binds a data directory to one process: a second one cannot open it.
+    throw new MooseError(
+      "CLICKHOUSE_UNREACHABLE",
+      `The embedded database at ${path} cannot be opened: ${errorText(e).split("\n")[0]} (most likely another process — a moose command or moose dev — has it open)`,
+      {
+        hint: "chDB opens a data directory from one process at a time: wait for the other command to finish and run this one again, or use another directory (--clickhouse-url chdb://<dir>).",
+      },
+    );
+  }
 };
 
 export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {

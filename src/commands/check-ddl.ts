@@ -189,7 +189,7 @@ const dropAll = async (ch: ClickHousePort, databases: readonly string[]) => {
     await ch.command(`DROP DATABASE IF EXISTS ${quoteIdent(s)} SYNC`).catch(() => undefined);
 };
 
-export const ddlRejectedError = (rejected: readonly DdlRejection[]): MooseError =>
+export const ddlRejectedError = (rejected: readonly DdlRejection[], flag = ""): MooseError =>
   new MooseError(
     "DDL_REJECTED",
     `ClickHouse rejects ${rejected.length === 1 ? "an object" : `${rejected.length} objects`} this migration would create; no file was written:\n${rejected
@@ -199,7 +199,7 @@ export const ddlRejectedError = (rejected: readonly DdlRejection[]): MooseError 
       )
       .join("\n")}`,
     {
-      hint: "Fix the model (the SELECT, key columns or expressions named above), then run `moose generate migration --save` again. ClickHouse checked this in a scratch database; nothing in your databases changed.",
+      hint: `Fix the model (the SELECT, key columns or expressions named above), then run \`moose generate migration --save${flag}\` again. ClickHouse checked this in a scratch database; nothing in your databases changed.`,
       details: { rejected },
     },
   );

@@ -57,6 +57,16 @@ export const resolveTarget = (
 };
 
 /**
+ * The target as a flag to repeat in the commands a message suggests: the URL given on the
+ * command line or in the environment (masked), or nothing when it comes from moose.config.toml
+ * (every command reads it from there anyway).
+ */
+export const targetFlag = (opts: GlobalOptions, target: ClickHouseTarget | undefined): string =>
+  target && opts.clickhouseUrl !== undefined && opts.clickhouseUrl.trim() !== ""
+    ? ` --clickhouse-url ${target.display}`
+    : "";
+
+/**
  * The code's desired state, checked against the config (databases, clusters). `committed` is
  * the fold of the committed files (its topics stand when the streaming engine is off).
  */

@@ -29,6 +29,7 @@ import {
   managedDatabases,
   projectDiffOptions,
   resolveTarget,
+  targetFlag,
   usesKafka,
   withClickHouse,
   withKafka,
@@ -79,12 +80,12 @@ export interface GenerateResult {
 }
 
 /** Hand-made changes found while committed files wait to be applied (the next file cannot answer them). */
-const driftError = (drift: DriftEntry[], journal: JournalState) => {
+const driftError = (drift: DriftEntry[], journal: JournalState, flag: string) => {
   const stopped = [...journal.incomplete.values()];
   const hint =
     stopped.length > 0
-      ? `Migration '${stopped[0]!.id}' stopped part-way${stopped[0]!.lastError ? ` (${stopped[0]!.lastError.split("\n")[0]})` : ""}, so the database holds part of it. Either finish it: fix the cause and run \`moose migrate\` (it resumes); or drop it: delete ${MIGRATIONS_DIR}/${stopped[0]!.id}.yaml, then run \`moose generate migration --save\` (the new file records what the stopped one changed and goes on from there).`
-      : "Committed files are waiting to be applied, so the next file must build on them: run `moose migrate` first (its parent check names the difference), or undo the manual change; then generate again.";
+      ? `Migration '${stopped[0]!.id}' stopped part-way${stopped[0]!.lastError ? ` (${stopped[0]!.lastError.split("\n")[0]})` : ""}, so the database holds part of it. Either finish it: fix the cause and run \`moose migrate${flag}\` (it resumes); or drop it: delete ${MIGRATIONS_DIR}/${stopped[0]!.id}.yaml, then run \`moose generate migration --save${flag}\` (the new file records what the stopped one changed and goes on from there).`
+      : `Committed files are waiting to be applied, so the next file must build on them: run \`moose migrate${flag}\` first (its parent check names the difference), or undo the manual change; then generate again.`;
   return new MooseError(
     "DRIFT_DETECTED",
     `The database differs from what the applied migrations produced:\n${drift.map(describeDrift).join("\n")}`,
@@ -109,6 +110,7 @@ const baseState = async (
   code: InfraMap,
   ch: ClickHousePort | undefined,
   kafka: KafkaPort | undefined,
+  flag: string,
 ): Promise<Base> => {
   if (!ch) return { base: committed, kind: "committed-files", unsupported: [] };
   const { journalState, appliedState } = await readAppliedState(ctx, ch, false);
@@ -120,7 +122,7 @@ const baseState = async (
   const sqlKey = reconciled.sqlKey;
   if (ctx.migrations.every((m) => appliedIds.has(m.file.id)))
     return { base: reconciled.state, kind: "live", unsupported, sqlKey };
-  if (reconciled.drift.length > 0) throw driftError(reconciled.drift, journalState);
+  if (reconciled.drift.length > 0) throw driftError(reconciled.drift, journalState, flag);
   return { base: committed, kind: "committed-files", unsupported, sqlKey };
 };
 
@@ -224,7 +226,8 @@ export const generateMigration = async (
   );
 
   const run = async (ch?: ClickHousePort, kafka?: KafkaPort): Promise<GenerateResult> => {
-    const b = await baseState(ctx, committed, code, ch, kafka);
+    const flag = targetFlag(opts, target);
+    const b = await baseState(ctx, committed, code, ch, kafka, flag);
     const { plan, pending } = await decidePlan(
       {
         committed,
@@ -287,7 +290,7 @@ export const generateMigration = async (
         after,
         managedDatabases(ctx),
       );
-      if (rejected.length > 0) throw ddlRejectedError(rejected);
+      if (rejected.length > 0) throw ddlRejectedError(rejected, flag);
       result.checks = { fold: true, ...check };
     } else {
       result.checks.notChecked.push(

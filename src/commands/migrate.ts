@@ -4,7 +4,7 @@ import type { KafkaPort } from "../adapters/kafka";
 import { checkChain, conflictError } from "../core/chain";
 
 import { MooseError, ExitCode } from "../errors";
-import { describeDelta } from "../core/deltas";
+import { describeDelta, isTopicDelta } from "../core/deltas";
 import { planMigration } from "../core/plan";
 
 import { olapStateHash, streamStateHash } from "../core/hash";
@@ -18,13 +18,14 @@ import { quoteIdent } from "../core/sql-quote";
 import { applyFile, type ApplyEvent } from "../runtime/apply";
 
 import { MigrationLock } from "../runtime/lock";
+import type { StoredMigration } from "../runtime/migration-store";
 import {
   desiredState,
   projectDiffOptions,
-  foldAll,
   loadProject,
   managedDatabases,
   resolveTarget,
+  targetFlag,
   usesKafka,
   withClickHouse,
   withKafka,
@@ -45,6 +46,9 @@ export interface ValidateResult {
   command: "validate";
   files: { id: string; deltas: string[] }[];
   tables: number;
+  views: number;
+  materializedViews: number;
+  topics: number;
   conflicts: { parent: string; files: string[]; tables: string[] }[];
 }
 
@@ -138,11 +142,40 @@ const unmigratedGivenLive = async (
   return { unmigrated: unmigratedChanges(ctx, committed, base, code, sqlKey), drift, applied };
 };
 
+/**
+ * Files with topic deltas need Kafka: with the streaming engine off they are refused before any
+ * file starts, not half-way through one.
+ */
+const refuseTopicsWithoutKafka = (
+  pending: readonly StoredMigration[],
+  hasKafka: boolean,
+  env: NodeJS.ProcessEnv,
+): void => {
+  if (hasKafka) return;
+  const withTopics = pending.filter((m) => m.file.deltas.some(isTopicDelta));
+  if (withTopics.length === 0) return;
+  const byEnv = env.MOOSE_FEATURES__STREAMING_ENGINE !== undefined;
+  throw new MooseError(
+    "KAFKA_CONFIG_INVALID",
+    `Migration${withTopics.length === 1 ? "" : "s"} ${withTopics.map((m) => `'${m.file.id}'`).join(", ")} change${withTopics.length === 1 ? "s" : ""} topics, but the streaming engine is off${byEnv ? ` (MOOSE_FEATURES__STREAMING_ENGINE=${env.MOOSE_FEATURES__STREAMING_ENGINE})` : " ([features] streaming_engine = false)"}; nothing was applied`,
+    {
+      hint: byEnv
+        ? "Unset MOOSE_FEATURES__STREAMING_ENGINE (or set it to true) and point --kafka-broker at the broker, then run `moose migrate` again."
+        : "Set [features] streaming_engine = true in moose.config.toml and point [redpanda_config] broker (or --kafka-broker) at the broker, then run `moose migrate` again.",
+    },
+  );
+};
+
 /** What `migrate` and `--status` start from: the project, its target, the fold and the code. */
 const prepare = (opts: GlobalOptions) => {
   const ctx = loadProject(opts);
   const target = requireTarget(opts, ctx);
-  const committed = foldAll(ctx);
+  // Forked files are refused before anything is applied (what `--validate` reports).
+  const { state: committed, conflicts } = checkChain(
+    ctx.migrations.map((m) => m.file),
+    ctx.defaultDb,
+  );
+  if (conflicts.length > 0) throw conflictError(conflicts, { conflicts }, tableNamer(committed));
   const code = desiredState(ctx, committed);
   return {
     ctx,
@@ -199,6 +232,7 @@ export const migrate = async (
           warnings: ctx.warnings,
         };
         if (pending.length === 0) return result;
+        refuseTopicsWithoutKafka(pending, kafka !== undefined, opts.env);
         onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
         const reconciled = await readLiveState(ctx, ch, live.appliedState, code, kafka);
         let state = reconciled.state;
@@ -269,6 +303,8 @@ export const migrate = async (
             ch,
             ...(kafka ? { kafka } : {}),
             onEvent,
+            nameOf: tableNamer(state, code),
+            targetFlag: targetFlag(opts, target),
           });
           result.applied.push(m.file.id);
         }
@@ -294,9 +330,12 @@ export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
       deltas: m.file.deltas.map((d) => describeDelta(d, tableNamer(state))),
     })),
     tables: Object.keys(state.tables).length,
+    views: Object.keys(state.views).length,
+    materializedViews: Object.keys(state.materialized_views).length,
+    topics: Object.keys(state.topics).length,
     conflicts,
   };
-  if (conflicts.length > 0) throw conflictError(conflicts, result);
+  if (conflicts.length > 0) throw conflictError(conflicts, result, tableNamer(state));
   return result;
 };
 
@@ -314,7 +353,10 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
         command: "status",
         applied: [...appliedIds],
         pending: ctx.migrations.filter((m) => !appliedIds.has(m.file.id)).map((m) => m.file.id),
-        incomplete: [...live.journalState.incomplete.keys()],
+        // A half-applied file that was deleted (one way out of a failure) is no longer pending.
+        incomplete: [...live.journalState.incomplete.keys()].filter((id) =>
+          ctx.migrations.some((m) => m.file.id === id),
+        ),
         drift,
         unmigrated,
         warnings: ctx.warnings,

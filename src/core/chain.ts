@@ -94,10 +94,14 @@ export const checkChain = (files: readonly ChainFile[], defaultDb: string): Chai
   return { state, conflicts };
 };
 
-export const conflictError = (conflicts: readonly ChainConflict[], details: unknown): MooseError =>
+export const conflictError = (
+  conflicts: readonly ChainConflict[],
+  details: unknown,
+  nameOf: (tableId: string) => string = (id) => id,
+): MooseError =>
   new MooseError(
     "MIGRATION_CONFLICT",
-    `Migration files fork from the same parent state:\n${conflicts.map((c) => `  - ${c.files.join(" and ")} (both on ${c.parent.slice(0, 12)}…, touching ${c.tables.join(", ")})`).join("\n")}`,
+    `Migration files fork from the same parent state:\n${conflicts.map((c) => `  - ${c.files.join(" and ")} (both on ${c.parent.slice(0, 12)}…, touching ${[...new Set(c.tables.map(nameOf))].join(", ")})`).join("\n")}`,
     {
       hint: "Two branches each generated a migration. Keep one branch's file, delete the other's and run `moose generate migration --save` again on top.",
       details,

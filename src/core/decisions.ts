@@ -61,7 +61,7 @@ export const renameDecision = (c: RenameCandidate, code: InfraMap): RenameDecisi
   return {
     id: `rename:${table}.${c.from}->${c.to}`,
     kind: "rename",
-    description: `rename column ${table}.${c.from} → ${c.to}? (confidence ${c.confidence}; otherwise drop + add, and the column's data is lost)`,
+    description: `rename column ${table}.${c.from} → ${c.to} (confidence ${c.confidence}; if not, drop + add: the column's data is lost)`,
     table,
     from: c.from,
     to: c.to,
@@ -71,10 +71,11 @@ export const renameDecision = (c: RenameCandidate, code: InfraMap): RenameDecisi
 
 export const versionBumpDecision = (b: VersionBump, defaultDb: string): VersionBumpPlanDecision => {
   const from = userFacingName(b.from, defaultDb);
+  const v = (version: string | null) => (version === null ? "unversioned" : `v${version}`);
   return {
     id: `version-bump:${from}@${b.from.version ?? "none"}->${b.to.version ?? "none"}`,
     kind: "version-bump",
-    description: `version bump of ${from} (v${b.from.version ?? "none"} → v${b.to.version ?? "none"}): ${b.backfillColumns === null ? "no compatible columns to copy" : "copy the rows"}, then drop the old table?`,
+    description: `version bump of ${from} (${v(b.from.version)} → ${v(b.to.version)}): ${b.backfillColumns === null ? "no compatible columns to copy" : "copy the rows"}, then drop the old table`,
     from: b.from.name,
     to: b.to.name,
     canBackfill: b.backfillColumns !== null,
@@ -83,13 +84,13 @@ export const versionBumpDecision = (b: VersionBump, defaultDb: string): VersionB
 
 /** The destructive decision a delta needs, or null when it loses no data. */
 export const destructiveDecision = (delta: Delta, base: InfraMap): DestructiveDecision | null => {
-  const summary = destructiveSummary(delta);
-  if (summary === null) return null;
   const db = base.default_database;
   const tableName = (id: string) => {
     const t = base.tables[id];
     return t ? userFacingName(t, db) : id;
   };
+  const summary = destructiveSummary(delta, tableName);
+  if (summary === null) return null;
   const physicalOf = (id: string) => {
     const t = base.tables[id];
     return t ? `${t.database ?? db}.${t.name}` : undefined;

@@ -234,7 +234,8 @@ export const describeDelta = (
     RecreateTable: (d) => `Recreate table '${d.after.name}'`,
     AddTableColumn: (d) => `Add column '${d.column.name}' to '${n(d.table_id)}'`,
     DropTableColumn: (d) => `Drop column '${d.column_name}' from '${n(d.table_id)}'`,
-    ModifyTableColumn: (d) => `Modify column '${d.after_column.name}' in '${n(d.table_id)}'`,
+    ModifyTableColumn: (d) =>
+      `Modify column '${d.after_column.name}' in '${n(d.table_id)}'${typeChange(d.before_column, d.after_column)}`,
     RenameTableColumn: (d) =>
       `Rename column '${d.before_name}' to '${d.after_name}' in '${n(d.table_id)}'`,
     ModifyTableSettings: (d) => `Modify settings for table '${n(d.table_id)}'`,
@@ -262,6 +263,18 @@ export const describeDelta = (
   });
 };
 
+/** ` (Float64 → Int32)` when a modified column's type changes (scalar types only). */
+const typeChange = (before: Column, after: Column): string => {
+  const text = (c: Column) =>
+    typeof c.data_type === "string"
+      ? c.required
+        ? c.data_type
+        : `Nullable(${c.data_type})`
+      : undefined;
+  const [a, b] = [text(before), text(after)];
+  return a !== undefined && b !== undefined && a !== b ? ` (${a} → ${b})` : "";
+};
+
 const topicChangeText = (d: UpdateTopicDelta): string => {
   const parts: string[] = [];
   if (d.before.partition_count !== d.after.partition_count)
@@ -277,7 +290,10 @@ const topicChangeText = (d: UpdateTopicDelta): string => {
  * Destructive deltas lose data and need an explicit decision. Returns the summary line Moose
  * prints for each (`DROP TABLE \`t\``…), or null when the delta is safe.
  */
-export const destructiveSummary = (delta: Delta): string | null =>
+export const destructiveSummary = (
+  delta: Delta,
+  nameOf: (tableId: string) => string = (id) => id,
+): string | null =>
   dispatchDelta<string | null>(delta, {
     CreateTable: () => null,
     DropTable: (d) => `DROP TABLE \`${d.table.name}\``,
@@ -285,7 +301,7 @@ export const destructiveSummary = (delta: Delta): string | null =>
     RecreateTable: (d) =>
       `DROP + RECREATE \`${d.after.name}\` (schema change requires drop + recreate: ${[...recreateReasons(d.before, d.after), "rows are copied into the new table"].join("; ")})`,
     AddTableColumn: () => null,
-    DropTableColumn: (d) => `DROP COLUMN \`${d.column_name}\` FROM \`${d.table_id}\``,
+    DropTableColumn: (d) => `DROP COLUMN \`${d.column_name}\` FROM \`${nameOf(d.table_id)}\``,
     ModifyTableColumn: () => null,
     RenameTableColumn: () => null,
     ModifyTableSettings: () => null,

@@ -48,6 +48,10 @@ export interface ApplyFileInput {
   /** Present when the project has topics; topic deltas run through it. */
   kafka?: KafkaPort;
   onEvent: (e: ApplyEvent) => void;
+  /** How the user names a table id (`local_Bar` → `Bar`) in messages. */
+  nameOf?: (tableId: string) => string;
+  /** The target flag to repeat in the commands a failure suggests (`--clickhouse-url …`, or none). */
+  targetFlag?: string;
 }
 
 type JournalBase = Pick<JournalRow, "migration_id" | "parent_state_hash" | "file_checksum">;
@@ -68,7 +72,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     if (violation !== null) {
       throw new MooseError(
         "LIFECYCLE_VIOLATION",
-        `Migration '${file.id}' delta ${i + 1} (${describeDelta(delta)}) is not allowed: ${violation}`,
+        `Migration '${file.id}' delta ${i + 1} (${describeDelta(delta, input.nameOf)}) is not allowed: ${violation}`,
         {
           hint: "The table's lifecycle changed after the file was written. Regenerate the migration, or change the lifecycle back if the drop is intended.",
         },
@@ -87,7 +91,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
   // Deltas done so far (journaled earlier or run now), for the failure report.
   const done = new Set(input.opsDone);
   for (const [i, delta] of file.deltas.entries()) {
-    const description = describeDelta(delta);
+    const description = describeDelta(delta, input.nameOf);
     const skip = input.opsDone.has(i);
     // A create of an object that is already there as recorded (an adopted object) is a no-op.
     const present = !skip && alreadyPresent(state, delta);
@@ -145,7 +149,7 @@ const runDelta = async (input: ApplyFileInput, delta: Delta, state: InfraMap): P
     if (!input.kafka)
       throw new MooseError(
         "KAFKA_CONFIG_INVALID",
-        `Migration '${migration.file.id}' has a topic delta (${describeDelta(delta)}) but the streaming engine is off`,
+        `Migration '${migration.file.id}' has a topic delta (${describeDelta(delta, input.nameOf)}) but the streaming engine is off`,
         {
           hint: "Set [features] streaming_engine = true in moose.config.toml (and point redpanda_config.broker at the broker).",
         },
@@ -228,7 +232,7 @@ const putBackDroppedView = async (
       event: "op_reverted",
       op_index: j,
       state_hash: "",
-      detail: `${describeDelta(drop)}: undone, the previous definition is put back after delta ${failedIndex + 1} failed`,
+      detail: `${describeDelta(drop, input.nameOf)}: undone, the previous definition is put back after delta ${failedIndex + 1} failed`,
     });
   } catch {
     return `The previous definition of '${name}' was not put back (the journal could not record it): the view is missing until the file is fixed and applied.`;
@@ -261,7 +265,7 @@ const failure = async (
   const file = migration.file;
   const delta = file.deltas[i]!;
   const total = file.deltas.length;
-  const head = `Migration '${file.id}' failed at delta ${i + 1}/${total} (${describeDelta(delta)})`;
+  const head = `Migration '${file.id}' failed at delta ${i + 1}/${total} (${describeDelta(delta, input.nameOf)})`;
   const server = serverErrorOf(e);
   const serverFailure = server ? clickhouseFailure(server) : undefined;
   const clickhouse = {
@@ -290,9 +294,10 @@ const failure = async (
     ".";
   const resumeAt = Math.min(i, ...notRun) + 1;
   const rel = path.join(MIGRATIONS_DIR, path.basename(migration.path));
+  const flag = input.targetFlag ?? "";
   const next =
-    `Next: either fix the cause and run \`moose migrate\` again (it resumes at delta ${resumeAt}), ` +
-    `or remove the unapplied file and regenerate: \`rm ${rel}\`, fix the model, \`moose generate migration --save\`, then \`moose migrate\`.`;
+    `Next: either fix the cause and run \`moose migrate${flag}\` again (it resumes at delta ${resumeAt}), ` +
+    `or remove the unapplied file and regenerate against the database: \`rm ${rel}\`, fix the model, \`moose generate migration --save${flag}\` (the new file records what this one already changed), then \`moose migrate${flag}\`.`;
   const details = (extra: Record<string, unknown> = {}) => ({
     migration: file.id,
     failedDelta: i + 1,

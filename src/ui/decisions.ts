@@ -154,9 +154,16 @@ export const createDecisions = (
   const ask = async (pending: readonly Decision[]): Promise<Answers> => {
     if (!interactive) {
       const kinds = [...new Set(pending.map((d) => d.kind))].join(", ");
+      // An id in --hints that matches nothing pending is most likely a typo: say so.
+      const unknown = Object.keys(hints.decisions ?? {}).filter(
+        (id) => !pending.some((d) => d.id === id),
+      );
       throw new MooseError(
         "DECISION_NEEDED",
-        `The plan needs ${pending.length} decision(s) (${kinds}) but nobody can be asked (not a terminal):\n${decisionLines(pending, out)}`,
+        `The plan needs ${pending.length} decision(s) (${kinds}) but nobody can be asked (not a terminal):\n${decisionLines(pending, out)}` +
+          (unknown.length > 0
+            ? `\n--hints answered id(s) this plan does not have: ${unknown.join(", ")}`
+            : ""),
         {
           hint: `Answer them all in one run: --hints '${hintsFor(pending)}' (change any true to false; a refused rename becomes drop + add). Or by kind: --yes-rename, --yes-destructive, --yes-all (also MOOSE_ACCEPT_RENAME=1, MOOSE_ACCEPT_DESTRUCTIVE=1, MOOSE_ACCEPT_ALL=1). \`moose plan --json\` lists them without failing.`,
           exitCode: ExitCode.DecisionNeeded,
@@ -171,7 +178,7 @@ export const createDecisions = (
       const answers: Record<string, Answer> = {};
       for (const [i, d] of renames.entries()) {
         const choice = await select({
-          message: `Rename (${i + 1}/${renames.length}): ${d.description}`,
+          message: `Rename (${i + 1}/${renames.length}): ${d.table}.${d.from} → ${d.to}? (confidence ${d.confidence})`,
           choices: [
             { name: "rename", value: "rename" },
             { name: "drop + add (data in the column is lost)", value: "drop" },

@@ -53,7 +53,7 @@ export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): voi
     r.deltas.forEach((d, i) => {
       const text = `  ${i + 1}. ${describeDelta(d, names)}`;
       if (i < r.records)
-        out.line(out.paint("dim", `${text} (recorded: the database already has it; not run)`));
+        out.line(out.paint("dim", `${text} (recorded: already so in the database; not run)`));
       else out.line(destructiveSummary(d) !== null ? out.paint("red", text) : text);
     });
     if (r.status === "dry-run" && !r.preview) out.line(`\n${r.yaml ?? ""}`);
@@ -134,7 +134,9 @@ export const renderValidate = (r: ValidateResult, out: Output): void => {
     out.line(`  ${f.id} (${f.deltas.length} delta(s))`);
     for (const d of f.deltas) out.line(`    - ${d}`);
   }
-  out.line(`\n✓ Fold succeeded: ${r.tables} table(s), 0 view(s), 0 MV(s)\n`);
+  out.line(
+    `\n✓ Fold succeeded: ${r.tables} table(s), ${r.views} view(s), ${r.materializedViews} MV(s)${r.topics > 0 ? `, ${r.topics} topic(s)` : ""}\n`,
+  );
   out.line("✓ All migrations valid, no conflicts detected");
   out.line(action("Validate", `${r.files.length} migration file(s) validated successfully`));
   out.result(r);

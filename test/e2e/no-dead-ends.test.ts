@@ -74,7 +74,7 @@ describe("hand-made changes are answered by files that fold and apply", () => {
     chdbShell(DIR, `ALTER TABLE ${db}.T ADD COLUMN extra String`);
     const g = live(root, "generate", "migration", "--save", "--yes-destructive");
     expect(g.code, g.err).toBe(0);
-    expect(g.out).toContain("recorded: the database already has it");
+    expect(g.out).toContain("recorded: already so in the database");
     expect(lastFile(root).deltas.map((d) => d.type)).toEqual(["AddTableColumn", "DropTableColumn"]);
     const m = live(root, "migrate");
     expect(m.code, m.err).toBe(0);
