@@ -33,9 +33,15 @@ export interface DdlRejection {
 
 type ViewLike = { kind: "view"; view: View } | { kind: "mv"; view: MaterializedView };
 
-/** Names a view reads (`db`.`t`, db.t or t), without database and quotes. */
-const sourceNames = (v: View | MaterializedView): string[] =>
-  v.sourceTables.map((s) => unquoteToken(s.split(".").at(-1)!.trim()));
+/** What a view reads (`db`.`t`, db.t or t): the database when qualified, and the name. */
+const sources = (v: View | MaterializedView): { database?: string; name: string }[] =>
+  v.sourceTables.map((s) => {
+    const parts = s.split(".").map((p) => unquoteToken(p.trim()));
+    const name = parts.at(-1)!;
+    return parts.length > 1 ? { database: parts.at(-2)!, name } : { name };
+  });
+
+const sourceNames = (v: View | MaterializedView): string[] => sources(v).map((s) => s.name);
 
 /**
  * The objects a file's changes create or change, with what they need to be created: new and
@@ -48,6 +54,8 @@ const objectsToCheck = (changes: readonly Delta[], after: InfraMap) => {
   /** Tables the changes create or change (the others are there for a view to read). */
   const changed = new Set<Table>();
   const views = new Map<string, ViewLike>();
+  /** Tables views read that the project does not manage (`db.name`): copied empty into scratch. */
+  const unmanaged = new Set<string>();
   const tableByName = new Map(Object.values(after.tables).map((t) => [t.name, t]));
   const viewByName = new Map<string, ViewLike>([
     ...Object.values(after.views).map((v): [string, ViewLike] => [
@@ -63,12 +71,18 @@ const objectsToCheck = (changes: readonly Delta[], after: InfraMap) => {
     const id = viewId(v.view);
     if (views.has(id)) return;
     views.set(id, v);
-    const needed = [...sourceNames(v.view), ...(v.kind === "mv" ? [v.view.targetTable] : [])];
-    for (const name of needed) {
+    const needed = [
+      ...sources(v.view),
+      ...(v.kind === "mv"
+        ? [{ database: v.view.targetDatabase ?? v.view.database, name: v.view.targetTable }]
+        : []),
+    ];
+    for (const { database, name } of needed) {
       const t = tableByName.get(name);
       if (t) tables.set(`${tableDatabase(t, db)}.${t.name}`, t);
       const inner = viewByName.get(name);
       if (inner) addView(inner);
+      if (!t && !inner) unmanaged.add(`${database ?? v.view.database ?? db}.${name}`);
     }
   };
   for (const d of changes) {
@@ -83,7 +97,7 @@ const objectsToCheck = (changes: readonly Delta[], after: InfraMap) => {
       }
     }
   }
-  return { tables: [...tables.values()], changed, views: [...views.values()] };
+  return { tables: [...tables.values()], changed, views: [...views.values()], unmanaged };
 };
 
 /**
@@ -100,7 +114,7 @@ export const checkDdlInScratch = async (
   databases: readonly string[],
 ): Promise<{ check: DdlCheck; rejected: DdlRejection[] }> => {
   const db = after.default_database;
-  const { tables, changed, views } = objectsToCheck(changes, after);
+  const { tables, changed, views, unmanaged } = objectsToCheck(changes, after);
   const check: DdlCheck = { checked: [], notChecked: [] };
   const rejected: DdlRejection[] = [];
   if (tables.length === 0 && views.length === 0) return { check, rejected };
@@ -141,6 +155,20 @@ export const checkDdlInScratch = async (
         skipped.add(t.name);
       }
     }
+    // Tables the project does not manage (a Kafka-engine source, a hand-made table): an empty
+    // copy of the live one's columns (ENGINE = Null: no data, no connections) stands in.
+    for (const physical of unmanaged) {
+      const [database, ...rest] = physical.split(".");
+      const name = rest.join(".");
+      const home = scratch.get(database!);
+      if (home === undefined) continue;
+      if (!(await standIn(ch, database!, name, home))) {
+        skipped.add(name);
+        check.notChecked.push(
+          `${userFacingName({ name, database }, db)}: read by a view, neither managed by the project nor found in the database`,
+        );
+      }
+    }
     // Views reading views: created in passes, each after those it reads.
     let pending = views.filter((v) => {
       const blocked = sourceNames(v.view).some((s) => skipped.has(s));
@@ -151,6 +179,7 @@ export const checkDdlInScratch = async (
       return !blocked;
     });
     let last: Map<ViewLike, unknown> = new Map();
+    const standInsTried = new Set<string>(unmanaged);
     while (pending.length > 0) {
       const failed = new Map<ViewLike, unknown>();
       for (const v of pending) {
@@ -167,7 +196,23 @@ export const checkDdlInScratch = async (
           failed.set(v, e);
         }
       }
-      if (failed.size === pending.length) {
+      // A SELECT may read a table it does not declare: if the database has it, an empty
+      // stand-in lets the next pass check the view instead of blaming it.
+      let standIns = 0;
+      for (const e of failed.values()) {
+        if (clickHouseFailure(e).name !== "UNKNOWN_TABLE") continue;
+        const missing = /'([^']+)'/.exec(clickHouseFailure(e).reason)?.[1];
+        if (missing === undefined) continue;
+        const [first, ...rest] = missing.split(".");
+        const scratchDb = rest.length > 0 ? first! : undefined;
+        const name = rest.length > 0 ? rest.join(".") : first!;
+        const real = [...scratch].find(([, sdb]) => sdb === scratchDb)?.[0] ?? scratchDb ?? db;
+        const home = scratch.get(real);
+        if (home === undefined || standInsTried.has(`${real}.${name}`)) continue;
+        standInsTried.add(`${real}.${name}`);
+        if (await standIn(ch, real, name, home)) standIns++;
+      }
+      if (failed.size === pending.length && standIns === 0) {
         last = failed;
         break;
       }
@@ -183,6 +228,25 @@ export const checkDdlInScratch = async (
     await dropAll(ch, created);
   }
 };
+
+/** An empty copy (ENGINE = Null: no data, no connections) of a live table in a scratch database. */
+const standIn = async (
+  ch: ClickHousePort,
+  database: string,
+  name: string,
+  home: string,
+): Promise<boolean> =>
+  ch
+    .command(
+      `CREATE TABLE ${qualified(home, name)} AS ${qualified(database, name)} ENGINE = Null`,
+      {
+        waitForMutation: false,
+      },
+    )
+    .then(
+      () => true,
+      () => false,
+    );
 
 const dropAll = async (ch: ClickHousePort, databases: readonly string[]) => {
   for (const s of databases)

@@ -170,13 +170,20 @@ const decidePlan = async (
   input: Omit<PlanInput, "answers">,
   port: DecisionPort,
   ch: ClickHousePort | undefined,
+  /** Run once before anyone is asked: nobody should answer questions about a doomed file. */
+  beforeAsking: (plan: Plan) => Promise<unknown>,
 ): Promise<{ plan: Plan; pending: Decision[] }> => {
   let answers: Record<string, Answer> = {};
+  let checked = false;
   for (;;) {
     const plan = planMigration({ ...input, answers });
     const pending = await withRowCounts(pendingOf(plan.decisions, answers), ch);
     if (pending.length === 0 || plan.refused.length > 0) return { plan, pending: [] };
     const known = port.known(pending);
+    if (Object.keys(known).length === 0 && !checked) {
+      checked = true;
+      await beforeAsking(plan);
+    }
     const more = Object.keys(known).length > 0 ? known : await port.ask(pending);
     if (Object.keys(more).length === 0) return { plan, pending };
     answers = { ...answers, ...more };
@@ -228,6 +235,19 @@ export const generateMigration = async (
   const run = async (ch?: ClickHousePort, kafka?: KafkaPort): Promise<GenerateResult> => {
     const flag = targetFlag(opts, target);
     const b = await baseState(ctx, committed, code, ch, kafka, flag);
+    /** ClickHouse's verdict on a plan's new and changed objects (with a target, outside plan). */
+    const checkDdl = async (plan: Plan): Promise<DdlCheck | undefined> => {
+      if (!ch || opts.preview || plan.changes.length === 0) return undefined;
+      const after = foldFiles([{ id, deltas: plan.deltas }], ctx.defaultDb, committed);
+      const { check, rejected } = await checkDdlInScratch(
+        ch,
+        plan.changes,
+        after,
+        managedDatabases(ctx),
+      );
+      if (rejected.length > 0) throw ddlRejectedError(rejected, flag);
+      return check;
+    };
     const { plan, pending } = await decidePlan(
       {
         committed,
@@ -239,6 +259,7 @@ export const generateMigration = async (
       },
       decisions,
       ch,
+      (provisional) => checkDdl(provisional),
     );
     const result: GenerateResult = {
       command: "generate",
@@ -282,15 +303,8 @@ export const generateMigration = async (
     result.yaml = serializeMigrationFile(file);
     checkWritable(ctx, file, result.yaml);
     result.checks.fold = true;
-    if (ch && !opts.preview) {
-      const after = foldFiles([{ id, deltas: plan.deltas }], ctx.defaultDb, committed);
-      const { check, rejected } = await checkDdlInScratch(
-        ch,
-        plan.changes,
-        after,
-        managedDatabases(ctx),
-      );
-      if (rejected.length > 0) throw ddlRejectedError(rejected, flag);
+    const check = await checkDdl(plan);
+    if (check) {
       result.checks = { fold: true, ...check };
     } else {
       result.checks.notChecked.push(

@@ -170,6 +170,38 @@ describe("nothing is written that cannot apply", () => {
     converged(root);
   });
 
+  it("a doomed file is refused before anyone is asked a question about it", () => {
+    const db = "dead_doomed_decisions";
+    const root = deployed(db);
+    // A column drop (a decision) together with a view ClickHouse rejects.
+    fs.writeFileSync(
+      path.join(root, "app", "index.ts"),
+      VIEW_MODEL("SELECT nosuch FROM T").replace("name: string; ", ""),
+    );
+    const g = live(root, "generate", "migration", "--save");
+    expect(g.code).toBe(1);
+    expect(g.err).toContain("Error [DDL_REJECTED]");
+    expect(g.err).not.toContain("DECISION_NEEDED");
+  });
+
+  it("a view reading a table the project does not manage is checked against that table's columns", () => {
+    const db = "dead_unmanaged_source";
+    const root = deployed(db);
+    chdbShell(
+      DIR,
+      `CREATE TABLE ${db}.Ext (id String, score Int32) ENGINE = MergeTree ORDER BY id`,
+    );
+    fs.writeFileSync(path.join(root, "app", "index.ts"), VIEW_MODEL("SELECT id, score FROM Ext"));
+    const ok = live(root, "generate", "migration", "--save");
+    expect(ok.code, ok.err).toBe(0);
+    expect(live(root, "migrate").code).toBe(0);
+    // A column Ext does not have is still caught.
+    fs.writeFileSync(path.join(root, "app", "index.ts"), VIEW_MODEL("SELECT id, nope FROM Ext"));
+    const bad = live(root, "generate", "migration", "--save");
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/V: .*nope.*UNKNOWN_IDENTIFIER/);
+  });
+
   it("offline, generate says what it could not check", () => {
     const root = makeProject({ dbName: "dead_offline", model: MODEL });
     const g = moose(root, "generate", "migration", "--save");
