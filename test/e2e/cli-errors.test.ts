@@ -1,25 +1,15 @@
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { moose } from "../support/cli";
 import { makeProject } from "../support/golden";
 
-const CLI = path.resolve(__dirname, "../../dist/src/cli.js");
 const ENGINE = `chdb://${path.join(os.tmpdir(), `moose-e2e-chdb-${process.pid}`)}`;
 const MODEL = `import { OlapTable, Key } from "@514labs/moose-lib";
 export interface Row { id: Key<string>; name: string; }
 export const T = new OlapTable<Row>("T", { orderByFields: ["id"] });
 `;
-
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.startsWith("MOOSE_")),
-);
-
-const moose = (cwd: string, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", env: cleanEnv });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
 
 /** One clear message, the documented exit code, never a stack trace. */
 const expectFailure = (

@@ -3,9 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { moose } from "../support/cli";
 import { makeProject } from "../support/golden";
 
-const CLI = path.resolve(__dirname, "../../dist/src/cli.js");
 const CHDB = path.resolve(__dirname, "../../node_modules/chdb");
 const DIR = path.join(os.tmpdir(), `moose-e2e-recreate-chdb-${process.pid}`);
 const ENGINE = `chdb://${DIR}`;
@@ -15,15 +15,6 @@ const model = (idType: string) => `import { OlapTable, Key, Int32 } from "@514la
 export interface Row { id: Key<${idType}>; name: string; }
 export const T = new OlapTable<Row>("T", { orderByFields: ["id"] });
 `;
-
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.startsWith("MOOSE_")),
-);
-
-const moose = (cwd: string, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", env: cleanEnv });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
 
 /** SQL on the CLI's embedded database from another short-lived process (one engine per process). */
 const sql = (query: string): string => {
@@ -58,7 +49,10 @@ describe("a failed migrate says where it stopped and the way out", () => {
     expect(r.err).toContain("'T' is unchanged with all its rows");
     expect(r.err).toContain("No delta of this file ran; failed: 1.");
     expect(r.err).toContain("Hint: Every existing row must convert to the new column types");
-    expect(r.err).toContain("run `moose migrate` again (it resumes at delta 1)");
+    // The commands to run next repeat the target given on the command line.
+    expect(r.err).toContain(
+      `run \`moose migrate --clickhouse-url ${ENGINE}\` again (it resumes at delta 1)`,
+    );
     expect(r.err).toContain(`\`rm migrations/${id}.yaml\`, fix the model`);
     expect(r.err).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
     expect(sql(`SELECT count(), toTypeName(id) FROM ${DB}.T GROUP BY toTypeName(id)`)).toBe(

@@ -3,26 +3,17 @@
  * shown gone: every file generate writes folds, validates and applies, and the loop ends with
  * generate and migrate agreeing.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { chdbShell } from "../support/chdb-shell";
+import { moose } from "../support/cli";
 import { makeProject } from "../support/golden";
 
-const CLI = path.resolve(__dirname, "../../dist/src/cli.js");
 const DIR = path.join(os.tmpdir(), `moose-e2e-dead-ends-${process.pid}`);
 const URL = `chdb://${DIR}`;
-const cleanEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !k.startsWith("MOOSE_")),
-);
-
-const moose = (cwd: string, ...args: string[]) => {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", env: cleanEnv });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
 const live = (cwd: string, ...args: string[]) => moose(cwd, ...args, "--clickhouse-url", URL);
 
 const MODEL = `import { OlapTable, Key } from "@514labs/moose-lib";
