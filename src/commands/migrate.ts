@@ -1,7 +1,8 @@
 import { readAppliedState, type AppliedState } from "./applied-state";
 import type { ClickHousePort } from "../adapters/clickhouse";
 import type { KafkaPort } from "../adapters/kafka";
-import { checkChain, conflictError } from "../core/chain";
+import { checkChain, conflictError, recordsReach } from "../core/chain";
+import { foldFiles } from "../core/fold";
 
 import { MooseError, ExitCode } from "../errors";
 import { describeDelta, isTopicDelta } from "../core/deltas";
@@ -248,6 +249,9 @@ export const migrate = async (
               kafka.target.replicationFactor,
             );
         }
+        // Where the files alone have brought this database (the journal's fold, then each file
+        // applied in this run): a file's parent is this state, or the live one.
+        let filesState = live.appliedState;
         for (const [n, m] of pending.entries()) {
           const progress = live.journalState.incomplete.get(m.file.id);
           const opsDone = progress?.opsDone ?? new Set<number>();
@@ -256,14 +260,26 @@ export const migrate = async (
             state = structuredClone(live.appliedState);
           }
           const actual = olapStateHash(state);
-          if (m.file.parent_state_hash !== actual) {
+          // A file answering hand-made changes starts from the files' state; on the database it
+          // was generated against, its leading records are what the live state adds to that.
+          const fromFiles =
+            m.file.parent_state_hash === olapStateHash(filesState) &&
+            (m.file.parent_stream_hash === undefined ||
+              m.file.parent_stream_hash === streamStateHash(filesState));
+          const recordedDrift =
+            fromFiles &&
+            (m.file.parent_state_hash !== actual ||
+              (m.file.parent_stream_hash !== undefined &&
+                m.file.parent_stream_hash !== streamStateHash(state))) &&
+            recordsReach(filesState, state, m.file, ctx.defaultDb, reconciled.sqlKey);
+          if (m.file.parent_state_hash !== actual && !recordedDrift) {
             throw new MooseError(
               "PARENT_HASH_MISMATCH",
               `Migration '${m.file.id}' cannot be applied: database state has diverged from what this migration was generated against.\n` +
                 `parent state hash mismatch in migration '${m.file.id}': expected '${m.file.parent_state_hash}', got '${actual}'` +
                 forensicsText(n === 0 ? reconciled.drift : []),
               {
-                hint: `This could happen if another developer applied migrations to this database, manual DDL was run, or the file is stale. Regenerate it against the current state: delete ${m.file.id}.yaml and run \`moose generate migration --save --clickhouse-url <url>\`.`,
+                hint: `This could happen if another developer applied migrations to this database, manual DDL was run, or the file is stale. Regenerate it against the current state: delete migrations/${m.file.id}.yaml and run \`moose generate migration --save${targetFlag(opts, target) || " --clickhouse-url <url>"}\`.`,
                 details: {
                   migration: m.file.id,
                   expected: m.file.parent_state_hash,
@@ -273,7 +289,7 @@ export const migrate = async (
               },
             );
           }
-          if (m.file.parent_stream_hash !== undefined && kafka) {
+          if (m.file.parent_stream_hash !== undefined && kafka && !recordedDrift) {
             const actualStream = streamStateHash(state);
             if (m.file.parent_stream_hash !== actualStream)
               throw new MooseError(
@@ -307,6 +323,7 @@ export const migrate = async (
             targetFlag: targetFlag(opts, target),
           });
           result.applied.push(m.file.id);
+          filesState = foldFiles([m.file], ctx.defaultDb, filesState);
         }
         return result;
       } finally {

@@ -26,14 +26,21 @@ export interface ChainReport {
 }
 
 /**
- * Whether a file whose parent is an earlier state `past` (not the state `now` it follows) was
- * generated against a database that drifted back to `past`: its leading deltas (the records of
- * what was found) take `now` to a state equal to `past`. A true fork carries no such records.
+ * Whether some leading deltas of a file (the records of what was found in the database) take
+ * `from` to a state equal to `to` for every purpose the tool migrates. This is how a file that
+ * answers hand-made changes is recognized: on the database it was generated against, `to` is
+ * the live state and its records are already in effect.
  */
-const answersDriftTo = (now: InfraMap, past: InfraMap, f: ChainFile, defaultDb: string) => {
-  let state = now;
+export const recordsReach = (
+  from: InfraMap,
+  to: InfraMap,
+  f: Pick<ChainFile, "id" | "deltas">,
+  defaultDb: string,
+  sqlKey?: (sql: string) => string,
+): boolean => {
+  let state = from;
   for (let n = 0; n <= f.deltas.length; n++) {
-    if (diffMaps(state, past).length === 0) return true;
+    if (diffMaps(state, to, sqlKey ? { sqlKey } : {}).length === 0) return true;
     if (n === f.deltas.length) return false;
     try {
       state = foldFiles([{ id: f.id, deltas: [f.deltas[n]!] }], defaultDb, state);
@@ -43,6 +50,10 @@ const answersDriftTo = (now: InfraMap, past: InfraMap, f: ChainFile, defaultDb: 
   }
   return false;
 };
+
+/** Files of earlier releases used the drifted state as parent: their records lead back to it. */
+const answersDriftTo = (now: InfraMap, past: InfraMap, f: ChainFile, defaultDb: string) =>
+  recordsReach(now, past, f, defaultDb);
 
 /**
  * The offline check of a list of files (`migrate --validate`, and `generate` before it writes):

@@ -158,6 +158,9 @@ export const planMigration = (input: PlanInput): Plan => {
   });
 
   const records = changes.length > 0 ? recordsOf(input.committed, base, input.diff) : [];
+  // A file with records starts where the committed files end (its fold, and any database built
+  // from the files, is there); the database it was generated against is there plus what the
+  // records say, which `migrate` accepts as such.
   const hasTopics = Object.keys(base.topics).length > 0 || changes.some(isTopicDelta);
   return {
     records,
@@ -166,7 +169,9 @@ export const planMigration = (input: PlanInput): Plan => {
     blocked,
     decisions,
     refused,
-    parentStateHash: olapStateHash(base),
-    ...(hasTopics ? { parentStreamHash: streamStateHash(base) } : {}),
+    parentStateHash: olapStateHash(records.length > 0 ? input.committed : base),
+    ...(hasTopics
+      ? { parentStreamHash: streamStateHash(records.length > 0 ? input.committed : base) }
+      : {}),
   };
 };

@@ -231,6 +231,33 @@ describe("a way out of every failure", () => {
     converged(root);
   });
 
+  it("a file answering hand-made changes that fails part-way resumes once the cause is fixed", () => {
+    const db = "dead_resume_records";
+    const root = deployed(db);
+    chdbShell(
+      DIR,
+      `INSERT INTO ${db}.T VALUES ('a', 'one', 1)`,
+      `ALTER TABLE ${db}.T ADD COLUMN hand String`,
+    );
+    // name: String → Int32 cannot convert 'one'.
+    fs.writeFileSync(
+      path.join(root, "app", "index.ts"),
+      MODEL.replace("name: string;", "name: Int32;").replace("Key }", "Key, Int32 }"),
+    );
+    expect(live(root, "generate", "migration", "--save", "--yes-destructive").code).toBe(0);
+    const failed = live(root, "migrate");
+    expect(failed.code).toBe(1);
+    expect(failed.err).toContain("it resumes at delta");
+    chdbShell(
+      DIR,
+      `ALTER TABLE ${db}.T UPDATE name = '7' WHERE id = 'a' SETTINGS mutations_sync = 2`,
+    );
+    const resumed = live(root, "migrate");
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(columns(db)).toEqual(["id String", "name Int32", "n Float64"]);
+    converged(root);
+  });
+
   it("ignore_operations mean the same to generate and migrate", () => {
     const db = "dead_ignore";
     const config = `[clickhouse_config]\ndb_name = "${db}"\n\n[features]\nmigrate_with_deltas = true\n\n[migration_config]\nignore_operations = ["ModifyTableTtl"]\n`;
