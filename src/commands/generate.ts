@@ -80,8 +80,14 @@ export interface GenerateResult {
 }
 
 /** Hand-made changes found while committed files wait to be applied (the next file cannot answer them). */
-const driftError = (drift: DriftEntry[], journal: JournalState, flag: string) => {
-  const stopped = [...journal.incomplete.values()];
+const driftError = (
+  drift: DriftEntry[],
+  journal: JournalState,
+  flag: string,
+  files: ReadonlySet<string>,
+) => {
+  // Only a stopped file that is still there (a removed one was the user's way out).
+  const stopped = [...journal.incomplete.values()].filter((p) => files.has(p.id));
   const hint =
     stopped.length > 0
       ? `Migration '${stopped[0]!.id}' stopped part-way${stopped[0]!.lastError ? ` (${stopped[0]!.lastError.split("\n")[0]})` : ""}, so the database holds part of it. Either finish it: fix the cause and run \`moose migrate${flag}\` (it resumes); or drop it: delete ${MIGRATIONS_DIR}/${stopped[0]!.id}.yaml, then run \`moose generate migration --save${flag}\` (the new file records what the stopped one changed and goes on from there).`
@@ -122,7 +128,13 @@ const baseState = async (
   const sqlKey = reconciled.sqlKey;
   if (ctx.migrations.every((m) => appliedIds.has(m.file.id)))
     return { base: reconciled.state, kind: "live", unsupported, sqlKey };
-  if (reconciled.drift.length > 0) throw driftError(reconciled.drift, journalState, flag);
+  if (reconciled.drift.length > 0)
+    throw driftError(
+      reconciled.drift,
+      journalState,
+      flag,
+      new Set(ctx.migrations.map((m) => m.file.id)),
+    );
   return { base: committed, kind: "committed-files", unsupported, sqlKey };
 };
 

@@ -5,7 +5,7 @@ import { checkChain, conflictError, recordsReach } from "../core/chain";
 import { foldFiles } from "../core/fold";
 
 import { MooseError, ExitCode } from "../errors";
-import { describeDelta, isTopicDelta } from "../core/deltas";
+import { describeDelta, isTopicDelta, type Delta } from "../core/deltas";
 import { planMigration } from "../core/plan";
 
 import { olapStateHash, streamStateHash } from "../core/hash";
@@ -98,7 +98,22 @@ const unmigratedChanges = (
     answers: {},
     autoBackfill: true,
     approvedAt: "",
-  }).changes.map((d) => describeDelta(d, tableNamer(base, code)));
+  })
+    .changes.filter((d) => !keptOldVersion(d, code))
+    .map((d) => describeDelta(d, tableNamer(base, code)));
+
+/**
+ * The drop of a table's older version that the user chose to keep at a version bump: `generate`
+ * offers it again, but it is a decision, not a change the code makes, so it blocks no deploy.
+ */
+const keptOldVersion = (d: Delta, code: InfraMap): boolean =>
+  d.type === "DropTable" &&
+  Object.values(code.tables).some(
+    (t) =>
+      t.source_primitive.name === d.table.source_primitive.name &&
+      (t.database ?? code.default_database) === (d.table.database ?? code.default_database) &&
+      t.version !== d.table.version,
+  );
 
 /**
  * The base `generate` would diff against, given the live state: the live database when every
@@ -209,7 +224,7 @@ export const migrate = async (
           "UNMIGRATED_CHANGES",
           `The code has changes no committed migration covers:\n${unmigrated.map((u) => `  - ${u}`).join("\n")}`,
           {
-            hint: "Run `moose generate migration --save`, review and commit the file, then migrate.",
+            hint: `Run \`moose generate migration --save${targetFlag(opts, target)}\`, review and commit the file, then migrate.`,
             details: { unmigrated },
           },
         );

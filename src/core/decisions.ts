@@ -1,4 +1,5 @@
 import { destructiveSummary, type Delta } from "./deltas";
+import { recreateReasons } from "./diff";
 import { tableId, type InfraMap } from "./infra-map";
 import { renderDelta } from "./render-sql";
 import { userFacingName } from "./reconcile";
@@ -121,10 +122,15 @@ export const destructiveDecision = (delta: Delta, base: InfraMap): DestructiveDe
     }
     case "RecreateTable": {
       const name = userFacingName(delta.after, db);
+      const kept = new Set(delta.after.columns.map((c) => c.name));
+      const lost = delta.before.columns.filter((c) => !kept.has(c.name)).map((c) => c.name);
       return make(
         `recreate:${name}`,
         name,
-        `recreate table ${name} (its schema cannot be altered in place; the rows are copied into the new table)`,
+        `recreate table ${name} (${recreateReasons(delta.before, delta.after).join("; ") || "cannot be altered in place"}): the rows are copied into the new table` +
+          (lost.length > 0
+            ? `; column(s) ${lost.join(", ")} are not in the new schema and their data is lost`
+            : ""),
         physicalOf(tableId(delta.before, db)),
       );
     }

@@ -258,6 +258,23 @@ describe("a way out of every failure", () => {
     converged(root);
   });
 
+  it("keeping the old table at a version bump does not block the deploy", () => {
+    const versioned = (v: string) =>
+      MODEL.replace(`{ orderByFields: ["id"] }`, `{ orderByFields: ["id"], version: "${v}" }`);
+    const root = deployed("dead_keep_old", versioned("1.0"));
+    fs.writeFileSync(path.join(root, "app", "index.ts"), versioned("2.0"));
+    const hints = JSON.stringify({
+      decisions: { "version-bump:T_1_0@1.0->2.0": { backfill: true, drop_old: false } },
+    });
+    const g = live(root, "generate", "migration", "--save", "--hints", hints);
+    expect(g.code, g.err).toBe(0);
+    expect(lastFile(root).deltas.map((d) => d.type)).toEqual(["CreateTable", "BackfillTable"]);
+    const m = live(root, "migrate");
+    expect(m.code, m.err).toBe(0);
+    // The drop is offered again, as a decision.
+    expect(live(root, "generate", "migration", "--json").out).toContain("drop-table:T_1_0");
+  });
+
   it("ignore_operations mean the same to generate and migrate", () => {
     const db = "dead_ignore";
     const config = `[clickhouse_config]\ndb_name = "${db}"\n\n[features]\nmigrate_with_deltas = true\n\n[migration_config]\nignore_operations = ["ModifyTableTtl"]\n`;

@@ -117,4 +117,20 @@ describe("the one planner", () => {
       ).changes,
     ).toEqual([]);
   });
+
+  it("a recreate says why, and names the columns whose data it does not keep", () => {
+    const before = table("M", [col("a"), col("b"), col("flush")], { order_by: ["a", "b"] });
+    const after = table("M", [col("a"), col("b")], { order_by: ["a"] });
+    const plan = planMigration(
+      input({ committed: mapOf(before), base: mapOf(before), code: mapOf(after) }),
+    );
+    expect(plan.decisions).toMatchObject([
+      {
+        id: "recreate:M",
+        description: expect.stringMatching(
+          /ORDER BY changed.*rows are copied.*flush are not in the new schema and their data is lost/,
+        ),
+      },
+    ]);
+  });
 });
