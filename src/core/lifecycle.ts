@@ -1,5 +1,12 @@
 import { dispatchDelta, type Delta } from "./deltas";
-import { topicId, viewId, type InfraMap, type LifeCycle, type Table } from "./infra-map";
+import {
+  tableNamer,
+  topicId,
+  viewId,
+  type InfraMap,
+  type LifeCycle,
+  type Table,
+} from "./infra-map";
 
 /** A change the diff found but the resource's lifecycle does not allow. Shown, never dropped silently. */
 export interface BlockedChange {
@@ -32,9 +39,11 @@ export const lifecycleViolation = (
       : (base.tables[id] ?? target.tables[id]);
     return t?.life_cycle ?? "FULLY_MANAGED";
   };
+  // Messages name tables as users do (`Bar`, not the internal id `local_Bar`).
+  const nameOf = tableNamer(target, base);
   const externallyManaged = (id: string, what: string): string | null =>
     lifeOf(id, true) === "EXTERNALLY_MANAGED"
-      ? `Table '${id}' has ${label.EXTERNALLY_MANAGED} lifecycle - ${what} blocked`
+      ? `Table '${nameOf(id)}' has ${label.EXTERNALLY_MANAGED} lifecycle - ${what} blocked`
       : null;
   return dispatchDelta<string | null>(delta, {
     CreateTable: (d) =>
@@ -51,20 +60,20 @@ export const lifecycleViolation = (
         : null,
     AddTableColumn: (d) =>
       lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED"
-        ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column addition blocked: ${d.column.name}`
+        ? `Table '${nameOf(d.table_id)}' has ${label.EXTERNALLY_MANAGED} lifecycle - column addition blocked: ${d.column.name}`
         : null,
     ModifyTableColumn: (d) =>
       lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED"
-        ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column change blocked: ${d.after_column.name}`
+        ? `Table '${nameOf(d.table_id)}' has ${label.EXTERNALLY_MANAGED} lifecycle - column change blocked: ${d.after_column.name}`
         : null,
     RenameTableColumn: (d) =>
       lifeOf(d.table_id, true) === "EXTERNALLY_MANAGED"
-        ? `Table '${d.table_id}' has ${label.EXTERNALLY_MANAGED} lifecycle - column rename blocked: ${d.before_name}`
+        ? `Table '${nameOf(d.table_id)}' has ${label.EXTERNALLY_MANAGED} lifecycle - column rename blocked: ${d.before_name}`
         : null,
     DropTableColumn: (d) => {
       const lc = lifeOf(d.table_id, true);
       return isDropProtected(lc)
-        ? `Table '${d.table_id}' has ${label[lc]} lifecycle - column removal blocked: ${d.column_name}`
+        ? `Table '${nameOf(d.table_id)}' has ${label[lc]} lifecycle - column removal blocked: ${d.column_name}`
         : null;
     },
     ModifyTableSettings: (d) => externallyManaged(d.table_id, "settings change"),

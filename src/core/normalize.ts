@@ -47,9 +47,14 @@ export const normalizeTtl = (ttl: string | undefined): string | undefined => {
     /toInterval(Second|Minute|Hour|Day|Week|Month|Quarter|Year)\(\s*(-?\d+)\s*\)/g,
     (_m, unit: string, n: string) => `INTERVAL ${n} ${INTERVAL_UNITS[unit]}`,
   );
-  return normalizeExpr(unified).replace(
-    /INTERVAL (\d+) (\w+)/gi,
-    (_m, n: string, u: string) => `INTERVAL ${n} ${u.toUpperCase().replace(/S$/, "")}`,
+  return (
+    normalizeExpr(unified)
+      .replace(
+        /INTERVAL (\d+) (\w+)/gi,
+        (_m, n: string, u: string) => `INTERVAL ${n} ${u.toUpperCase().replace(/S$/, "")}`,
+      )
+      // DELETE is the default action: ClickHouse reads `… DELETE` back without it.
+      .replace(/\s+DELETE\s*(?=,|$)/gi, "")
   );
 };
 
@@ -57,9 +62,14 @@ export const normalizeTtl = (ttl: string | undefined): string | undefined => {
 export const normalizeCodec = (codec: string | undefined): string | undefined => {
   if (codec === undefined || codec.trim() === "") return undefined;
   const inner = codec.trim().replace(/^CODEC\(([\s\S]*)\)$/, "$1");
-  return normalizeExpr(inner)
-    .replace(/\bZSTD\b(?!\()/g, "ZSTD(1)")
-    .replace(/\bLZ4HC\b(?!\()/g, "LZ4HC(9)");
+  return (
+    normalizeExpr(inner)
+      .replace(/\bZSTD\b(?!\()/g, "ZSTD(1)")
+      .replace(/\bLZ4HC\b(?!\()/g, "LZ4HC(9)")
+      // Delta, DoubleDelta and Gorilla get their width from the column type (`Delta` -> `Delta(4)`):
+      // compared without it.
+      .replace(/\b(Delta|DoubleDelta|Gorilla)\(\s*\d+\s*\)/g, "$1")
+  );
 };
 
 const optionalText = (s: string | null | undefined): string | undefined =>
@@ -126,10 +136,14 @@ const jsonKey = (j: JsonType): string =>
     [...j.skip_regexps].sort(),
   ]);
 
+/** Annotations for Moose's runtime only (how a value is read), with no trace in ClickHouse's DDL. */
+const CLIENT_ONLY_ANNOTATIONS = new Set(["stringDate"]);
+
 const annotationKey = (annotations: Column["annotations"]): string =>
   JSON.stringify(
     annotations
       .filter(([k, v]) => !(k === "LowCardinality" && v !== true))
+      .filter(([k]) => !CLIENT_ONLY_ANNOTATIONS.has(String(k)))
       .map(([k, v]) => [k, v])
       .sort(([a], [b]) => String(a).localeCompare(String(b))),
   );

@@ -205,7 +205,20 @@ export const tableFromRows = (
   const details = parseCreateDetails(t.create_table_query);
   const sortingKey = stripOuterParens(t.sorting_key);
   const primaryKey = stripOuterParens(t.primary_key);
-  const sorting = sortingKey === "" ? [] : splitTopLevel(sortingKey);
+  const versionColumn = (() => {
+    if (typeof engine !== "object") return undefined;
+    const params = Object.values(engine)[0] as { version?: string } | undefined;
+    return Object.keys(engine)[0]?.endsWith("VersionedCollapsingMergeTree")
+      ? params?.version
+      : undefined;
+  })();
+  // A one-column key with an appended column reads `(id), ver`: each element unwrapped.
+  const declared = sortingKey === "" ? [] : splitTopLevel(sortingKey).map(stripOuterParens);
+  // VersionedCollapsingMergeTree appends its version column to the sorting key by itself.
+  const sorting =
+    versionColumn !== undefined && declared.length > 1 && declared.at(-1) === versionColumn
+      ? declared.slice(0, -1)
+      : declared;
   const order_by: string[] | string = sorting.every((s) => IDENT.test(s))
     ? sorting
     : `(${sortingKey})`;

@@ -311,7 +311,7 @@ const failure = async (
   if (reverted && delta.type === "ModifyTableColumn") {
     return new MooseError(
       "TYPE_CHANGE_FAILED",
-      `${head}: ClickHouse cannot convert the existing data of column '${delta.after_column.name}' in '${delta.table_id}':\n  ${reverted.reason}\n` +
+      `${head}: ClickHouse cannot convert the existing data of column '${delta.after_column.name}' in '${(input.nameOf ?? ((id: string) => id))(delta.table_id)}':\n  ${reverted.reason}\n` +
         (reverted.restored
           ? `The failed mutation${reverted.killed.length === 1 ? "" : "s"} (${reverted.killed.join(", ") || "none left"}) ${reverted.killed.length === 1 ? "was" : "were"} killed and the column is back to its previous type; no data was changed.`
           : `The failed mutation(s) ${reverted.killed.join(", ")} were killed, but putting the column back failed: check it by hand.`) +

@@ -138,6 +138,19 @@ import { View } from "@514labs/moose-lib";
 export const V = new View("V", { selectStatement: "${select}", baseTables: [T] });
 `;
 
+describe("what ClickHouse reads back in its own spelling is not drift", () => {
+  it("a version column appended to the sorting key, a TTL's DELETE, a codec's width, string dates", () => {
+    const root = deployed(
+      "dead_read_back",
+      `import { OlapTable, Key, Int8, UInt64, ClickHouseEngines, ClickHouseCodec, DateTime64String } from "@514labs/moose-lib";
+export interface V { id: Key<string>; sign: Int8; ver: UInt64; x: number & ClickHouseCodec<"Delta, LZ4">; at: DateTime64String<6>; ts: Date }
+export const VT = new OlapTable<V>("VC", { engine: ClickHouseEngines.VersionedCollapsingMergeTree, sign: "sign", ver: "ver", orderByFields: ["id"], ttl: "ts + INTERVAL 90 DAY DELETE" });
+`,
+    );
+    converged(root);
+  });
+});
+
 describe("nothing is written that cannot apply", () => {
   it("a SELECT ClickHouse rejects fails at generate with ClickHouse's reason; no file", () => {
     const db = "dead_bad_select";

@@ -217,3 +217,18 @@ describe("key columns follow the ORDER BY, not the declaration order", () => {
     expect(renderCreateTable(live, "db")).toContain("PRIMARY KEY (`userId`,`ts`)");
   });
 });
+
+describe("what ClickHouse reads back differently is not a change", () => {
+  it("a TTL's default DELETE, a codec's type width, a runtime-only annotation", () => {
+    expect(normalizeTtl("ts + INTERVAL 90 DAY DELETE")).toBe(
+      normalizeTtl("ts + toIntervalDay(90)"),
+    );
+    expect(normalizeTtl("ts + INTERVAL 1 DAY TO VOLUME 'cold'")).not.toBe(
+      normalizeTtl("ts + INTERVAL 1 DAY"),
+    );
+    expect(normalizeCodec("Delta, LZ4")).toBe(normalizeCodec("CODEC(Delta(4), LZ4)"));
+    const code = col("at", { data_type: "DateTime64(6)", annotations: [["stringDate", true]] });
+    const live = col("at", { data_type: "DateTime64(6)" });
+    expect(columnsEquivalent(code, live)).toBe(true);
+  });
+});
