@@ -125,9 +125,21 @@ const addGenerate = (cmd: Command, preview: boolean) =>
         async (flags) => {
           const autoBackfill = flags.autoBackfillSql !== false;
           // `moose plan` is read-only: it never asks, it lists what generate would ask.
+          const answering = createDecisions(
+            flags,
+            process.env,
+            output,
+            !preview && interactive(),
+            autoBackfill,
+          );
+          // Plan takes the answers already given (flags, hints) and asks for nothing else.
           const decisions = preview
-            ? previewDecisions
-            : createDecisions(flags, process.env, output, interactive(), autoBackfill);
+            ? {
+                known: (pending: Parameters<typeof answering.known>[0]) => answering.known(pending),
+                ask: (pending: Parameters<typeof previewDecisions.ask>[0]) =>
+                  previewDecisions.ask(pending),
+              }
+            : answering;
           const generated = await generateMigration(
             {
               ...globalOptions(flags),

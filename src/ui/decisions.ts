@@ -54,7 +54,46 @@ const readHints = (spec: string | undefined): Hints => {
       hint: HINTS_EXAMPLE,
       exitCode: ExitCode.Usage,
     });
+  const bad = hintProblems(parsed as Record<string, unknown>);
+  if (bad.length > 0)
+    throw new MooseError("USAGE", `--hints: ${bad.join("; ")}`, {
+      hint: HINTS_EXAMPLE,
+      exitCode: ExitCode.Usage,
+    });
   return parsed;
+};
+
+const isBumpHint = (v: unknown): boolean =>
+  typeof v === "boolean" ||
+  (typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    Object.entries(v).every(
+      ([k, x]) => (k === "backfill" || k === "drop_old") && typeof x === "boolean",
+    ));
+
+/** Every value is an answer the tool understands: a wrong one is said, never ignored. */
+const hintProblems = (h: Record<string, unknown>): string[] => {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(h)) {
+    if (k === "destructive" || k === "rename") {
+      if (typeof v !== "boolean")
+        out.push(`"${k}" must be true or false, found ${JSON.stringify(v)}`);
+    } else if (k === "version_bump") {
+      if (!isBumpHint(v))
+        out.push(`"version_bump" must be true, false or {"backfill": bool, "drop_old": bool}`);
+    } else if (k === "decisions") {
+      if (typeof v !== "object" || v === null || Array.isArray(v))
+        out.push(`"decisions" must be an object of id → answer`);
+      else
+        for (const [id, a] of Object.entries(v))
+          if (!isBumpHint(a))
+            out.push(
+              `decision "${id}": the answer must be true, false or {"backfill": bool, "drop_old": bool}`,
+            );
+    } else out.push(`unknown key "${k}" (known: destructive, rename, version_bump, decisions)`);
+  }
+  return out;
 };
 
 const envOn = (env: NodeJS.ProcessEnv, name: string) =>

@@ -349,4 +349,14 @@ export const T = new OlapTable<Row>("T", { orderByFields: ["id"] });
     );
     expect(file.text).not.toMatch(/[&*]a\d/);
   });
+
+  it("an answer the tool does not understand is a usage error, never ignored", () => {
+    const root = makeProject({ dbName: "dead_bad_hints", model: BEFORE });
+    const r = moose(root, "generate", "migration", "--hints", '{"destructive": "yes"}');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('"destructive" must be true or false');
+    const typo = moose(root, "generate", "migration", "--hints", '{"decision": {}}');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('unknown key "decision"');
+  });
 });
