@@ -50,7 +50,8 @@ export interface GenerateOptions extends GlobalOptions {
 }
 
 export interface GenerateResult {
-  command: "generate";
+  /** `plan` for the read-only preview. */
+  command: "generate" | "plan";
   status: "no-changes" | "dry-run" | "written";
   /** `moose plan`: a read-only preview. */
   preview: boolean;
@@ -274,7 +275,7 @@ export const generateMigration = async (
       (provisional) => checkDdl(provisional),
     );
     const result: GenerateResult = {
-      command: "generate",
+      command: opts.preview === true ? "plan" : "generate",
       status: "no-changes",
       preview: opts.preview === true,
       warnings: ctx.warnings,

@@ -176,7 +176,11 @@ describe("bad input: one clear message and a documented exit code", () => {
     expect(r.out).not.toContain("Migration generated");
     const j = moose(root, "plan", "--clickhouse-url", ENGINE, "--json");
     expect(j.code).toBe(0);
-    const result = JSON.parse(j.out) as { pendingDecisions: { kind: string; id: string }[] };
+    const result = JSON.parse(j.out) as {
+      command: string;
+      pendingDecisions: { kind: string; id: string }[];
+    };
+    expect(result.command).toBe("plan");
     expect(result.pendingDecisions.map((d) => d.id)).toEqual(["drop-column:T.name"]);
     // Nothing was written.
     expect(fs.readdirSync(path.join(root, "migrations"))).toHaveLength(1);
