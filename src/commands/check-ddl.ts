@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type { ClickHousePort } from "../adapters/clickhouse";
-import { MooseError, clickHouseFailure } from "../errors";
+import {
+  clickhouseFailure,
+  describeClickHouseFailure,
+  type ClickHouseFailure,
+  type ClickHousePort,
+} from "../adapters/clickhouse";
+import { MooseError } from "../errors";
 import { deltaTableIdIn, type Delta } from "../core/deltas";
 import {
   engineName,
@@ -24,11 +29,9 @@ export interface DdlCheck {
   notChecked: string[];
 }
 
-export interface DdlRejection {
+/** An object ClickHouse refused to create, with what it said. */
+export interface DdlRejection extends ClickHouseFailure {
   object: string;
-  code?: number;
-  name?: string;
-  reason: string;
 }
 
 type ViewLike = { kind: "view"; view: View } | { kind: "mv"; view: MaterializedView };
@@ -131,7 +134,7 @@ export const checkDdlInScratch = async (
   } catch (e) {
     await dropAll(ch, created);
     check.notChecked.push(
-      `ClickHouse checks not run: could not create a scratch database (${clickHouseFailure(e).reason})`,
+      `ClickHouse checks not run: could not create a scratch database (${clickhouseFailure(e).reason})`,
     );
     return { check, rejected };
   }
@@ -151,7 +154,7 @@ export const checkDdlInScratch = async (
         await ch.command(renderCreateTable(copy, db), { waitForMutation: false });
         if (changed.has(t)) check.checked.push(name);
       } catch (e) {
-        rejected.push({ object: name, ...clickHouseFailure(e) });
+        rejected.push({ object: name, ...clickhouseFailure(e) });
         skipped.add(t.name);
       }
     }
@@ -200,8 +203,8 @@ export const checkDdlInScratch = async (
       // stand-in lets the next pass check the view instead of blaming it.
       let standIns = 0;
       for (const e of failed.values()) {
-        if (clickHouseFailure(e).name !== "UNKNOWN_TABLE") continue;
-        const missing = /'([^']+)'/.exec(clickHouseFailure(e).reason)?.[1];
+        if (clickhouseFailure(e).type !== "UNKNOWN_TABLE") continue;
+        const missing = /'([^']+)'/.exec(clickhouseFailure(e).reason)?.[1];
         if (missing === undefined) continue;
         const [first, ...rest] = missing.split(".");
         const scratchDb = rest.length > 0 ? first! : undefined;
@@ -219,7 +222,7 @@ export const checkDdlInScratch = async (
       pending = [...failed.keys()];
     }
     for (const [v, e] of last) {
-      const f = clickHouseFailure(e);
+      const f = clickhouseFailure(e);
       rejected.push({ object: userFacingName(v.view, db), ...f, reason: back(f.reason) });
     }
     for (const r of rejected) r.reason = back(r.reason);
@@ -257,10 +260,7 @@ export const ddlRejectedError = (rejected: readonly DdlRejection[], flag = ""): 
   new MooseError(
     "DDL_REJECTED",
     `ClickHouse rejects ${rejected.length === 1 ? "an object" : `${rejected.length} objects`} this migration would create; no file was written:\n${rejected
-      .map(
-        (r) =>
-          `  - ${r.object}: ${r.reason}${r.name ? ` [${r.name}${r.code !== undefined ? ` ${r.code}` : ""}]` : ""}`,
-      )
+      .map((r) => `  - ${r.object}: ${describeClickHouseFailure(r)}`)
       .join("\n")}`,
     {
       hint: `Fix the model (the SELECT, key columns or expressions named above), then run \`moose generate migration --save${flag}\` again. ClickHouse checked this in a scratch database; nothing in your databases changed.`,
