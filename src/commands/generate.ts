@@ -249,9 +249,13 @@ export const generateMigration = async (
     const flag = targetFlag(opts, target);
     const b = await baseState(ctx, committed, code, ch, kafka, flag);
     /** ClickHouse's verdict on a plan's new and changed objects (with a target, outside plan). */
-    const checkDdl = async (plan: Plan): Promise<DdlCheck | undefined> => {
+    const checkDdl = async (
+      plan: Plan,
+      // The state after the file, when the chain check has already folded it.
+      folded?: InfraMap,
+    ): Promise<DdlCheck | undefined> => {
       if (!ch || opts.preview || plan.changes.length === 0) return undefined;
-      const after = foldFiles([{ id, deltas: plan.deltas }], ctx.defaultDb, committed);
+      const after = folded ?? foldFiles([{ id, deltas: plan.deltas }], ctx.defaultDb, committed);
       const { check, rejected } = await checkDdlInScratch(
         ch,
         plan.changes,
@@ -314,9 +318,9 @@ export const generateMigration = async (
     };
     result.file = file;
     result.yaml = serializeMigrationFile(file);
-    checkWritable(ctx, file, result.yaml);
+    const after = checkWritable(ctx, file, result.yaml);
     result.checks.fold = true;
-    const check = await checkDdl(plan);
+    const check = await checkDdl(plan, after);
     if (check) {
       result.checks = { fold: true, ...check };
     } else {
