@@ -48,6 +48,7 @@ export type ErrorCode =
   | "KAFKA_UNREACHABLE"
   | "KAFKA_AUTH_FAILED"
   | "KAFKA_REQUEST_FAILED"
+  | "DEV_ALREADY_RUNNING"
   | "USAGE"
   | "INTERNAL";
 

@@ -172,7 +172,7 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
       if (net) {
         throw new MooseError(
           "CLICKHOUSE_UNREACHABLE",
-          `Cannot reach ClickHouse at ${target.display} (${net})`,
+          `Cannot reach ClickHouse at ${target.display}${target.kind === "http" && target.via ? ` through ${target.via}` : ""} (${net})`,
           {
             hint: "Check that the server is running and the URL (host, port, scheme) is right.",
           },

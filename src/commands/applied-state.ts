@@ -3,6 +3,7 @@ import { MooseError } from "../errors";
 import { checkChain } from "../core/chain";
 import type { InfraMap } from "../core/infra-map";
 import { Journal, summarizeJournal, type JournalState } from "../runtime/journal";
+import { DEV_MARKER_TABLE } from "../runtime/dev-record";
 import type { ProjectContext } from "./context";
 
 /** What the target's journal says has been applied, and the state those files produce. */
@@ -11,6 +12,12 @@ export interface AppliedState {
   journalState: JournalState;
   /** Fold of the applied files, in the order they were applied. */
   appliedState: InfraMap;
+  /**
+   * `moose dev` keeps this database at the code: its schema is the committed files plus what
+   * `pending.yaml` holds, so the committed files (not the live schema) are what the next file
+   * builds on, and the difference is not drift.
+   */
+  devManaged: boolean;
 }
 
 /**
@@ -22,9 +29,19 @@ export const readAppliedState = async (
   ch: ClickHousePort,
   create: boolean,
 ): Promise<AppliedState> => {
-  const journal = new Journal(ch, ctx.defaultDb, ctx.config.clickhouse_config.migrations_table);
+  const table = ctx.config.clickhouse_config.migrations_table;
+  const journal = new Journal(ch, ctx.defaultDb, table);
+  // One catalog read for both: is there a journal, is this moose dev's database.
+  const present = new Set(
+    (
+      await ch.query<{ name: string }>(
+        "SELECT name FROM system.tables WHERE database = {db:String} AND name IN ({j:String}, {m:String})",
+        { db: ctx.defaultDb, j: table, m: DEV_MARKER_TABLE },
+      )
+    ).map((r) => r.name),
+  );
   if (create) await journal.ensure();
-  const rows = create || (await journal.exists()) ? await journal.read() : [];
+  const rows = create || present.has(table) ? await journal.read() : [];
   const journalState = summarizeJournal(rows);
   const byId = new Map(ctx.migrations.map((m) => [m.file.id, m.file]));
   const missing = journalState.applied.filter((a) => !byId.has(a.id)).map((a) => a.id);
@@ -53,5 +70,10 @@ export const readAppliedState = async (
         details: { conflicts },
       },
     );
-  return { journal, journalState, appliedState: state };
+  return {
+    journal,
+    journalState,
+    appliedState: state,
+    devManaged: present.has(DEV_MARKER_TABLE),
+  };
 };

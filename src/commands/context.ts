@@ -8,8 +8,9 @@ import type { DiffOptions } from "../core/diff";
 import { foldFiles } from "../core/fold";
 import { isTopicDelta } from "../core/deltas";
 import type { InfraMap } from "../core/infra-map";
-import { loadModels } from "../model/load-project";
+import { loadModels, type LoadedModels, type ModelSource } from "../model/load-project";
 import type { ModelWarning } from "../model/warnings";
+import { readDevRecord } from "../runtime/dev-record";
 import { readMigrations, type StoredMigration } from "../runtime/migration-store";
 
 export interface GlobalOptions {
@@ -51,9 +52,29 @@ export const resolveTarget = (
   ctx: ProjectContext,
 ): ClickHouseTarget | undefined => {
   const raw = opts.clickhouseUrl ?? ctx.config.clickhouse_config.url;
-  return raw === undefined || raw.trim() === ""
-    ? undefined
-    : parseClickHouseUrl(raw, ctx.root, ctx.defaultDb);
+  if (raw === undefined || raw.trim() === "") return undefined;
+  return throughDev(ctx, parseClickHouseUrl(raw, ctx.root, ctx.defaultDb));
+};
+
+/**
+ * The embedded database a running `moose dev` of this project has open is reached through
+ * dev's HTTP endpoint (chDB opens a data directory from one process at a time), with the
+ * project's user and password, which dev checks.
+ */
+const throughDev = (ctx: ProjectContext, target: ClickHouseTarget): ClickHouseTarget => {
+  if (target.kind !== "chdb") return target;
+  const dev = readDevRecord(ctx.root);
+  if (dev?.local.kind !== "chdb" || dev.local.path !== target.path) return target;
+  const { user, password } = ctx.config.clickhouse_config;
+  return {
+    kind: "http",
+    url: dev.url,
+    username: user,
+    password,
+    database: target.database,
+    display: target.display,
+    via: `moose dev at ${dev.url}`,
+  };
 };
 
 /**
@@ -70,8 +91,13 @@ export const targetFlag = (opts: GlobalOptions, target: ClickHouseTarget | undef
  * The code's desired state, checked against the config (databases, clusters). `committed` is
  * the fold of the committed files (its topics stand when the streaming engine is off).
  */
-export const desiredState = (ctx: ProjectContext, committed: InfraMap): InfraMap => {
-  const { map, warnings } = loadModels({
+export const desiredState = (
+  ctx: ProjectContext,
+  committed: InfraMap,
+  /** How the models are loaded: once (`loadModels`), or by `moose dev`'s incremental loader. */
+  load: (src: ModelSource) => LoadedModels = loadModels,
+): InfraMap => {
+  const { map, warnings } = load({
     root: ctx.root,
     sourceDir: ctx.config.source_dir,
     defaultDatabase: ctx.defaultDb,

@@ -1,4 +1,13 @@
-import type { Answer, Answers, Decision } from "../core/decisions";
+import type { ClickHousePort } from "../adapters/clickhouse";
+import {
+  pendingOf,
+  type Answer,
+  type Answers,
+  type Decision,
+  type DestructiveDecision,
+} from "../core/decisions";
+import { planMigration, type Plan, type PlanInput } from "../core/plan";
+import { quoteString } from "../core/sql-quote";
 
 /**
  * Where a command gets the decisions a plan needs (renames, destructive changes, version
@@ -36,4 +45,65 @@ export const answerWith = (rule: (d: Decision) => Answer | undefined): DecisionP
 export const previewDecisions: DecisionPort = {
   known: () => ({}),
   ask: () => Promise.resolve({}),
+};
+
+/** Row counts of the tables destructive decisions concern (one query), for the prompt. */
+const withRowCounts = async (
+  pending: readonly Decision[],
+  ch: ClickHousePort | undefined,
+): Promise<Decision[]> => {
+  const physical = pending.flatMap((d) =>
+    d.kind === "destructive" && d.physical !== undefined ? [d.physical] : [],
+  );
+  if (!ch || physical.length === 0) return [...pending];
+  const rows = await ch
+    .query<{ t: string; n: string | number | null }>(
+      `SELECT concat(database, '.', name) AS t, total_rows AS n FROM system.tables WHERE concat(database, '.', name) IN (${physical.map(quoteString).join(", ")})`,
+    )
+    .catch(() => []);
+  const count = new Map(rows.map((r) => [r.t, r.n === null ? undefined : Number(r.n)]));
+  return pending.map((d) => {
+    if (d.kind !== "destructive" || d.physical === undefined) return d;
+    const n = count.get(d.physical);
+    return n === undefined ? d : ({ ...d, rows: n } satisfies DestructiveDecision);
+  });
+};
+
+export interface DecidedPlan {
+  plan: Plan;
+  /** Decisions left unanswered (a preview leaves them all). */
+  pending: Decision[];
+  /** Every answer the plan was made with (the given ones and the new ones). */
+  answers: Answers;
+}
+
+/**
+ * Plans, asks for what the plan needs, plans again with the answers, until nothing more can be
+ * answered. Every pending decision is offered at once (renames, destructive changes, version
+ * bumps); an answer can change what else is needed (a refused rename makes a column drop), so
+ * the loop runs until the pending set is answered or the port leaves it pending (a preview).
+ * `generate` starts from no answers; `moose dev` from the ones given in earlier cycles.
+ */
+export const decidePlan = async (
+  input: PlanInput,
+  port: DecisionPort,
+  ch: ClickHousePort | undefined,
+  /** Run once before anyone is asked: nobody should answer questions about a doomed file. */
+  beforeAsking: (plan: Plan) => Promise<unknown> = () => Promise.resolve(),
+): Promise<DecidedPlan> => {
+  let answers: Answers = input.answers;
+  let checked = false;
+  for (;;) {
+    const plan = planMigration({ ...input, answers });
+    const pending = await withRowCounts(pendingOf(plan.decisions, answers), ch);
+    if (pending.length === 0 || plan.refused.length > 0) return { plan, pending: [], answers };
+    const known = port.known(pending);
+    if (Object.keys(known).length === 0 && !checked) {
+      checked = true;
+      await beforeAsking(plan);
+    }
+    const more = Object.keys(known).length > 0 ? known : await port.ask(pending);
+    if (Object.keys(more).length === 0) return { plan, pending, answers };
+    answers = { ...answers, ...more };
+  }
 };

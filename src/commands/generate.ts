@@ -2,7 +2,7 @@ import type { ClickHousePort } from "../adapters/clickhouse";
 import type { KafkaPort } from "../adapters/kafka";
 import { MooseError } from "../errors";
 import { checkChain, conflictError } from "../core/chain";
-import { pendingOf, type Answer, type Decision, type DestructiveDecision } from "../core/decisions";
+import type { Decision } from "../core/decisions";
 import { deltaTableIdIn, type Delta } from "../core/deltas";
 import { foldFiles } from "../core/fold";
 import { tableNamer, type InfraMap } from "../core/infra-map";
@@ -14,9 +14,8 @@ import {
   slugOf,
   type MigrationFile,
 } from "../core/migration-file";
-import { planMigration, type Plan, type PlanInput } from "../core/plan";
+import type { Plan } from "../core/plan";
 import { describeDrift, type DriftEntry } from "../core/reconcile";
-import { quoteString } from "../core/sql-quote";
 import type { ModelWarning } from "../model/warnings";
 import type { JournalState } from "../runtime/journal";
 import { MIGRATIONS_DIR, writeMigration } from "../runtime/migration-store";
@@ -36,7 +35,7 @@ import {
   type GlobalOptions,
   type ProjectContext,
 } from "./context";
-import type { DecisionPort } from "./decisions";
+import { decidePlan, type DecisionPort } from "./decisions";
 import { readLiveState } from "./live-state";
 
 export interface GenerateOptions extends GlobalOptions {
@@ -120,13 +119,15 @@ const baseState = async (
   flag: string,
 ): Promise<Base> => {
   if (!ch) return { base: committed, kind: "committed-files", unsupported: [] };
-  const { journalState, appliedState } = await readAppliedState(ctx, ch, false);
+  const { journalState, appliedState, devManaged } = await readAppliedState(ctx, ch, false);
   const appliedIds = new Set(journalState.applied.map((a) => a.id));
   const reconciled = await readLiveState(ctx, ch, appliedState, code, kafka);
   const unsupported = reconciled.schema.unsupported.map(
     (u) => `${u.database}.${u.name} (${u.reason})`,
   );
   const sqlKey = reconciled.sqlKey;
+  // moose dev's database already holds the uncommitted change: the files are the base.
+  if (devManaged) return { base: committed, kind: "committed-files", unsupported, sqlKey };
   if (ctx.migrations.every((m) => appliedIds.has(m.file.id)))
     return { base: reconciled.state, kind: "live", unsupported, sqlKey };
   if (reconciled.drift.length > 0)
@@ -149,58 +150,6 @@ const namesOf = (
   return Object.fromEntries(
     deltas.map((d) => deltaTableIdIn(d, defaultDb)).map((id) => [id, name(id)]),
   );
-};
-
-/** Row counts of the tables destructive decisions concern (one query), for the prompt. */
-const withRowCounts = async (
-  pending: readonly Decision[],
-  ch: ClickHousePort | undefined,
-): Promise<Decision[]> => {
-  const physical = pending.flatMap((d) =>
-    d.kind === "destructive" && d.physical !== undefined ? [d.physical] : [],
-  );
-  if (!ch || physical.length === 0) return [...pending];
-  const rows = await ch
-    .query<{ t: string; n: string | number | null }>(
-      `SELECT concat(database, '.', name) AS t, total_rows AS n FROM system.tables WHERE concat(database, '.', name) IN (${physical.map(quoteString).join(", ")})`,
-    )
-    .catch(() => []);
-  const count = new Map(rows.map((r) => [r.t, r.n === null ? undefined : Number(r.n)]));
-  return pending.map((d) => {
-    if (d.kind !== "destructive" || d.physical === undefined) return d;
-    const n = count.get(d.physical);
-    return n === undefined ? d : ({ ...d, rows: n } satisfies DestructiveDecision);
-  });
-};
-
-/**
- * Plans, asks for what the plan needs, plans again with the answers, until nothing more can be
- * answered. Every pending decision is offered at once (renames, destructive changes, version
- * bumps); an answer can change what else is needed (a refused rename makes a column drop), so
- * the loop runs until the pending set is answered or the port leaves it pending (a preview).
- */
-const decidePlan = async (
-  input: Omit<PlanInput, "answers">,
-  port: DecisionPort,
-  ch: ClickHousePort | undefined,
-  /** Run once before anyone is asked: nobody should answer questions about a doomed file. */
-  beforeAsking: (plan: Plan) => Promise<unknown>,
-): Promise<{ plan: Plan; pending: Decision[] }> => {
-  let answers: Record<string, Answer> = {};
-  let checked = false;
-  for (;;) {
-    const plan = planMigration({ ...input, answers });
-    const pending = await withRowCounts(pendingOf(plan.decisions, answers), ch);
-    if (pending.length === 0 || plan.refused.length > 0) return { plan, pending: [] };
-    const known = port.known(pending);
-    if (Object.keys(known).length === 0 && !checked) {
-      checked = true;
-      await beforeAsking(plan);
-    }
-    const more = Object.keys(known).length > 0 ? known : await port.ask(pending);
-    if (Object.keys(more).length === 0) return { plan, pending };
-    answers = { ...answers, ...more };
-  }
 };
 
 /**
@@ -273,6 +222,7 @@ export const generateMigration = async (
         diff: projectDiffOptions(ctx, b.sqlKey ? { sqlKey: b.sqlKey } : {}),
         autoBackfill: opts.autoBackfill !== false,
         approvedAt: createdAt.toISOString(),
+        answers: {},
       },
       decisions,
       ch,

@@ -153,7 +153,7 @@ const unmigratedGivenLive = async (
     committed,
     applied.appliedState,
     state,
-    ctx.migrations.every((m) => appliedIds.has(m.file.id)),
+    ctx.migrations.every((m) => appliedIds.has(m.file.id)) && !applied.devManaged,
   );
   return { unmigrated: unmigratedChanges(ctx, committed, base, code, sqlKey), drift, applied };
 };
@@ -378,7 +378,9 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
     withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
       const checked = await unmigratedGivenLive(ctx, ch, kafka, committed, code);
       const live = checked.applied;
-      const drift = checked.drift;
+      // moose dev's database runs ahead of the files by the pending change (shown as
+      // unmigrated): that difference is dev's doing, not drift.
+      const drift = live.devManaged ? [] : checked.drift;
       const unmigrated = offline.length === 0 ? offline : checked.unmigrated;
       const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
       return {

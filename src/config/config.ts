@@ -61,6 +61,12 @@ export const configSchema = z.looseObject({
   migration_config: z
     .looseObject({ ignore_operations: z.array(z.enum(IGNORABLE_OPERATIONS)).default([]) })
     .prefault({}),
+  watcher_config: z
+    .looseObject({
+      /** Globs `moose dev` does not watch (relative to the project root, or file names). */
+      ignore_patterns: z.array(z.string()).default([]),
+    })
+    .prefault({}),
   features: z
     .looseObject({
       migrate_with_deltas: bool.default(true),

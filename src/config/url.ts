@@ -10,6 +10,8 @@ export type ClickHouseTarget =
       password: string;
       database: string;
       display: string;
+      /** How the target is reached when not directly (`moose dev at http://127.0.0.1:18123`). */
+      via?: string;
     }
   | { kind: "chdb"; path: string; database: string; display: string };
 

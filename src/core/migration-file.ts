@@ -605,3 +605,20 @@ export const slugOf = (description: string): string =>
     .toLowerCase()
     .replace(/\s+/g, "_")
     .replace(/[^a-z0-9_-]/g, "") || "migration";
+
+/** `moose dev`'s `migrations/pending.yaml`: the net change not yet committed; never applied. */
+export const PENDING_ID = "pending";
+export const PENDING_DESCRIPTION = "Auto-generated during dev mode";
+
+/** The pending file for a plan of the committed state → the code (Moose's `id: pending` file). */
+export const pendingFile = (
+  plan: { deltas: readonly Delta[]; parentStateHash: string; parentStreamHash?: string },
+  createdAt: string,
+): MigrationFile => ({
+  id: PENDING_ID,
+  description: PENDING_DESCRIPTION,
+  parent_state_hash: plan.parentStateHash,
+  ...(plan.parentStreamHash !== undefined ? { parent_stream_hash: plan.parentStreamHash } : {}),
+  deltas: [...plan.deltas],
+  created_at: createdAt,
+});

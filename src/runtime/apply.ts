@@ -117,7 +117,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     }
     if (!skip) {
       try {
-        await runDelta(input, delta, state);
+        await runDelta({ ...input, label: file.id }, delta, state);
       } catch (e) {
         throw await failure(input, base, state, i, e, done);
       }
@@ -142,24 +142,38 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
   input.onEvent({ kind: "file-done", id: file.id });
 };
 
-/** Carries out one delta: on the broker, as a row-keeping recreate, or as its SQL statements. */
-const runDelta = async (input: ApplyFileInput, delta: Delta, state: InfraMap): Promise<void> => {
-  const { ch, migration } = input;
+/** What carrying out one delta needs: the ports, and where its progress goes. */
+export interface DeltaRunner {
+  ch: ClickHousePort;
+  /** Present when the project has topics; topic deltas run through it. */
+  kafka?: KafkaPort;
+  /** The file (or `moose dev` cycle) the delta belongs to, for messages and events. */
+  label: string;
+  onEvent: (e: ApplyEvent) => void;
+  nameOf?: (tableId: string) => string;
+}
+
+/**
+ * Carries out one delta: on the broker, as a row-keeping recreate, or as its SQL statements.
+ * `migrate` journals around it; `moose dev` runs it straight on its local database.
+ */
+export const runDelta = async (run: DeltaRunner, delta: Delta, state: InfraMap): Promise<void> => {
+  const { ch } = run;
   if (isTopicDelta(delta)) {
-    if (!input.kafka)
+    if (!run.kafka)
       throw new MooseError(
         "KAFKA_CONFIG_INVALID",
-        `Migration '${migration.file.id}' has a topic delta (${describeDelta(delta, input.nameOf)}) but the streaming engine is off`,
+        `Migration '${run.label}' has a topic delta (${describeDelta(delta, run.nameOf)}) but the streaming engine is off`,
         {
           hint: "Set [features] streaming_engine = true in moose.config.toml (and point redpanda_config.broker at the broker).",
         },
       );
-    await applyTopicDelta(input.kafka, delta);
+    await applyTopicDelta(run.kafka, delta);
     return;
   }
   if (delta.type === "RecreateTable") {
     await recreateTable(ch, delta, state.default_database, (rows) =>
-      input.onEvent({ kind: "copy", id: migration.file.id, table: delta.after.name, rows }),
+      run.onEvent({ kind: "copy", id: run.label, table: delta.after.name, rows }),
     );
     return;
   }

@@ -64,17 +64,6 @@ export class Journal {
     );
   }
 
-  async exists(): Promise<boolean> {
-    const rows = await this.ch.query<{ n: number }>(
-      "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}",
-      {
-        db: this.database,
-        t: this.table,
-      },
-    );
-    return Number(rows[0]?.n ?? 0) > 0;
-  }
-
   async read(): Promise<JournalRow[]> {
     return this.ch.query<JournalRow>(
       `SELECT migration_id, event, op_index, parent_state_hash, state_hash, file_checksum, tool_version, who, toString(at) AS at, detail FROM ${this.name} ORDER BY seq`,

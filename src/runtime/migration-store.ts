@@ -60,3 +60,31 @@ export const writeMigration = (root: string, file: MigrationFile): string => {
   fs.writeFileSync(p, serializeMigrationFile(file), { flag: "wx" });
   return p;
 };
+
+export const PENDING_FILE = "pending.yaml";
+
+/** What keeping `migrations/pending.yaml` current did. */
+export type PendingWrite = "written" | "removed" | "unchanged";
+
+/**
+ * Writes `migrations/pending.yaml` (or removes it when there is nothing pending). A file whose
+ * content is the same but for `created_at` is left alone, so an unrelated save does not touch
+ * it. Written to a temporary name and renamed, so a reader never sees half a file.
+ */
+export const writePending = (root: string, file: MigrationFile | undefined): PendingWrite => {
+  const p = path.join(root, MIGRATIONS_DIR, PENDING_FILE);
+  const existing = fs.existsSync(p) ? fs.readFileSync(p, "utf8") : undefined;
+  if (file === undefined) {
+    if (existing === undefined) return "unchanged";
+    fs.rmSync(p, { force: true });
+    return "removed";
+  }
+  const text = serializeMigrationFile(file);
+  const withoutTime = (t: string) => t.replace(/^created_at:.*$/m, "");
+  if (existing !== undefined && withoutTime(existing) === withoutTime(text)) return "unchanged";
+  fs.mkdirSync(path.dirname(p), { recursive: true });
+  const tmp = `${p}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, p);
+  return "written";
+};

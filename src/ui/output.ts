@@ -9,6 +9,8 @@ export interface Output {
   note(text: string): void;
   /** The machine-readable result (JSON mode only). */
   result(value: unknown): void;
+  /** One event of a long-running command, as a JSON line (JSON mode only). */
+  event(value: unknown): void;
   /** A warning: always on stderr, so stdout stays the YAML or JSON the command produces. */
   warn(text: string): void;
   /** Colours text for a terminal (plain when not a TTY, with NO_COLOR, or in JSON mode). */
@@ -47,6 +49,9 @@ export const createOutput = (
   },
   result: (value) => {
     if (json) out.write(`${JSON.stringify(value, null, 2)}\n`);
+  },
+  event: (value) => {
+    if (json) out.write(`${JSON.stringify(value)}\n`);
   },
   warn: (text) => {
     err.write(`${text}\n`);

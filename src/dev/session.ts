@@ -1,0 +1,333 @@
+import path from "node:path";
+import { revertFailedColumnChange } from "../runtime/failed-mutation";
+import {
+  clickhouseFailure,
+  describeClickHouseFailure,
+  serverErrorOf,
+  type ClickHousePort,
+} from "../adapters/clickhouse";
+import { MooseError, errorText, isMooseError } from "../errors";
+import { checkChain, conflictError } from "../core/chain";
+import type { Answers, Decision } from "../core/decisions";
+import { describeDelta, type Delta } from "../core/deltas";
+import { applyDelta } from "../core/fold";
+import { tableNamer, type InfraMap } from "../core/infra-map";
+import type { BlockedChange } from "../core/lifecycle";
+import { pendingFile } from "../core/migration-file";
+import type { Plan } from "../core/plan";
+import type { LoadedModels, ModelSource } from "../model/load-project";
+import type { ModelWarning } from "../model/warnings";
+import { runDelta } from "../runtime/apply";
+import { readMigrations, writePending, type PendingWrite } from "../runtime/migration-store";
+import {
+  desiredState,
+  loadProject,
+  projectDiffOptions,
+  type GlobalOptions,
+  type ProjectContext,
+} from "../commands/context";
+import { answerWith, decidePlan, type DecisionPort } from "../commands/decisions";
+import { readLiveState } from "../commands/live-state";
+import type { ChangeSet } from "./changes";
+import { syncDevJournal } from "./journal-sync";
+
+/** What one `moose dev` cycle did, for the UI. */
+export type DevEvent =
+  | {
+      kind: "ready";
+      /** The endpoint other programs connect to. */
+      url: string;
+      /** The local database (`chdb://.moose/clickhouse`, or the URL given). */
+      local: string;
+      database: string;
+      user: string;
+      watching: string;
+    }
+  | {
+      kind: "cycle";
+      /** Project-relative paths (or `migrations/`, `moose.config.toml`) that started the cycle. */
+      trigger: string[];
+      /** What was applied to the local database. */
+      changes: Delta[];
+      /** Changes the lifecycle rules keep off the local database. */
+      blocked: BlockedChange[];
+      tableNames: Record<string, string>;
+      pending: PendingWrite;
+      /** Deltas in pending.yaml after the cycle (0: there is none). */
+      pendingDeltas: number;
+      ms: number;
+    }
+  | {
+      kind: "skipped";
+      trigger: string[];
+      /** Decisions the change needs that nobody could answer, or that were refused. */
+      decisions: Decision[];
+      refused: boolean;
+    }
+  | {
+      kind: "failed";
+      trigger: string[];
+      /** `load`: the models; `files`: migrations/; `config`; `apply`: the local database. */
+      phase: "config" | "files" | "load" | "apply";
+      error: MooseError;
+    }
+  | { kind: "warnings"; warnings: ModelWarning[] }
+  | { kind: "stopped" };
+
+export interface DevSessionOptions extends GlobalOptions {
+  now?: () => Date;
+}
+
+export type ModelLoad = (src: ModelSource) => LoadedModels;
+
+const asMooseError = (e: unknown): MooseError =>
+  isMooseError(e)
+    ? e
+    : new MooseError("INTERNAL", `Unexpected error: ${errorText(e)}`, {
+        hint: "This is a bug in the tool; moose dev keeps watching. Set MOOSE_DEBUG=1 for a stack trace and report it.",
+        cause: e,
+      });
+
+/** Answers kept across cycles: everything but a refused destructive change, asked again next time. */
+const keptAnswers = (plan: Plan, answers: Answers): Answers =>
+  Object.fromEntries(
+    Object.entries(answers).filter(
+      ([id, a]) =>
+        !(a === false && plan.decisions.some((d) => d.id === id && d.kind === "destructive")),
+    ),
+  );
+
+/**
+ * The long-lived state of `moose dev`: the project, the fold of the committed files, the code
+ * and what the local database holds, each refreshed only when a change requires it (a model
+ * change reloads the code; a change under migrations/ folds the files again; a config change
+ * reads everything again). One cycle at a time (the watcher queues the next).
+ *
+ * A cycle: plan the local database → the code with the one planner (answers from the flags or
+ * a prompt; without either the cycle is skipped and the next save asks again), apply it, then
+ * plan the committed files → the code, exactly what `generate` would write, as pending.yaml.
+ */
+export class DevSession {
+  private committed: InfraMap;
+  private code: InfraMap | undefined;
+  /** The local database as dev left it; undefined: read it again (boot, after a failure). */
+  private local: InfraMap | undefined;
+  private sqlKey: ((sql: string) => string) | undefined;
+  private answers: Answers = {};
+  private lastWarnings = "";
+
+  constructor(
+    private ctx: ProjectContext,
+    private readonly opts: DevSessionOptions,
+    private readonly ch: ClickHousePort,
+    private readonly decisions: DecisionPort,
+    private readonly emit: (e: DevEvent) => void,
+    private readonly load: ModelLoad,
+  ) {
+    this.committed = this.fold();
+  }
+
+  get project(): ProjectContext {
+    return this.ctx;
+  }
+
+  private fold(): InfraMap {
+    const { state, conflicts } = checkChain(
+      this.ctx.migrations.map((m) => m.file),
+      this.ctx.defaultDb,
+    );
+    if (conflicts.length > 0) throw conflictError(conflicts, { conflicts });
+    return state;
+  }
+
+  private triggerOf(changes: ChangeSet): string[] {
+    return [
+      ...changes.models.map((f) => path.relative(this.ctx.root, f).split(path.sep).join("/")),
+      ...(changes.migrations ? ["migrations/"] : []),
+      ...(changes.config ? ["moose.config.toml"] : []),
+    ];
+  }
+
+  /** One cycle. Never throws: every failure is an event and the loop goes on. */
+  async cycle(changes: ChangeSet): Promise<void> {
+    const started = performance.now();
+    const trigger = this.triggerOf(changes);
+    const fail = (phase: Extract<DevEvent, { kind: "failed" }>["phase"], e: unknown) =>
+      this.emit({ kind: "failed", trigger, phase, error: asMooseError(e) });
+
+    if (changes.config) {
+      try {
+        const ctx = loadProject(this.opts);
+        if (ctx.defaultDb !== this.ctx.defaultDb) this.local = undefined;
+        this.ctx = ctx;
+      } catch (e) {
+        return fail("config", e);
+      }
+    }
+    if (changes.config || changes.migrations) {
+      try {
+        this.ctx.migrations = readMigrations(this.ctx.root);
+        this.committed = this.fold();
+      } catch (e) {
+        return fail("files", e);
+      }
+    }
+    if (changes.config || changes.models.length > 0 || this.code === undefined) {
+      try {
+        this.ctx.warnings = [];
+        this.code = desiredState(this.ctx, this.committed, this.load);
+      } catch (e) {
+        return fail("load", e);
+      }
+      const shown = JSON.stringify(this.ctx.warnings);
+      if (shown !== this.lastWarnings && this.ctx.warnings.length > 0)
+        this.emit({ kind: "warnings", warnings: this.ctx.warnings });
+      this.lastWarnings = shown;
+    }
+    const code = this.code;
+
+    let applied: Delta[];
+    let blocked: BlockedChange[];
+    try {
+      const local = await this.localState(code);
+      const decided = await decidePlan(
+        {
+          committed: local,
+          base: local,
+          code,
+          diff: projectDiffOptions(this.ctx, this.sqlKey ? { sqlKey: this.sqlKey } : {}),
+          answers: this.answers,
+          autoBackfill: true,
+          approvedAt: this.now().toISOString(),
+        },
+        this.decisions,
+        this.ch,
+      );
+      this.answers = keptAnswers(decided.plan, decided.answers);
+      if (decided.plan.refused.length > 0 || decided.pending.length > 0) {
+        this.emit({
+          kind: "skipped",
+          trigger,
+          decisions: decided.plan.refused.length > 0 ? decided.plan.refused : decided.pending,
+          refused: decided.plan.refused.length > 0,
+        });
+        return;
+      }
+      blocked = decided.plan.blocked;
+      applied = await this.apply(decided.plan.changes, local, code);
+    } catch (e) {
+      if (isMooseError(e) && e.code === "DECISION_NEEDED") {
+        const details = e.details as { decisions?: Decision[] } | undefined;
+        this.emit({
+          kind: "skipped",
+          trigger,
+          decisions: details?.decisions ?? [],
+          refused: false,
+        });
+        return;
+      }
+      return fail("apply", e);
+    }
+
+    let pending: { write: PendingWrite; deltas: number };
+    try {
+      pending = await this.writePending(code);
+      await syncDevJournal(this.ch, this.ctx);
+    } catch (e) {
+      return fail("files", e);
+    }
+    const { write, deltas } = pending;
+    this.emit({
+      kind: "cycle",
+      trigger,
+      changes: applied,
+      blocked,
+      tableNames: Object.fromEntries(
+        applied.flatMap((d) =>
+          "table_id" in d ? [[d.table_id, tableNamer(code)(d.table_id)]] : [],
+        ),
+      ),
+      pending: write,
+      pendingDeltas: deltas,
+      ms: Math.round(performance.now() - started),
+    });
+  }
+
+  private now(): Date {
+    return (this.opts.now ?? (() => new Date()))();
+  }
+
+  /** The local database's state: kept in memory between cycles, read from ClickHouse when unknown. */
+  private async localState(code: InfraMap): Promise<InfraMap> {
+    if (!this.local) {
+      const live = await readLiveState(this.ctx, this.ch, this.committed, code);
+      this.local = live.state;
+      this.sqlKey = live.sqlKey;
+    }
+    // Topics are not applied locally (dev runs no broker): they go to pending.yaml only.
+    this.local.topics = structuredClone(code.topics);
+    return this.local;
+  }
+
+  /** Runs the changes on the local database, folding each into the kept state as it succeeds. */
+  private async apply(changes: Delta[], local: InfraMap, code: InfraMap): Promise<Delta[]> {
+    const nameOf = tableNamer(code, local);
+    const done: Delta[] = [];
+    for (const delta of changes) {
+      try {
+        await runDelta(
+          { ch: this.ch, label: "moose dev", onEvent: () => undefined, nameOf },
+          delta,
+          local,
+        );
+      } catch (e) {
+        // What the database holds is no longer known for sure: read it again next cycle.
+        this.local = undefined;
+        const reverted =
+          delta.type === "ModifyTableColumn"
+            ? await revertFailedColumnChange(this.ch, delta, local, e).catch(() => undefined)
+            : undefined;
+        const server = serverErrorOf(e);
+        const why = server ? describeClickHouseFailure(clickhouseFailure(server)) : errorText(e);
+        throw new MooseError(
+          "APPLY_FAILED",
+          `The local database refused ${describeDelta(delta, nameOf)}: ${why}` +
+            (reverted?.restored ? " (the column keeps its previous type)" : "") +
+            (done.length > 0 ? `; ${done.length} change(s) before it were applied` : ""),
+          {
+            hint: "pending.yaml is unchanged. Fix the model and save again: the next save plans from what the local database has.",
+            cause: e,
+          },
+        );
+      }
+      applyDelta(local, delta);
+      done.push(delta);
+    }
+    return done;
+  }
+
+  /**
+   * pending.yaml: what `generate` would write from the committed files, with the answers given
+   * so far in this session (and "yes" to the rest: the file is a preview; `generate` asks).
+   */
+  private async writePending(code: InfraMap): Promise<{ write: PendingWrite; deltas: number }> {
+    const { plan } = await decidePlan(
+      {
+        committed: this.committed,
+        base: this.committed,
+        code,
+        diff: projectDiffOptions(this.ctx),
+        answers: this.answers,
+        autoBackfill: true,
+        approvedAt: this.now().toISOString(),
+      },
+      answerWith(() => true),
+      undefined,
+    );
+    const write = writePending(
+      this.ctx.root,
+      plan.deltas.length > 0 ? pendingFile(plan, this.now().toISOString()) : undefined,
+    );
+    return { write, deltas: plan.deltas.length };
+  }
+}

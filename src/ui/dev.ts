@@ -1,0 +1,158 @@
+import { maskSecrets } from "../config/url";
+import { renderColumnType } from "../core/data-type";
+import { describeDelta, type Delta } from "../core/deltas";
+import type { DevEvent } from "../dev/session";
+import type { Output } from "./output";
+import { renderModelWarnings } from "./render";
+
+/** One change as Moose's dev prints it inside a table line: `+ note: String`, `- old`, `~ ts: DateTime -> DateTime64(3)`. */
+const columnPart = (d: Delta): string | undefined => {
+  switch (d.type) {
+    case "AddTableColumn":
+      return `+ ${d.column.name}: ${renderColumnType(d.column)}`;
+    case "DropTableColumn":
+      return `- ${d.column_name}`;
+    case "ModifyTableColumn": {
+      const [a, b] = [renderColumnType(d.before_column), renderColumnType(d.after_column)];
+      return `~ ${d.after_column.name}${a === b ? " (default, codec, comment…)" : `: ${a} -> ${b}`}`;
+    }
+    case "RenameTableColumn":
+      return `~ ${d.before_name} -> ${d.after_name} (renamed)`;
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * The compact summary of a cycle: one line per object, column changes of a table on its line
+ * (`~ Table Events: + note: String  - old  ~ ts: DateTime -> DateTime64(3)`).
+ */
+export const changeLines = (changes: readonly Delta[], names: Record<string, string>): string[] => {
+  const nameOf = (id: string) => names[id] ?? id;
+  const byTable = new Map<string, string[]>();
+  const lines: string[] = [];
+  for (const d of changes) {
+    const part = columnPart(d);
+    if (part !== undefined && "table_id" in d) {
+      const key = nameOf(d.table_id);
+      if (!byTable.has(key)) {
+        byTable.set(key, []);
+        lines.push(`\0${key}`);
+      }
+      byTable.get(key)!.push(part);
+      continue;
+    }
+    switch (d.type) {
+      case "CreateTable":
+        lines.push(`+ Table ${d.table.name}`);
+        break;
+      case "DropTable":
+        lines.push(`- Table ${d.table.name}`);
+        break;
+      case "RecreateTable":
+        lines.push(`~ Table ${d.after.name}: recreated (rows copied)`);
+        break;
+      case "CreateView":
+        lines.push(`+ View ${d.view.name}`);
+        break;
+      case "DropView":
+        lines.push(`- View ${d.view.name}`);
+        break;
+      case "CreateMaterializedView":
+        lines.push(`+ MaterializedView ${d.mv.name}`);
+        break;
+      case "DropMaterializedView":
+        lines.push(`- MaterializedView ${d.mv.name}`);
+        break;
+      default:
+        lines.push(`~ ${describeDelta(d, nameOf)}`);
+    }
+  }
+  return lines.map((l) =>
+    l.startsWith("\0") ? `~ Table ${l.slice(1)}: ${byTable.get(l.slice(1))!.join("  ")}` : l,
+  );
+};
+
+const pendingText = (e: Extract<DevEvent, { kind: "cycle" }>): string => {
+  switch (e.pending) {
+    case "written":
+      return `migrations/pending.yaml written (${e.pendingDeltas} change(s) not committed yet)`;
+    case "removed":
+      return "migrations/pending.yaml removed (nothing left to commit)";
+    case "unchanged":
+      return e.pendingDeltas === 0
+        ? "nothing pending"
+        : `migrations/pending.yaml unchanged (${e.pendingDeltas} change(s))`;
+  }
+};
+
+/** Prints `moose dev`'s events: text for people, one JSON object per line with `--json`. */
+export const devEventPrinter =
+  (out: Output) =>
+  (e: DevEvent): void => {
+    if (out.json) {
+      const { kind } = e;
+      out.event(
+        kind === "failed"
+          ? {
+              ...e,
+              error: {
+                code: e.error.code,
+                message: maskSecrets(e.error.message),
+                hint: e.error.hint,
+              },
+            }
+          : e,
+      );
+      return;
+    }
+    const when = out.paint("dim", new Date().toTimeString().slice(0, 8));
+    const trigger = (t: readonly string[]) =>
+      t.length > 0 ? ` ${out.paint("dim", `(${t.join(", ")})`)}` : "";
+    switch (e.kind) {
+      case "ready":
+        out.line(
+          `moose dev: watching ${e.watching}\n` +
+            `  local ClickHouse: ${e.local} (database ${e.database})\n` +
+            `  ClickHouse HTTP:  ${e.url} (user ${e.user})\n` +
+            "  Ctrl-C to stop.",
+        );
+        return;
+      case "cycle": {
+        const lines = changeLines(e.changes, e.tableNames);
+        const paint = (l: string) =>
+          out.paint(l.startsWith("+") ? "green" : l.startsWith("-") ? "red" : "yellow", l);
+        out.line(
+          `${when} ${lines.length === 0 ? "no change to the local database" : `applied to the local database in ${e.ms} ms:`}${trigger(e.trigger)}`,
+        );
+        for (const l of lines) out.line(`  ${paint(l)}`);
+        for (const b of e.blocked)
+          out.line(`  ${out.paint("dim", `kept out by lifecycle: ${b.reason}`)}`);
+        out.line(`  ${pendingText(e)}`);
+        return;
+      }
+      case "skipped":
+        out.warn(
+          `${when} ${out.paint("yellow", e.refused ? "Destructive changes rejected — skipping this change cycle." : "This change needs a decision and nobody can be asked (not a terminal) — skipping this change cycle.")}${trigger(e.trigger)}\n` +
+            e.decisions.map((d) => `  - ${d.description}\n    id: ${d.id}`).join("\n") +
+            `\n  The local database and pending.yaml are unchanged; the next save tries again.` +
+            (e.refused
+              ? '\n  Tip: to keep the data, create a new version of the table (version: "2.0") instead.'
+              : "\n  To apply such changes without a prompt, restart with `moose dev --yes-destructive` (drops), `--yes-rename` (renames) or `--yes-all`; or undo the change in the code."),
+        );
+        return;
+      case "failed":
+        out.warn(
+          `${when} ${out.paint("red", `Error [${e.error.code}]`)}${trigger(e.trigger)}: ${maskSecrets(e.error.message)}` +
+            (e.error.hint ? `\n  Hint: ${e.error.hint}` : "") +
+            `\n  Still watching${e.phase === "apply" ? "" : "; pending.yaml is unchanged"}.`,
+        );
+        return;
+      case "warnings":
+        renderModelWarnings(e.warnings, out);
+        return;
+      case "stopped":
+        out.line("moose dev stopped.");
+        return;
+    }
+  };
