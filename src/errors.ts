@@ -48,6 +48,8 @@ export type ErrorCode =
   | "KAFKA_UNREACHABLE"
   | "KAFKA_AUTH_FAILED"
   | "KAFKA_REQUEST_FAILED"
+  | "DEV_PORT_IN_USE"
+  | "DEV_PORT_UNAVAILABLE"
   | "USAGE"
   | "INTERNAL";
 
