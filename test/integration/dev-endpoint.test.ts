@@ -390,7 +390,46 @@ const { createClient } = require(${JSON.stringify(require.resolve("@clickhouse/c
         headers: { Authorization: basic(USER, PASSWORD) },
       });
       expect(r.status).toBe(403); // the proxy's own credentials, not the upstream's
+      const get = await fetch(`${proxy.url}/?query=SELECT%203`, {
+        headers: { Authorization: basic("dev", "devpass") },
+      });
+      expect([get.status, await get.text()]).toEqual([200, "3\n"]);
       expect(await conn.query("SELECT count() AS n FROM ep_a.events")).toEqual([{ n: 6 }]);
+    } finally {
+      await proxy.close();
+      await upstream.close();
+    }
+  });
+
+  it("answers 502 without an exception code when the upstream is unreachable", async () => {
+    const gone = await startEndpoint({ engine: conn, port: 0, user: USER, password: PASSWORD });
+    await gone.close();
+    const upstream = connectClickHouse({
+      kind: "http",
+      url: gone.url,
+      username: USER,
+      password: PASSWORD,
+      database: "default",
+      display: gone.url,
+    });
+    const errors: unknown[] = [];
+    const proxy = await startEndpoint({
+      engine: upstream,
+      port: 0,
+      user: USER,
+      password: PASSWORD,
+      onError: (e) => errors.push(e),
+    });
+    try {
+      const r = await fetch(`${proxy.url}/?query=SELECT%201`, {
+        headers: { Authorization: basic(USER, PASSWORD) },
+      });
+      expect(r.status).toBe(502);
+      expect(r.headers.get("x-clickhouse-exception-code")).toBeNull();
+      const text = await r.text();
+      expect(text).toContain("Cannot reach ClickHouse");
+      expect(text).not.toContain(PASSWORD);
+      expect(errors).toHaveLength(1);
     } finally {
       await proxy.close();
       await upstream.close();
