@@ -49,6 +49,8 @@ export type ErrorCode =
   | "KAFKA_AUTH_FAILED"
   | "KAFKA_REQUEST_FAILED"
   | "DEV_ALREADY_RUNNING"
+  | "DEV_PORT_IN_USE"
+  | "DEV_PORT_UNAVAILABLE"
   | "USAGE"
   | "INTERNAL";
 

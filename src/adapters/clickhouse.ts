@@ -1,6 +1,12 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
+import {
+  ClickHouseLogLevel,
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseSettings,
+} from "@clickhouse/client";
 import { MooseError, errorText } from "../errors";
 import { maskSecrets, type ClickHouseTarget } from "../config/url";
+import { chdbSession, httpExec, type ExecOutcome, type ExecRequest } from "./clickhouse-exec";
 
 /**
  * The port every ClickHouse caller uses. The vendor client is constructed here and nowhere
@@ -17,6 +23,14 @@ export interface ClickHousePort {
   command(sql: string, opts?: CommandOptions): Promise<void>;
   close(): Promise<void>;
   readonly target: ClickHouseTarget;
+}
+
+/**
+ * The port plus a raw pass-through for `moose dev`'s HTTP endpoint: one statement as ClickHouse's
+ * HTTP interface receives it, answered with ClickHouse's own bytes or its exception.
+ */
+export interface ClickHouseConnection extends ClickHousePort {
+  exec(req: ExecRequest): Promise<ExecOutcome>;
 }
 
 export interface CommandOptions {
@@ -134,7 +148,7 @@ const chdbConnection = (path: string): Connection => {
   }
 };
 
-export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
+export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnection => {
   const httpClient = (database?: string): ClickHouseClient =>
     target.kind === "chdb"
       ? createClient({ connection: chdbConnection(target.path) })
@@ -150,17 +164,16 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
   const client = httpClient();
   // HTTP is stateless: statements that need a current database get a client bound to it.
   const byDatabase = new Map<string, ClickHouseClient>();
-  const clientFor = async (database: string | undefined): Promise<ClickHouseClient> => {
+  const clientFor = (database: string | undefined): ClickHouseClient => {
     if (database === undefined) return client;
-    if (target.kind === "chdb") {
-      // The embedded engine is one session: switch its current database.
-      await client.command({ query: `USE \`${database.replace(/`/g, "``")}\`` });
-      return client;
-    }
     let c = byDatabase.get(database);
     if (!c) byDatabase.set(database, (c = httpClient(database)));
     return c;
   };
+  // The embedded engine is one stateful session (current database, settings) that `moose dev`'s
+  // endpoint shares with the dev session: one statement, with its USE/SET around it, at a time.
+  const session = target.kind === "chdb" ? chdbSession(client) : undefined;
+  const serial = session ? queue() : <T>(fn: () => Promise<T>) => fn();
   const secrets = target.kind === "http" ? [target.password] : [];
 
   const wrap = async <T>(sql: string, run: () => Promise<T>): Promise<T> => {
@@ -197,31 +210,54 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHousePort => {
   return {
     target,
     query: <T>(sql: string, params?: Record<string, unknown>) =>
-      wrap(sql, async () => {
-        const rs = await client.query({
-          query: sql,
-          format: "JSONEachRow",
-          ...(params ? { query_params: params } : {}),
-        });
-        return rs.json<T>();
-      }),
+      wrap(sql, () =>
+        serial(async () => {
+          const rs = await client.query({
+            query: sql,
+            format: "JSONEachRow",
+            ...(params ? { query_params: params } : {}),
+          });
+          return rs.json<T>();
+        }),
+      ),
     command: (sql, opts) =>
-      wrap(sql, async () => {
-        const c = await clientFor(opts?.database);
-        await c.command({
-          query: sql,
-          // Nested columns stay Nested (not flattened to arrays), as Moose creates them.
-          clickhouse_settings: {
+      wrap(sql, () =>
+        serial(async () => {
+          const settings: ClickHouseSettings = {
+            // Nested columns stay Nested (not flattened to arrays), as Moose creates them.
             flatten_nested: 0,
             ...(opts?.waitForMutation ? { mutations_sync: "2", alter_sync: "2" } : {}),
             ...opts?.settings,
-          },
-        });
-      }),
-    close: async () => {
-      for (const c of byDatabase.values()) await c.close();
-      await client.close();
+          };
+          if (!session) {
+            await clientFor(opts?.database).command({ query: sql, clickhouse_settings: settings });
+            return;
+          }
+          // The current database stays switched (statements without one run where the last did).
+          if (opts?.database !== undefined) await session.use(opts.database);
+          await session.withSettings(settings, () => client.command({ query: sql }));
+        }),
+      ),
+    exec: async (req) => {
+      if (session) return serial(() => session.exec(req));
+      if (target.kind === "http") return httpExec(target, req);
+      throw new MooseError("INTERNAL", `No ClickHouse connection for ${target.display}`);
     },
+    close: () =>
+      serial(async () => {
+        for (const c of byDatabase.values()) await c.close();
+        await client.close();
+      }),
+  };
+};
+
+/** Runs tasks one after another, whatever their callers' timing (a failure does not stop the line). */
+const queue = () => {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => undefined);
+    return run;
   };
 };
 

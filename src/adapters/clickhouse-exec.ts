@@ -1,0 +1,311 @@
+import { Readable } from "node:stream";
+import type { ClickHouseClient, DataFormat } from "@clickhouse/client";
+import { MooseError, errorText } from "../errors";
+import { maskSecrets, type ClickHouseTarget } from "../config/url";
+
+/**
+ * One statement as ClickHouse's HTTP interface receives it, for the pass-through `exec` that
+ * `moose dev`'s endpoint uses. Values stay in ClickHouse's wire form: settings and query
+ * parameters are the URL's text, so the engine parses them exactly as a server would.
+ */
+export interface ExecRequest {
+  /** The `query` URL parameter (may be empty). */
+  query: string;
+  /** The request body: the statement, or (with `query` holding `INSERT … FORMAT x`) its data. */
+  body?: Buffer;
+  /** The current database for unqualified names (ClickHouse's `database` parameter). */
+  database?: string;
+  /** Output format when the statement has no FORMAT clause (default TabSeparated). */
+  defaultFormat?: string;
+  /** ClickHouse settings for this statement only. */
+  settings?: Readonly<Record<string, string>>;
+  /** Query parameters (`param_<name>`) in ClickHouse's escaped text form. */
+  params?: Readonly<Record<string, string>>;
+  queryId?: string;
+  /** An HTTP GET: a server runs it read-only (forwarded as GET; see `exec` on chDB). */
+  readOnly?: boolean;
+}
+
+export interface ExecResult {
+  ok: true;
+  /** ClickHouse's output bytes, as they would be on the wire (uncompressed). */
+  body: Readable;
+  queryId: string;
+  contentType: string;
+  /** The output format (absent for statements without output, e.g. INSERT). */
+  format?: string;
+  timezone?: string;
+  /** ClickHouse's `X-ClickHouse-Summary` JSON. */
+  summary?: string;
+}
+
+/** ClickHouse's refusal: its exception code, name and text (`Code: 62. DB::Exception: …`). */
+export interface ExecFailure {
+  ok: false;
+  code: number;
+  name: string;
+  text: string;
+  /** The HTTP status the server answered with, when it came from one. */
+  status?: number;
+}
+
+export type ExecOutcome = ExecResult | ExecFailure;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A ClickHouse string literal whose content is exactly `s`. */
+const literal = (s: string): string => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+const quoteIdent = (s: string): string => `\`${s.replace(/\\/g, "\\\\").replace(/`/g, "\\`")}\``;
+
+/** ClickHouse joins the `query` parameter and the body with a line break (HTTPHandler's getQuery). */
+const statementText = (req: ExecRequest): string => {
+  const body = req.body?.toString("utf8") ?? "";
+  return req.query === "" ? body : `${req.query}\n${body}`;
+};
+
+const isInsert = (sql: string): boolean =>
+  /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*INSERT\b/i.test(sql);
+
+/** The format ClickHouse answers in: a trailing FORMAT clause wins over the default. */
+export const outputFormat = (sql: string, defaultFormat: string): string | undefined => {
+  if (isInsert(sql)) return undefined;
+  return /\bFORMAT\s+([A-Za-z][A-Za-z0-9_]*)\s*;?\s*$/i.exec(sql)?.[1] ?? defaultFormat;
+};
+
+/** Content-Type by output format, as ClickHouse's output formats declare it (common ones). */
+export const contentTypeOf = (format: string | undefined): string => {
+  const f = (format ?? "").toLowerCase();
+  if (f.startsWith("json") || f === "ndjson" || f === "prettyjsoneachrow")
+    return "application/json; charset=UTF-8";
+  if (f.startsWith("tabseparated") || f.startsWith("tsv"))
+    return "text/tab-separated-values; charset=UTF-8";
+  if (f.startsWith("csv"))
+    return `text/csv; charset=UTF-8; header=${f.includes("withnames") ? "present" : "absent"}`;
+  if (
+    /^(native|rowbinary|parquet|arrow|arrowstream|orc|avro|msgpack|protobuf|capnproto|bsoneachrow|npy)/.test(
+      f,
+    )
+  )
+    return "application/octet-stream";
+  return "text/plain; charset=UTF-8";
+};
+
+const failure = (code: number, name: string, text: string, status?: number): ExecFailure => ({
+  ok: false,
+  code,
+  name,
+  text,
+  ...(status !== undefined ? { status } : {}),
+});
+
+/** ClickHouse's error as the client library parsed it (`code`, `type`, the engine's own text in `cause`). */
+const failureOf = (e: unknown, version: string): ExecFailure | undefined => {
+  const code = (e as { code?: unknown }).code;
+  const type = (e as { type?: unknown }).type;
+  if (typeof code !== "string" || !/^\d+$/.test(code) || typeof type !== "string") return undefined;
+  const cause = (e as { cause?: unknown }).cause;
+  const own = cause instanceof Error && /^Code: \d+\./.test(cause.message) ? cause.message : "";
+  const text = own || `Code: ${code}. DB::Exception: ${errorText(e)}(${type})`;
+  // The embedded engine's text has no version; a server's always ends with it.
+  return failure(Number(code), type, `${text.trimEnd()} (version ${version})`);
+};
+
+/**
+ * The embedded engine is one stateful session: the current database, settings and query
+ * parameters set for a statement stay for the next one (a server forgets them with the request).
+ * Every statement therefore runs with what its caller asked for and the session is put back
+ * afterwards, so the dev session's statements and the endpoint's requests never see each
+ * other's. The caller serializes: one statement and its set-up at a time.
+ */
+export const chdbSession = (client: ClickHouseClient) => {
+  let current = "default";
+  let info: { version: string; timezone: string } | undefined;
+  /** Settings the session had changed when it opened; every statement leaves them like this. */
+  let baseline: Map<string, string> | undefined;
+
+  const run = async (sql: string): Promise<void> => {
+    await client.command({ query: sql });
+  };
+  const rows = async <T>(sql: string): Promise<T[]> =>
+    (await client.query({ query: sql, format: "JSONEachRow" })).json<T>();
+
+  const serverInfo = async () => {
+    info ??= (
+      await rows<{ version: string; timezone: string }>(
+        "SELECT version() AS version, timezone() AS timezone",
+      )
+    )[0];
+    return info ?? { version: "", timezone: "UTC" };
+  };
+  const changedSettings = async () =>
+    new Map(
+      (
+        await rows<{ name: string; value: string }>(
+          "SELECT name, value FROM system.settings WHERE changed",
+        )
+      ).map((r) => [r.name, r.value]),
+    );
+  const resetTo = (base: Map<string, string>, names: Iterable<string>): string[] =>
+    [...new Set(names)].map((n) => {
+      const v = base.get(n);
+      return v === undefined ? `SET ${n} = DEFAULT` : `SET ${n} = ${literal(v)}`;
+    });
+
+  const use = async (database: string): Promise<void> => {
+    await run(`USE ${quoteIdent(database)}`);
+    current = database;
+  };
+
+  /**
+   * Runs `fn` with the settings applied; afterwards every setting is back at the baseline —
+   * also ones the statement itself changed (`SET …` sent to the endpoint) when `sweep` is on.
+   * `readonly` is never applied: once set, the session could not change settings back.
+   */
+  const withSettings = async <T>(
+    settings: Readonly<Record<string, unknown>>,
+    fn: () => Promise<T>,
+    sweep = false,
+  ): Promise<T> => {
+    const entries = Object.entries(settings).filter(([k]) => k !== "readonly");
+    const bad = entries.find(([k]) => !IDENTIFIER.test(k));
+    if (bad) throw new UnknownSetting(bad[0]);
+    if (entries.length === 0 && !sweep) return fn();
+    const base = (baseline ??= await changedSettings());
+    const restore = async () => {
+      let names = entries.map(([k]) => k);
+      if (sweep) {
+        const now = await changedSettings();
+        names = [...now.keys(), ...base.keys()].filter((n) => now.get(n) !== base.get(n));
+      }
+      if (names.length > 0) await run(resetTo(base, names).join("; "));
+    };
+    try {
+      // One SET: an unknown setting refuses the whole statement, nothing is half applied.
+      if (entries.length > 0)
+        await run(`SET ${entries.map(([k, v]) => `${k} = ${literal(String(v))}`).join(", ")}`);
+      return await fn();
+    } finally {
+      await restore();
+    }
+  };
+
+  const exec = async (req: ExecRequest): Promise<ExecOutcome> => {
+    const { version, timezone } = await serverInfo();
+    const sql = statementText(req);
+    // A server refuses an empty query; the embedded engine would answer nothing.
+    if (sql.trim() === "")
+      return failure(
+        62,
+        "SYNTAX_ERROR",
+        `Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR) (version ${version})`,
+      );
+    const previous = current;
+    try {
+      await run(`USE ${quoteIdent(req.database || "default")}`);
+      // The parameter's text is kept verbatim: ClickHouse parses it as it parses `param_x=`.
+      // (A parameter stays set on the session afterwards; the next request sets its own.)
+      const params = Object.entries(req.params ?? {}).filter(([k]) => IDENTIFIER.test(k));
+      if (params.length > 0)
+        await run(params.map(([k, v]) => `SET param_${k} = ${literal(v)}`).join("; "));
+      const defaultFormat = req.defaultFormat || "TabSeparated";
+      const rs = await withSettings(
+        req.settings ?? {},
+        () =>
+          client.exec({
+            query: sql,
+            ...(req.queryId ? { query_id: req.queryId } : {}),
+            // Any format name goes through: the engine is the judge of it.
+            clickhouse_settings: { default_format: defaultFormat as DataFormat },
+          }),
+        true,
+      );
+      const format = outputFormat(sql, defaultFormat);
+      return {
+        ok: true,
+        body: rs.stream,
+        queryId: rs.query_id,
+        contentType: contentTypeOf(format),
+        ...(format !== undefined ? { format } : {}),
+        timezone,
+        ...(rs.summary ? { summary: JSON.stringify(rs.summary) } : {}),
+      };
+    } catch (e) {
+      if (e instanceof UnknownSetting)
+        return failure(
+          115,
+          "UNKNOWN_SETTING",
+          `Code: 115. DB::Exception: Unknown setting '${e.setting}'. (UNKNOWN_SETTING) (version ${version})`,
+        );
+      const f = failureOf(e, version);
+      if (f) return f;
+      throw e;
+    } finally {
+      // The statement may have dropped the database the session was in.
+      await use(previous).catch(() => use("default"));
+    }
+  };
+
+  return { use, withSettings, exec };
+};
+
+class UnknownSetting extends Error {
+  constructor(readonly setting: string) {
+    super(`Unknown setting '${setting}'`);
+  }
+}
+
+const headerText = (h: Headers, name: string): string | undefined => h.get(name) ?? undefined;
+
+/**
+ * Forwards one request to a ClickHouse server with the target's own credentials, keeping the
+ * request's parameters as they came (a server parses them itself) and answering with its bytes.
+ */
+export const httpExec = async (
+  target: Extract<ClickHouseTarget, { kind: "http" }>,
+  req: ExecRequest,
+): Promise<ExecOutcome> => {
+  const url = new URL(target.url);
+  const sp = url.searchParams;
+  if (req.query !== "") sp.set("query", req.query);
+  if (req.database !== undefined) sp.set("database", req.database);
+  if (req.defaultFormat) sp.set("default_format", req.defaultFormat);
+  if (req.queryId) sp.set("query_id", req.queryId);
+  for (const [k, v] of Object.entries(req.settings ?? {})) sp.set(k, v);
+  for (const [k, v] of Object.entries(req.params ?? {})) sp.set(`param_${k}`, v);
+  const auth = Buffer.from(`${target.username}:${target.password}`).toString("base64");
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: req.readOnly ? "GET" : "POST",
+      headers: { Authorization: `Basic ${auth}` },
+      ...(req.readOnly ? {} : { body: req.body ?? Buffer.alloc(0) }),
+    });
+  } catch (e) {
+    throw new MooseError(
+      "CLICKHOUSE_UNREACHABLE",
+      maskSecrets(`Cannot reach ClickHouse at ${target.display} (${errorText(e)})`, [
+        target.password,
+      ]),
+      { hint: "Check that the server is running and the URL (host, port, scheme) is right." },
+    );
+  }
+  const exceptionCode = headerText(res.headers, "x-clickhouse-exception-code");
+  if (!res.ok || exceptionCode !== undefined) {
+    const text = maskSecrets((await res.text()).trimEnd(), [target.password]);
+    const code = Number(exceptionCode ?? /Code: (\d+)\./.exec(text)?.[1] ?? 1002);
+    const names = [...text.matchAll(/\(([A-Z][A-Z0-9_]{2,})\)/g)];
+    return failure(code, names.at(-1)?.[1] ?? "UNKNOWN_EXCEPTION", text, res.status);
+  }
+  const format = headerText(res.headers, "x-clickhouse-format");
+  const timezone = headerText(res.headers, "x-clickhouse-timezone");
+  const summary = headerText(res.headers, "x-clickhouse-summary");
+  return {
+    ok: true,
+    body: res.body ? Readable.fromWeb(res.body) : Readable.from([]),
+    queryId: headerText(res.headers, "x-clickhouse-query-id") ?? req.queryId ?? "",
+    contentType: headerText(res.headers, "content-type") ?? "text/plain; charset=UTF-8",
+    ...(format !== undefined ? { format } : {}),
+    ...(timezone !== undefined ? { timezone } : {}),
+    ...(summary !== undefined ? { summary } : {}),
+  };
+};
