@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, Option } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ExitCode, MooseError, errorText, isMooseError } from "./errors";
 import { maskSecrets } from "./config/url";
 import { generateMigration } from "./commands/generate";
@@ -7,6 +7,9 @@ import { breakLock, migrate, migrationStatus, validateMigrations } from "./comma
 import type { GlobalOptions } from "./commands/context";
 import { previewDecisions } from "./commands/decisions";
 import { createDecisions, type DecisionFlags } from "./ui/decisions";
+import { startDev } from "./commands/dev";
+import type { DecisionPort } from "./commands/decisions";
+import { devEventPrinter } from "./ui/dev";
 import { createOutput, type Output } from "./ui/output";
 import {
   applyEventPrinter,
@@ -80,6 +83,28 @@ const run =
 process.on("unhandledRejection", (reason) => {
   if (reason instanceof Error && reason.name === NOT_AVAILABLE) return;
   fail(reason);
+});
+
+/** Set while `moose dev` runs: how a Ctrl-C inside a prompt stops it. */
+let stopRequested: (() => void) | undefined;
+
+/**
+ * In `moose dev`, Ctrl-C while a question is on screen reaches the prompt, not the process:
+ * the prompt ends with ExitPromptError, which means "stop", not a failed cycle.
+ */
+const stopOnPromptExit = (port: DecisionPort): DecisionPort => ({
+  known: (pending) => port.known(pending),
+  ask: async (pending) => {
+    try {
+      return await port.ask(pending);
+    } catch (e) {
+      if (e instanceof Error && e.name === "ExitPromptError") {
+        stopRequested?.();
+        return {};
+      }
+      throw e;
+    }
+  },
 });
 
 const program = new Command()
@@ -211,6 +236,56 @@ program
         renderMigrate(await migrate(opts, applyEventPrinter(output)), output);
       },
     ),
+  );
+
+program
+  .command("dev")
+  .alias("d")
+  .description(
+    "watch the models: apply each save to a local ClickHouse (served over HTTP) and keep migrations/pending.yaml current",
+  )
+  .addOption(
+    new Option(
+      "--clickhouse-url <url>",
+      "the local database (default: the embedded engine at .moose/clickhouse); never the config's target",
+    ),
+  )
+  .addOption(
+    new Option(
+      "--port <n>",
+      "port of the ClickHouse HTTP endpoint on 127.0.0.1 (default: [clickhouse_config] host_port, 18123)",
+    ).argParser((v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535)
+        throw new InvalidArgumentError("expected a port number (0-65535)");
+      return n;
+    }),
+  )
+  .addOption(jsonOption())
+  .addOption(verboseOption())
+  .option("--yes-all", "apply every change without asking (drops, recreates, renames)")
+  .option("--yes-destructive", "apply destructive changes (drops, recreates) without asking")
+  .option("--yes-rename", "accept detected column renames without asking")
+  .action(
+    run<CommonFlags & { port?: number }>(async (flags) => {
+      const decisions = createDecisions(flags, process.env, output, interactive(), true);
+      const handle = await startDev(
+        { ...globalOptions(flags), ...(flags.port !== undefined ? { port: flags.port } : {}) },
+        stopOnPromptExit(decisions),
+        devEventPrinter(output),
+      );
+      // Ctrl-C / SIGTERM: stop watching, close the endpoint and the database, exit 0.
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          // A second signal, or a stop that hangs, ends the process anyway.
+          setTimeout(() => process.exit(0), 5_000).unref();
+          void handle.stop().then(resolve, resolve);
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        stopRequested = stop;
+      });
+    }),
   );
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -119,7 +119,8 @@ const keptOldVersion = (d: Delta, code: InfraMap): boolean =>
  * The base `generate` would diff against, given the live state: the live database when every
  * committed file is applied; otherwise the committed files, with the objects the reality check
  * adopted (declared in code, already in the database, created by no file: DESIGN §4.4) counted
- * as covered, since applying the pending files finds them present.
+ * as covered, since applying the pending files finds them present. On moose dev's database,
+ * the committed files alone.
  */
 const coverageBase = (
   ctx: ProjectContext,
@@ -127,7 +128,10 @@ const coverageBase = (
   applied: InfraMap,
   live: InfraMap,
   allApplied: boolean,
+  /** moose dev's database holds the uncommitted change itself: only the files cover it. */
+  devManaged: boolean,
 ): InfraMap => {
+  if (devManaged) return committed;
   if (allApplied) return live;
   const adopted = adoptedObjects(live, applied, committed);
   const covered = cloneMap(committed);
@@ -153,7 +157,8 @@ const unmigratedGivenLive = async (
     committed,
     applied.appliedState,
     state,
-    ctx.migrations.every((m) => appliedIds.has(m.file.id)) && !applied.devManaged,
+    ctx.migrations.every((m) => appliedIds.has(m.file.id)),
+    applied.devManaged,
   );
   return { unmigrated: unmigratedChanges(ctx, committed, base, code, sqlKey), drift, applied };
 };

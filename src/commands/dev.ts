@@ -1,0 +1,142 @@
+import fs from "node:fs";
+import path from "node:path";
+import { connectClickHouse } from "../adapters/clickhouse";
+import { parseClickHouseUrl, type ClickHouseTarget } from "../config/url";
+import { MooseError } from "../errors";
+import { quoteIdent } from "../core/sql-quote";
+import { loadModels } from "../model/load-project";
+import {
+  DEV_RECORD,
+  markDevDatabase,
+  readDevRecord,
+  removeDevRecord,
+  writeDevRecord,
+} from "../runtime/dev-record";
+import { everything } from "../dev/changes";
+import { startEndpoint } from "../dev/endpoint";
+import { DevSession, type DevEvent, type DevSessionOptions, type ModelLoad } from "../dev/session";
+import { watchProject } from "../dev/watch";
+import { loadProject, managedDatabases, type ProjectContext } from "./context";
+import type { DecisionPort } from "./decisions";
+
+export interface DevOptions extends DevSessionOptions {
+  /** `--port`: the endpoint's port (else `[clickhouse_config] host_port`, 18123 by default). */
+  port?: number;
+  /** Quiet time after a save before a cycle starts (ms). */
+  debounceMs?: number;
+  /** How the models are loaded on each save (the incremental loader by default). */
+  load?: ModelLoad;
+}
+
+export interface DevHandle {
+  /** The endpoint's URL. */
+  url: string;
+  /** Stops watching, closes the endpoint and the database, removes the record. */
+  stop(): Promise<void>;
+}
+
+/** The embedded database dev uses unless `--clickhouse-url` names one. */
+export const DEV_DATA_DIR = path.join(".moose", "clickhouse");
+
+/** `--clickhouse-url`, else the embedded engine at `.moose/clickhouse`; never the config's target. */
+const localTarget = (opts: DevOptions, ctx: ProjectContext): ClickHouseTarget =>
+  opts.clickhouseUrl !== undefined && opts.clickhouseUrl.trim() !== ""
+    ? parseClickHouseUrl(opts.clickhouseUrl, ctx.root, ctx.defaultDb)
+    : {
+        kind: "chdb",
+        path: path.resolve(ctx.root, DEV_DATA_DIR),
+        database: ctx.defaultDb,
+        display: `chdb://${DEV_DATA_DIR.split(path.sep).join("/")}`,
+      };
+
+/**
+ * Starts `moose dev`: opens the local database, serves it over ClickHouse's HTTP interface,
+ * applies the code to it and writes pending.yaml, then watches the project. Everything opened
+ * is closed again if a later step fails, so a failed start leaves nothing running.
+ */
+export const startDev = async (
+  opts: DevOptions,
+  decisions: DecisionPort,
+  emit: (e: DevEvent) => void,
+): Promise<DevHandle> => {
+  const ctx = loadProject(opts);
+  const running = readDevRecord(ctx.root);
+  if (running)
+    throw new MooseError(
+      "DEV_ALREADY_RUNNING",
+      `moose dev is already running for this project (pid ${running.pid}, ${running.url})`,
+      {
+        hint: `Use that one (other commands reach its database through ${running.url}), or stop it (Ctrl-C in its terminal, or \`kill ${running.pid}\`) and start again. A record left by a crash is ignored once its process is gone (${DEV_RECORD}).`,
+      },
+    );
+  const target = localTarget(opts, ctx);
+  if (target.kind === "chdb" && target.path !== ":memory:")
+    fs.mkdirSync(target.path, { recursive: true });
+
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    const ch = connectClickHouse(target);
+    cleanups.push(() => ch.close());
+    for (const db of managedDatabases(ctx))
+      await ch.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
+    await markDevDatabase(ch, ctx.defaultDb);
+
+    const { user, password, host_port } = ctx.config.clickhouse_config;
+    const endpoint = await startEndpoint({
+      engine: ch,
+      port: opts.port ?? host_port,
+      user,
+      password,
+    });
+    cleanups.push(() => endpoint.close());
+    writeDevRecord(ctx.root, {
+      pid: process.pid,
+      url: endpoint.url,
+      port: endpoint.port,
+      local:
+        target.kind === "chdb"
+          ? { kind: "chdb", path: target.path }
+          : { kind: "http", display: target.display },
+      database: ctx.defaultDb,
+      startedAt: new Date().toISOString(),
+    });
+    cleanups.push(() => removeDevRecord(ctx.root));
+
+    const session = new DevSession(ctx, opts, ch, decisions, emit, opts.load ?? loadModels);
+    const watcher = await watchProject({
+      root: ctx.root,
+      sourceDir: ctx.config.source_dir,
+      ignore: ctx.config.watcher_config.ignore_patterns,
+      debounceMs: opts.debounceMs ?? 50,
+      run: (changes) => session.cycle(changes),
+    });
+    cleanups.push(() => watcher.close());
+    await watcher.ready;
+    emit({
+      kind: "ready",
+      url: endpoint.url,
+      local: target.display,
+      database: ctx.defaultDb,
+      user,
+      watching: `${ctx.config.source_dir}/ and migrations/`,
+    });
+    // The boot cycle goes through the watcher's queue: a save during it runs right after.
+    await watcher.runNow(everything());
+    let stopping: Promise<void> | undefined;
+    return {
+      url: endpoint.url,
+      stop: () =>
+        (stopping ??= (async () => {
+          await cleanup();
+          emit({ kind: "stopped" });
+        })()),
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+};
