@@ -35,13 +35,17 @@ export interface ProjectContext {
   warnings: ModelWarning[];
 }
 
-export const loadProject = (opts: GlobalOptions): ProjectContext => {
+export const loadProject = (
+  opts: GlobalOptions,
+  /** `migrations: false`: the files are read later (moose dev reports a corrupt one itself). */
+  read: { migrations: boolean } = { migrations: true },
+): ProjectContext => {
   const config = loadConfig(opts.root, opts.env);
   return {
     root: opts.root,
     config,
     defaultDb: config.clickhouse_config.db_name,
-    migrations: readMigrations(opts.root),
+    migrations: read.migrations ? readMigrations(opts.root) : [],
     warnings: [],
   };
 };

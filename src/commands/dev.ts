@@ -59,7 +59,7 @@ export const startDev = async (
   decisions: DecisionPort,
   emit: (e: DevEvent) => void,
 ): Promise<DevHandle> => {
-  const ctx = loadProject(opts);
+  const ctx = loadProject(opts, { migrations: false });
   const running = readDevRecord(ctx.root);
   if (running)
     throw new MooseError(

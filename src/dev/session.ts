@@ -11,7 +11,7 @@ import { checkChain, conflictError } from "../core/chain";
 import type { Answers, Decision } from "../core/decisions";
 import { describeDelta, type Delta } from "../core/deltas";
 import { applyDelta } from "../core/fold";
-import { tableNamer, type InfraMap } from "../core/infra-map";
+import { emptyInfraMap, tableNamer, type InfraMap } from "../core/infra-map";
 import type { BlockedChange } from "../core/lifecycle";
 import { pendingFile } from "../core/migration-file";
 import type { Plan } from "../core/plan";
@@ -114,6 +114,8 @@ export class DevSession {
   private local: InfraMap | undefined;
   private sqlKey: ((sql: string) => string) | undefined;
   private answers: Answers = {};
+  /** Whether the journal of the local database lists the committed files as they are now. */
+  private journalSynced = false;
   private lastWarnings = "";
 
   constructor(
@@ -124,8 +126,14 @@ export class DevSession {
     private readonly emit: (e: DevEvent) => void,
     private readonly load: ModelLoad,
   ) {
-    this.committed = this.fold();
+    this.committed = emptyInfraMap(ctx.defaultDb);
   }
+
+  /**
+   * What must be read again before the next cycle can plan: set by a change, cleared only by a
+   * successful read, so a failed one (a corrupt file, a syntax error) is retried next time.
+   */
+  private stale = { config: true, files: true, code: true };
 
   get project(): ProjectContext {
     return this.ctx;
@@ -155,27 +163,34 @@ export class DevSession {
     const fail = (phase: Extract<DevEvent, { kind: "failed" }>["phase"], e: unknown) =>
       this.emit({ kind: "failed", trigger, phase, error: asMooseError(e) });
 
-    if (changes.config) {
+    if (changes.config) this.stale = { config: true, files: true, code: true };
+    if (changes.migrations) this.stale.files = true;
+    if (changes.models.length > 0) this.stale.code = true;
+    if (this.stale.config) {
       try {
-        const ctx = loadProject(this.opts);
+        const ctx = loadProject(this.opts, { migrations: false });
         if (ctx.defaultDb !== this.ctx.defaultDb) this.local = undefined;
         this.ctx = ctx;
+        this.stale.config = false;
       } catch (e) {
         return fail("config", e);
       }
     }
-    if (changes.config || changes.migrations) {
+    if (this.stale.files) {
       try {
         this.ctx.migrations = readMigrations(this.ctx.root);
         this.committed = this.fold();
+        this.journalSynced = false;
+        this.stale.files = false;
       } catch (e) {
         return fail("files", e);
       }
     }
-    if (changes.config || changes.models.length > 0 || this.code === undefined) {
+    if (this.stale.code || this.code === undefined) {
       try {
         this.ctx.warnings = [];
         this.code = desiredState(this.ctx, this.committed, this.load);
+        this.stale.code = false;
       } catch (e) {
         return fail("load", e);
       }
@@ -232,7 +247,8 @@ export class DevSession {
     let pending: { write: PendingWrite; deltas: number };
     try {
       pending = await this.writePending(code);
-      await syncDevJournal(this.ch, this.ctx);
+      if (!this.journalSynced) await syncDevJournal(this.ch, this.ctx);
+      this.journalSynced = true;
     } catch (e) {
       return fail("files", e);
     }

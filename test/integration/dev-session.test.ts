@@ -168,6 +168,30 @@ describe("moose dev session", () => {
     expect(await columns(db)).toContain("note String");
   });
 
+  it("a corrupt committed file is reported, pending.yaml kept, and the repair picked up", async () => {
+    const db = "dev_corrupt";
+    const p = await devProject(db, "name: string");
+    await p.cycle(everything());
+    const saved = await generateMigration({ root: p.root, env: {}, save: true }, yes);
+    await p.cycle({ ...noChanges(), migrations: true });
+    const good = fs.readFileSync(saved.path!, "utf8");
+    fs.writeFileSync(saved.path!, "id: [not yaml");
+    const bad = await p.cycle({ ...noChanges(), migrations: true });
+    expect(bad).toMatchObject({ kind: "failed", phase: "files" });
+    if (bad.kind === "failed") expect(bad.error.message).toContain(path.basename(saved.path!));
+    // A model save while the file is still broken reports it again rather than planning
+    // against no committed files.
+    const again = await p.save(model("name: string; x: string"));
+    expect(again).toMatchObject({ kind: "failed", phase: "files" });
+    expect(fs.existsSync(pendingPath(p.root))).toBe(false);
+    fs.writeFileSync(saved.path!, good);
+    const fixed = await p.cycle({ ...noChanges(), migrations: true });
+    expect(fixed).toMatchObject({ kind: "cycle", pendingDeltas: 1 });
+    expect(pending(p.root).deltas).toMatchObject([
+      { type: "AddTableColumn", column: { name: "x" } },
+    ]);
+  });
+
   it("without a terminal or --yes flags a drop skips the cycle; the next save asks again", async () => {
     const db = "dev_decide";
     const noTerminal = createDecisions({}, {}, quiet, false);
