@@ -62,7 +62,11 @@ export type DevEvent =
       trigger: string[];
       /** Decisions the change needs that nobody could answer, or that were refused. */
       decisions: Decision[];
-      refused: boolean;
+      /**
+       * `unanswered`: no terminal and no `--yes-*` flag; `refused`: a destructive change was
+       * answered no; `cancelled`: a prompt was cancelled.
+       */
+      reason: "unanswered" | "refused" | "cancelled";
     }
   | {
       kind: "failed";
@@ -224,7 +228,7 @@ export class DevSession {
           kind: "skipped",
           trigger,
           decisions: decided.plan.refused.length > 0 ? decided.plan.refused : decided.pending,
-          refused: decided.plan.refused.length > 0,
+          reason: decided.plan.refused.length > 0 ? "refused" : "unanswered",
         });
         return;
       }
@@ -237,7 +241,8 @@ export class DevSession {
           kind: "skipped",
           trigger,
           decisions: details?.decisions ?? [],
-          refused: false,
+          // Without a terminal the refusal lists every decision; a cancelled prompt lists none.
+          reason: details?.decisions ? "unanswered" : "cancelled",
         });
         return;
       }

@@ -131,16 +131,27 @@ export const devEventPrinter =
         out.line(`  ${pendingText(e)}`);
         return;
       }
-      case "skipped":
+      case "skipped": {
+        const head = {
+          refused: "Destructive changes rejected — skipping this change cycle.",
+          cancelled: "Cancelled — skipping this change cycle.",
+          unanswered:
+            "This change needs a decision and nobody can be asked (not a terminal) — skipping this change cycle.",
+        }[e.reason];
+        const next = {
+          refused:
+            'Tip: to keep the data, create a new version of the table (version: "2.0") instead.',
+          cancelled: "Save again to be asked again, or undo the change in the code.",
+          unanswered:
+            "To apply such changes without a prompt, restart with `moose dev --yes-destructive` (drops, recreates), `--yes-rename` (renames) or `--yes-all`; or undo the change in the code.",
+        }[e.reason];
         out.warn(
-          `${when} ${out.paint("yellow", e.refused ? "Destructive changes rejected — skipping this change cycle." : "This change needs a decision and nobody can be asked (not a terminal) — skipping this change cycle.")}${trigger(e.trigger)}\n` +
-            e.decisions.map((d) => `  - ${d.description}\n    id: ${d.id}`).join("\n") +
-            `\n  The local database and pending.yaml are unchanged; the next save tries again.` +
-            (e.refused
-              ? '\n  Tip: to keep the data, create a new version of the table (version: "2.0") instead.'
-              : "\n  To apply such changes without a prompt, restart with `moose dev --yes-destructive` (drops), `--yes-rename` (renames) or `--yes-all`; or undo the change in the code."),
+          `${when} ${out.paint("yellow", head)}${trigger(e.trigger)}\n` +
+            e.decisions.map((d) => `  - ${d.description}\n    id: ${d.id}\n`).join("") +
+            `  The local database and pending.yaml are unchanged; the next save tries again.\n  ${next}`,
         );
         return;
+      }
       case "failed":
         out.warn(
           `${when} ${out.paint("red", `Error [${e.error.code}]`)}${trigger(e.trigger)}: ${maskSecrets(e.error.message)}` +

@@ -9,7 +9,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickh
 import { afterEach, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { moose } from "../support/cli";
-import { startDev, waitUntil, type DevProcess } from "../support/dev";
+import { hasScript, startDev, waitUntil, type DevProcess } from "../support/dev";
 import { makeProject } from "../support/golden";
 
 const model = (fields: string, extra = "") => `import { OlapTable, Key } from "@514labs/moose-lib";
@@ -213,4 +213,38 @@ describe("moose dev", () => {
     expect(await columnsVia(client(d.url), db)).toContain("note String");
     expect(await d.stop()).toBe(0);
   });
+});
+
+describe("moose dev on a terminal", () => {
+  // util-linux's `script` gives dev a pseudo-terminal; Debian has it everywhere (bsdutils).
+  it.skipIf(!hasScript())(
+    "asks before a drop: no skips the cycle, yes applies it; Ctrl-C in the terminal exits 0",
+    async () => {
+      const db = "dev_e2e_tty";
+      const root = makeProject({ dbName: db, model: model("name: string; note: string") });
+      const d = await dev(root, "--terminal", "--port", "0");
+      const c = client(d.url);
+      fs.writeFileSync(path.join(root, "app", "index.ts"), model("name: string"));
+      await d.waitFor(/Proceed with destructive changes\?/);
+      expect(d.out()).toContain("drop-column:T.note");
+      d.write("n\r");
+      await d.waitFor(/Destructive changes rejected — skipping this change cycle/);
+      expect(await columnsVia(c, db)).toContain("note String");
+
+      // The next save asks again.
+      const asked = d.out().split("Proceed with destructive changes?").length;
+      fs.writeFileSync(path.join(root, "app", "index.ts"), `${model("name: string")}\n`);
+      await waitUntil(
+        "the second question",
+        () => d.out().split("Proceed with destructive changes?").length > asked,
+      );
+      d.write("y\r");
+      await d.waitFor(/- note/);
+      expect(await columnsVia(c, db)).toEqual(["id String", "name String"]);
+
+      d.write("\x03");
+      expect(await d.exited).toBe(0);
+      expect(d.out()).toContain("moose dev stopped.");
+    },
+  );
 });

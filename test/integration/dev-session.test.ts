@@ -199,7 +199,7 @@ describe("moose dev session", () => {
     await p.cycle(everything());
     const before = fs.readFileSync(pendingPath(p.root), "utf8");
     const skipped = await p.save(model("name: string"));
-    expect(skipped).toMatchObject({ kind: "skipped", refused: false });
+    expect(skipped).toMatchObject({ kind: "skipped", reason: "unanswered" });
     if (skipped.kind !== "skipped") return;
     expect(skipped.decisions.map((d) => d.id)).toEqual(["drop-column:T.note"]);
     expect(await columns(db)).toEqual(["id String", "name String", "note String"]);

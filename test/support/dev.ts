@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { CLI, cleanEnv } from "./cli";
 
 /** A `moose dev` running as a separate process, as a user starts it. */
@@ -12,6 +12,8 @@ export interface DevProcess {
   waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
   /** Sends the signal and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** The exit code, once it has exited by itself. */
+  exited: Promise<number | null>;
 }
 
 export const waitUntil = async (
@@ -27,13 +29,32 @@ export const waitUntil = async (
   }
 };
 
-/** Starts the built CLI's `moose dev` in `cwd` and waits for its first cycle. */
-export const startDev = async (cwd: string, ...args: string[]): Promise<DevProcess> => {
-  const child = spawn(process.execPath, [CLI, "dev", ...args], {
-    cwd,
-    env: cleanEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+/** Whether util-linux's `script` is here to give `moose dev` a terminal. */
+export const hasScript = (): boolean => spawnSync("script", ["--version"]).status === 0;
+
+const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/**
+ * Starts the built CLI's `moose dev` in `cwd` and waits for its first cycle. `terminal`: under
+ * a pseudo-terminal (util-linux `script`), so it prompts; `write` then types into it.
+ */
+export const startDev = async (
+  cwd: string,
+  ...args: string[]
+): Promise<DevProcess & { write(text: string): void }> => {
+  const terminal = args[0] === "--terminal";
+  const rest = terminal ? args.slice(1) : args;
+  const child = terminal
+    ? spawn(
+        "script",
+        ["-qfec", [process.execPath, CLI, "dev", ...rest].map(quote).join(" "), "/dev/null"],
+        { cwd, env: { ...cleanEnv, TERM: "dumb" }, stdio: ["pipe", "pipe", "pipe"] },
+      )
+    : spawn(process.execPath, [CLI, "dev", ...rest], {
+        cwd,
+        env: cleanEnv,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
   let out = "";
   let err = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
@@ -59,6 +80,8 @@ export const startDev = async (cwd: string, ...args: string[]): Promise<DevProce
   return {
     child,
     url,
+    write: (text) => child.stdin?.write(text),
+    exited,
     out: () => out,
     err: () => err,
     waitFor,
