@@ -59,7 +59,9 @@ export const startDev = async (
   let err = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr.on("data", (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code: number | null) => resolve(code)),
+  );
   const all = () => out + err;
   const waitFor = (re: RegExp, timeoutMs = 60_000) =>
     waitUntil(
