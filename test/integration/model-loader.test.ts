@@ -224,6 +224,19 @@ describe("the long-lived model loader", () => {
     expect(tables(fixed)).toEqual(["A", "B"]);
   });
 
+  it("an unsupported column type fails while emitting, as a cold load does, and the fix loads", () => {
+    const root = project(files());
+    const loader = createModelLoader(source(root));
+    loaded(warmLoad(loader, root));
+    write(root, { "app/models/b.ts": MODEL_B.replace("tags: string[];", "tags: bigint;") });
+    const failed = warmLoad(loader, root, ["app/models/b.ts"]);
+    if (!("error" in failed)) throw new Error("expected an unsupported type");
+    expect(failed.error.code).toBe("MODEL_UNSUPPORTED_TYPE");
+    expect(failed.error.message).toContain("app/models/b.ts:5:");
+    write(root, { "app/models/b.ts": MODEL_B });
+    expect(tables(loaded(warmLoad(loader, root, ["app/models/b.ts"])))).toEqual(["A", "B"]);
+  });
+
   it("sees edits no watcher reported, also a second save of the same size right after a load", () => {
     const root = project(files());
     const loader = createModelLoader(source(root));
