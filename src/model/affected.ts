@@ -35,10 +35,11 @@ export const snapshotProgram = (
 /**
  * Whether a file's declarations are visible beyond its importers: a script (no import or
  * export: its declarations are global), or a module with `declare global { … }` or
- * `declare module "…" { … }` (augmenting another module for everyone).
+ * `declare module "…" { … }` (augmenting another module for everyone). A JSON file is only ever
+ * seen through its importers.
  */
 const affectsOthers = (sf: ts.SourceFile): boolean =>
-  !ts.isExternalModule(sf) ||
+  (!ts.isExternalModule(sf) && path.extname(sf.fileName) !== ".json") ||
   sf.statements.some(
     (st) =>
       ts.isModuleDeclaration(st) &&

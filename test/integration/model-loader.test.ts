@@ -270,6 +270,8 @@ describe("the long-lived model loader", () => {
     expect(tables(loaded(warmLoad(loader, root)))).toEqual(["A", "B"]);
     write(root, { "app/names.json": JSON.stringify({ b: "Renamed" }) });
     expect(tables(loaded(warmLoad(loader, root)))).toEqual(["A", "Renamed"]);
+    // A JSON file declares nothing global: only its importers were redone.
+    expect(recompiled(loader, root)).toEqual(["app/index.ts", "app/models/b.ts", "app/names.json"]);
   });
 
   it("a new file that now wins an unchanged import's resolution is used (x.ts over x/index.ts)", () => {
