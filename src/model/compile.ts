@@ -19,8 +19,10 @@ export interface CompiledProject {
   warnings: ModelWarning[];
   /** How imports were resolved; the runtime resolves them the same way. */
   resolver: ModuleResolver;
-  /** The project files this compile type-checked and emitted (the others' results were kept). */
+  /** The project files this compile type-checked and emitted (absolute paths). */
   recompiled: readonly string[];
+  /** How many project files kept their earlier results. */
+  reused: number;
 }
 
 /** Compiles the project again and again, redoing only what the changes since the last time can reach. */
@@ -260,6 +262,7 @@ export const createProjectCompiler = (
         return known ? known.resolved : resolver(name, from);
       },
       recompiled: redo.map((sf) => path.resolve(sf.fileName)),
+      reused: userFiles.length - redo.length,
     };
   };
   return { compile };

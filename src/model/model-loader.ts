@@ -75,10 +75,7 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
     }
     compiler ??= createProjectCompiler(entry, root, sdkTypesEntry());
     const compiled = compiler.compile(changed);
-    stats = {
-      recompiled: compiled.recompiled,
-      reused: compiled.outputs.size - compiled.recompiled.length,
-    };
+    stats = { recompiled: compiled.recompiled, reused: compiled.reused };
     resetRegistry();
     try {
       runModules(entry, compiled.outputs, sdk, root, compiled.resolver, modules);
