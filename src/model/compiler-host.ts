@@ -1,7 +1,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import { inNodeModules, type ModuleResolver } from "./resolve-modules";
+import type { ResolutionRecord } from "./resolution-record";
+import { inNodeModules, type TrackedResolver } from "./resolve-modules";
+import type { UserFileCache } from "./user-files";
 
 interface CachedFile {
   mtimeMs: number;
@@ -21,23 +23,53 @@ const sharedFiles = new Map<string, CachedFile>();
 const isShared = (file: string, sdkDir: string): boolean =>
   file.startsWith(sdkDir) || inNodeModules(file);
 
+/** What a long-lived loader keeps for the host: parsed project files and import resolutions. */
+export interface ProjectFiles {
+  cache: UserFileCache;
+  /** Files a watcher reported as changed: compared by content whatever their stamp says. */
+  hinted: ReadonlySet<string>;
+  resolutions: ResolutionRecord;
+}
+
 /**
  * The loader's compiler host: module resolution is `resolver`'s (the same one the runtime uses),
- * and files outside the project come from the shared cache.
+ * files outside the project come from the shared cache and the project's own files from the
+ * loader's cache.
  */
 export const createLoaderHost = (
   options: ts.CompilerOptions,
-  resolver: ModuleResolver,
+  resolver: TrackedResolver,
   sdkDir: string,
+  project: ProjectFiles,
 ): ts.CompilerHost => {
   const host = ts.createCompilerHost(options);
-  host.resolveModuleNameLiterals = (literals, containingFile) =>
-    literals.map((lit) => ({ resolvedModule: resolver(lit.text, containingFile) }));
+  host.resolveModuleNameLiterals = (literals, containingFile, _ref, _opts, _sf, reusedNames) => {
+    const answers = literals.map(
+      (lit) =>
+        [
+          lit.text,
+          {
+            resolved: resolver(lit.text, containingFile),
+            lookups: resolver.lookups(lit.text, containingFile),
+          },
+        ] as const,
+    );
+    project.resolutions.record(
+      containingFile,
+      answers,
+      (reusedNames ?? []).map((n) => n.text),
+    );
+    return answers.map(([, a]) => ({ resolvedModule: a.resolved }));
+  };
+  // Unchanged files keep their resolutions from the previous program unless the disk says
+  // otherwise.
+  host.hasInvalidatedResolutions = (file) => project.resolutions.invalidated(file);
   const parse = host.getSourceFile.bind(host);
   host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreate) => {
     const file = path.resolve(fileName);
-    if (!isShared(file, sdkDir) || shouldCreate)
-      return parse(fileName, languageVersionOrOptions, onError, shouldCreate);
+    if (!isShared(file, sdkDir))
+      return project.cache.get(file, fileName, languageVersionOrOptions, project.hinted.has(file));
+    if (shouldCreate) return parse(fileName, languageVersionOrOptions, onError, shouldCreate);
     const languageVersion =
       typeof languageVersionOrOptions === "object"
         ? languageVersionOrOptions.languageVersion

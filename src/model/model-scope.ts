@@ -7,6 +7,9 @@ interface Span {
   end: number;
 }
 
+/** Spans by absolute file path: plain data, kept between loads without the checker. */
+export type ScopeSpans = ReadonlyMap<string, readonly Span[]>;
+
 /**
  * Where a type error blocks loading: inside a `new OlapTable<T>(…)` (or Stream, IngestPipeline,
  * MaterializedView, View) expression, and inside every declaration its row type reaches —
@@ -33,16 +36,9 @@ export class ModelScope {
     if (typeArg && rowTypeIsColumns) this.addType(this.checker.getTypeFromTypeNode(typeArg));
   }
 
-  /** Whether an error at `start` in `file` is inside a model. */
-  contains(file: string, start: number): boolean {
-    return (this.spans.get(path.resolve(file)) ?? []).some(
-      (s) => start >= s.start && start < s.end,
-    );
-  }
-
-  /** Whether `file` declares any part of a model (its syntax errors then block too). */
-  touches(file: string): boolean {
-    return this.spans.has(path.resolve(file));
+  /** What was recorded so far. */
+  recorded(): ScopeSpans {
+    return this.spans;
   }
 
   private addNode(node: ts.Node): void {
@@ -86,5 +82,31 @@ export class ModelScope {
         if (decl) this.addType(this.checker.getTypeOfSymbolAtLocation(prop, decl));
       }
     }
+  }
+}
+
+/**
+ * The scope of the whole project: the union of what each file's constructions recorded (a
+ * long-lived loader records only the files it re-checks and keeps the others').
+ */
+export class ScopeIndex {
+  private readonly spans = new Map<string, Span[]>();
+
+  constructor(parts: Iterable<ScopeSpans>) {
+    for (const part of parts)
+      for (const [file, list] of part)
+        this.spans.set(file, [...(this.spans.get(file) ?? []), ...list]);
+  }
+
+  /** Whether an error at `start` in `file` is inside a model. */
+  contains(file: string, start: number): boolean {
+    return (this.spans.get(path.resolve(file)) ?? []).some(
+      (s) => start >= s.start && start < s.end,
+    );
+  }
+
+  /** Whether `file` declares any part of a model (its syntax errors then block too). */
+  touches(file: string): boolean {
+    return this.spans.has(path.resolve(file));
   }
 }

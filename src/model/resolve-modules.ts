@@ -3,9 +3,10 @@ import path from "node:path";
 import ts from "typescript";
 import { MooseError, errorText } from "../errors";
 
+/** One realpath(3) call: the JavaScript version lstat's every path component, on every import. */
 const realpath = (file: string): string => {
   try {
-    return fs.realpathSync(file);
+    return fs.realpathSync.native(file);
   } catch {
     return file;
   }
@@ -117,20 +118,79 @@ export type ModuleResolver = (
 ) => ts.ResolvedModuleFull | undefined;
 
 /**
+ * Where a resolution looked, so that a later load can tell whether it still holds: it does
+ * while none of the `absent` paths exists and none of the `read` files (package.json) changed.
+ * "volatile": the answer depends on more than that (our own workspace fallbacks, a failed
+ * lookup, a TypeScript that does not say where it looked), so it is resolved again every time.
+ */
+export type Lookups = { absent: readonly string[]; read: readonly string[] } | "volatile";
+
+/** A resolver that also says where each of its answers looked. */
+export interface TrackedResolver extends ModuleResolver {
+  lookups(name: string, containingFile: string): Lookups;
+}
+
+/** TypeScript's own record of where a resolution looked (present at run time, not in its types). */
+interface ResolutionInternals {
+  failedLookupLocations?: readonly string[];
+  affectingLocations?: readonly string[];
+}
+
+/**
+ * Whether this TypeScript reports failed lookups: a name that cannot resolve must list where it
+ * was looked for. Without that, every answer is volatile (correct, only slower).
+ */
+let reportsLookups: boolean | undefined;
+const tracksLookups = (): boolean => {
+  if (reportsLookups === undefined) {
+    const probe = ts.resolveModuleName(
+      "./__moose_lookup_probe__",
+      path.resolve("__moose_lookup_probe__.ts"),
+      {},
+      ts.sys,
+    ) as unknown as ResolutionInternals;
+    reportsLookups = (probe.failedLookupLocations?.length ?? 0) > 0;
+  }
+  return reportsLookups;
+};
+
+/**
+ * Under Node16/NodeNext an import resolves by the importing file's format, which the nearest
+ * package.json ("type") decides: the package.json files that could be it are lookups too.
+ */
+const formatLookups = (containingFile: string): { absent: string[]; read: string[] } => {
+  const absent: string[] = [];
+  for (let dir = path.dirname(containingFile); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    if (fs.existsSync(manifest)) return { absent, read: [manifest] };
+    absent.push(manifest);
+    if (path.dirname(dir) === dir) return { absent, read: [] };
+  }
+};
+
+interface Answer {
+  resolved: ts.ResolvedModuleFull | undefined;
+  lookups: Lookups;
+}
+
+/**
  * How the loader resolves imports, at check time and at run time alike: TypeScript's own
  * resolution with the project's options (paths, baseUrl, node_modules, symlinks resolved to
  * real paths), except that a file whose real path is outside node_modules — the project's own
  * code or a linked workspace package — is never an "external library" (TypeScript would neither
  * check nor emit it), and a workspace package's built declarations give way to its sources.
  */
-export const createModuleResolver = (options: ts.CompilerOptions, root: string): ModuleResolver => {
+export const createModuleResolver = (
+  options: ts.CompilerOptions,
+  root: string,
+): TrackedResolver => {
   const cache = ts.createModuleResolutionCache(root, (f) => f, options);
   const perFileFormat =
     options.moduleResolution === ts.ModuleResolutionKind.Node16 ||
     options.moduleResolution === ts.ModuleResolutionKind.NodeNext;
   // The checker's host and the runtime ask the same questions: each is answered once.
-  const answers = new Map<string, ts.ResolvedModuleFull | undefined>();
-  const resolve = (name: string, containingFile: string): ts.ResolvedModuleFull | undefined => {
+  const answers = new Map<string, Answer>();
+  const resolve = (name: string, containingFile: string): Answer => {
     // Node16/NodeNext resolve an import by the importing file's format (package.json "type",
     // .mts/.cts): ESM files get `import` conditions and need extensions, CommonJS files not.
     const format = perFileFormat
@@ -141,7 +201,7 @@ export const createModuleResolver = (options: ts.CompilerOptions, root: string):
           options,
         )
       : undefined;
-    const resolved = ts.resolveModuleName(
+    const result = ts.resolveModuleName(
       name,
       containingFile,
       options,
@@ -149,35 +209,74 @@ export const createModuleResolver = (options: ts.CompilerOptions, root: string):
       cache,
       undefined,
       format,
-    ).resolvedModule;
+    );
+    const resolved = result.resolvedModule;
     if (!resolved) {
       const source = unbuiltWorkspaceEntry(name, containingFile);
-      return source === undefined
-        ? undefined
-        : {
-            resolvedFileName: source,
-            extension: ts.Extension.Ts,
-            isExternalLibraryImport: false,
-            resolvedUsingTsExtension: false,
-          };
+      return {
+        resolved:
+          source === undefined
+            ? undefined
+            : {
+                resolvedFileName: source,
+                extension: ts.Extension.Ts,
+                isExternalLibraryImport: false,
+                resolvedUsingTsExtension: false,
+              },
+        lookups: "volatile",
+      };
     }
     const real = realpath(resolved.resolvedFileName);
-    if (inNodeModules(real)) return resolved;
+    if (inNodeModules(real)) return { resolved, lookups: lookupsOf(result, containingFile) };
+    // A linked workspace package: its sources, its built files and the link itself can all
+    // change what this import means.
+    const linked = inNodeModules(resolved.resolvedFileName);
     if (resolved.isExternalLibraryImport && /\.d\.(m|c)?ts$/.test(resolved.resolvedFileName)) {
       const source = sourceOfBuilt(real);
       if (source)
         return {
-          ...resolved,
-          resolvedFileName: source,
-          extension: ts.Extension.Ts,
-          isExternalLibraryImport: false,
+          resolved: {
+            ...resolved,
+            resolvedFileName: source,
+            extension: ts.Extension.Ts,
+            isExternalLibraryImport: false,
+          },
+          lookups: "volatile",
         };
     }
-    return { ...resolved, resolvedFileName: real, isExternalLibraryImport: false };
+    return {
+      resolved: { ...resolved, resolvedFileName: real, isExternalLibraryImport: false },
+      lookups: linked ? "volatile" : lookupsOf(result, containingFile),
+    };
   };
-  return (name, containingFile) => {
+  const lookupsOf = (
+    result: ts.ResolvedModuleWithFailedLookupLocations,
+    containingFile: string,
+  ): Lookups => {
+    if (!tracksLookups()) return "volatile";
+    const internals = result as unknown as ResolutionInternals;
+    const absent = [...(internals.failedLookupLocations ?? [])];
+    const read = [...(internals.affectingLocations ?? [])];
+    if (perFileFormat) {
+      const format = formatLookups(containingFile);
+      absent.push(...format.absent);
+      read.push(...format.read);
+    }
+    return { absent, read };
+  };
+  const answer = (name: string, containingFile: string): Answer => {
     const key = `${containingFile}\0${name}`;
-    if (!answers.has(key)) answers.set(key, resolve(name, containingFile));
-    return answers.get(key);
+    let found = answers.get(key);
+    if (!found) {
+      found = resolve(name, containingFile);
+      answers.set(key, found);
+    }
+    return found;
   };
+  return Object.assign(
+    (name: string, containingFile: string) => answer(name, containingFile).resolved,
+    {
+      lookups: (name: string, containingFile: string) => answer(name, containingFile).lookups,
+    },
+  );
 };

