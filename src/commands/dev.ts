@@ -4,7 +4,6 @@ import { connectClickHouse } from "../adapters/clickhouse";
 import { parseClickHouseUrl, type ClickHouseTarget } from "../config/url";
 import { MooseError } from "../errors";
 import { quoteIdent } from "../core/sql-quote";
-import { loadModels } from "../model/load-project";
 import {
   DEV_RECORD,
   markDevDatabase,
@@ -14,7 +13,7 @@ import {
 } from "../runtime/dev-record";
 import { everything } from "../dev/changes";
 import { startEndpoint } from "../dev/endpoint";
-import { DevSession, type DevEvent, type DevSessionOptions, type ModelLoad } from "../dev/session";
+import { DevSession, type DevEvent, type DevSessionOptions } from "../dev/session";
 import { watchProject } from "../dev/watch";
 import { loadProject, managedDatabases, type ProjectContext } from "./context";
 import type { DecisionPort } from "./decisions";
@@ -24,8 +23,6 @@ export interface DevOptions extends DevSessionOptions {
   port?: number;
   /** Quiet time after a save before a cycle starts (ms). */
   debounceMs?: number;
-  /** How the models are loaded on each save (the incremental loader by default). */
-  load?: ModelLoad;
 }
 
 export interface DevHandle {
@@ -106,12 +103,13 @@ export const startDev = async (
     });
     cleanups.push(() => removeDevRecord(ctx.root));
 
-    const session = new DevSession(ctx, opts, ch, decisions, emit, opts.load ?? loadModels);
+    const session = new DevSession(ctx, opts, ch, decisions, emit);
+    cleanups.push(() => session.dispose());
     const watcher = await watchProject({
       root: ctx.root,
       sourceDir: ctx.config.source_dir,
       ignore: ctx.config.watcher_config.ignore_patterns,
-      debounceMs: opts.debounceMs ?? 50,
+      debounceMs: opts.debounceMs ?? 40,
       run: (changes) => session.cycle(changes),
     });
     cleanups.push(() => watcher.close());

@@ -536,7 +536,54 @@ const orderDelta = (d: Delta): Record<string, unknown> => {
   return out;
 };
 
-export const serializeMigrationFile = (f: MigrationFile): string =>
+// No anchors/aliases (`&a1` / `*a1`) where a table and its topic share a column list: every
+// delta reads on its own, as in Moose's files.
+const YAML_OPTIONS = {
+  indentSeq: false,
+  lineWidth: 0,
+  singleQuote: true,
+  version: "1.2",
+  aliasDuplicateObjects: false,
+} as const;
+
+/**
+ * Each delta's YAML by its JSON. With `indentSeq: false` a one-item sequence renders exactly as
+ * the item does under `deltas:`, so a file is its header, the items and `created_at` joined.
+ * `moose dev` rewrites pending.yaml on every save with mostly the same deltas: rendering only
+ * the new ones keeps a save fast on a large project (the yaml library is the slow part).
+ */
+const deltaYaml = new Map<string, string>();
+const DELTA_YAML_CACHE_MAX = 10_000;
+
+const renderDeltaItem = (d: Delta): string => {
+  const ordered = orderDelta(d);
+  const key = JSON.stringify(ordered);
+  let text = deltaYaml.get(key);
+  if (text === undefined) {
+    text = YAML.stringify([ordered], YAML_OPTIONS);
+    if (deltaYaml.size >= DELTA_YAML_CACHE_MAX) deltaYaml.clear();
+    deltaYaml.set(key, text);
+  }
+  return text;
+};
+
+export const serializeMigrationFile = (f: MigrationFile): string => {
+  const header = YAML.stringify(
+    {
+      id: f.id,
+      description: f.description,
+      parent_state_hash: f.parent_state_hash,
+      ...(f.parent_stream_hash !== undefined ? { parent_stream_hash: f.parent_stream_hash } : {}),
+    },
+    YAML_OPTIONS,
+  );
+  const deltas =
+    f.deltas.length === 0 ? "deltas: []\n" : `deltas:\n${f.deltas.map(renderDeltaItem).join("")}`;
+  return header + deltas + YAML.stringify({ created_at: f.created_at }, YAML_OPTIONS);
+};
+
+/** The whole file in one `YAML.stringify` (the reference `serializeMigrationFile` must equal). */
+export const serializeMigrationFileWhole = (f: MigrationFile): string =>
   YAML.stringify(
     {
       id: f.id,
@@ -546,15 +593,7 @@ export const serializeMigrationFile = (f: MigrationFile): string =>
       deltas: f.deltas.map(orderDelta),
       created_at: f.created_at,
     },
-    // No anchors/aliases (`&a1` / `*a1`) where a table and its topic share a column list:
-    // every delta reads on its own, as in Moose's files.
-    {
-      indentSeq: false,
-      lineWidth: 0,
-      singleQuote: true,
-      version: "1.2",
-      aliasDuplicateObjects: false,
-    },
+    YAML_OPTIONS,
   );
 
 /** `20260415_101500_123` from a date (UTC), Moose's id prefix. */

@@ -15,7 +15,7 @@ import { emptyInfraMap, tableNamer, type InfraMap } from "../core/infra-map";
 import type { BlockedChange } from "../core/lifecycle";
 import { pendingFile } from "../core/migration-file";
 import type { Plan } from "../core/plan";
-import type { LoadedModels, ModelSource } from "../model/load-project";
+import { createModelLoader, type ModelLoader, type ModelSource } from "../model/model-loader";
 import type { ModelWarning } from "../model/warnings";
 import { runDelta } from "../runtime/apply";
 import { readMigrations, writePending, type PendingWrite } from "../runtime/migration-store";
@@ -56,6 +56,8 @@ export type DevEvent =
       /** Deltas in pending.yaml after the cycle (0: there is none). */
       pendingDeltas: number;
       ms: number;
+      /** Where the cycle's time went (ms): loading the models, planning, applying, pending.yaml. */
+      timings: { load: number; plan: number; apply: number; pending: number };
     }
   | {
       kind: "skipped";
@@ -81,8 +83,6 @@ export type DevEvent =
 export interface DevSessionOptions extends GlobalOptions {
   now?: () => Date;
 }
-
-export type ModelLoad = (src: ModelSource) => LoadedModels;
 
 const asMooseError = (e: unknown): MooseError =>
   isMooseError(e)
@@ -128,7 +128,8 @@ export class DevSession {
     private readonly ch: ClickHousePort,
     private readonly decisions: DecisionPort,
     private readonly emit: (e: DevEvent) => void,
-    private readonly load: ModelLoad,
+    /** One loader for the session: a save re-checks only what it can reach. */
+    private readonly createLoader: (src: ModelSource) => ModelLoader = createModelLoader,
   ) {
     this.committed = emptyInfraMap(ctx.defaultDb);
   }
@@ -193,7 +194,10 @@ export class DevSession {
     if (this.stale.code || this.code === undefined) {
       try {
         this.ctx.warnings = [];
-        this.code = desiredState(this.ctx, this.committed, this.load);
+        const changed = changes.models;
+        this.code = desiredState(this.ctx, this.committed, (src) =>
+          this.loaderFor(src).load(changed),
+        );
         this.stale.code = false;
       } catch (e) {
         return fail("load", e);
@@ -204,6 +208,8 @@ export class DevSession {
       this.lastWarnings = shown;
     }
     const code = this.code;
+    const loaded = performance.now();
+    let planned: number;
 
     let applied: Delta[];
     let blocked: BlockedChange[];
@@ -233,6 +239,7 @@ export class DevSession {
         return;
       }
       blocked = decided.plan.blocked;
+      planned = performance.now();
       applied = await this.apply(decided.plan.changes, local, code);
     } catch (e) {
       if (isMooseError(e) && e.code === "DECISION_NEEDED") {
@@ -249,6 +256,7 @@ export class DevSession {
       return fail("apply", e);
     }
 
+    const appliedAt = performance.now();
     let pending: { write: PendingWrite; deltas: number };
     try {
       pending = await this.writePending(code);
@@ -271,7 +279,31 @@ export class DevSession {
       pending: write,
       pendingDeltas: deltas,
       ms: Math.round(performance.now() - started),
+      timings: {
+        load: Math.round(loaded - started),
+        plan: Math.round(planned - loaded),
+        apply: Math.round(appliedAt - planned),
+        pending: Math.round(performance.now() - appliedAt),
+      },
     });
+  }
+
+  private loader: { key: string; loader: ModelLoader } | undefined;
+
+  /** The session's loader; a new one when the config moves the sources or the database. */
+  private loaderFor(src: ModelSource): ModelLoader {
+    const key = JSON.stringify(src);
+    if (this.loader?.key !== key) {
+      this.loader?.loader.dispose();
+      this.loader = { key, loader: this.createLoader(src) };
+    }
+    return this.loader.loader;
+  }
+
+  /** Releases what the session holds (the loader's program). */
+  dispose(): void {
+    this.loader?.loader.dispose();
+    this.loader = undefined;
   }
 
   private now(): Date {

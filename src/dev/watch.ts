@@ -6,7 +6,10 @@ export interface WatchOptions {
   sourceDir: string;
   /** `[watcher_config] ignore_patterns`. */
   ignore: readonly string[];
-  /** Quiet time after the last event before a cycle starts. */
+  /**
+   * Quiet time after the last event before a cycle starts. A file still being written sends
+   * more events, each restarting it; a cycle that read it half-written is followed by another.
+   */
   debounceMs: number;
   /** One cycle; never runs twice at once. */
   run: (changes: ChangeSet) => Promise<void>;
@@ -74,8 +77,6 @@ export const watchProject = async (opts: WatchOptions): Promise<Watcher> => {
         const rel = path.relative(opts.root, p);
         return rel.split(path.sep).includes("node_modules") || (rel !== "" && ignored(rel));
       },
-      // Editors save by writing a temporary file and renaming it: wait for the write to settle.
-      awaitWriteFinish: { stabilityThreshold: 20, pollInterval: 10 },
     },
   );
   for (const ev of ["add", "change", "unlink"] as const) watcher.on(ev, onEvent);

@@ -17,7 +17,6 @@ import { migrationStatus } from "../../src/commands/migrate";
 import { everything, noChanges, type ChangeSet } from "../../src/dev/changes";
 import { DevSession, type DevEvent } from "../../src/dev/session";
 import { markDevDatabase } from "../../src/runtime/dev-record";
-import { loadModels } from "../../src/model/load-project";
 import { createDecisions } from "../../src/ui/decisions";
 import { createOutput } from "../../src/ui/output";
 import { makeProject } from "../support/golden";
@@ -47,14 +46,7 @@ const devProject = async (db: string, fields: string, decisions: DecisionPort = 
   const opts = { root, env: {}, now: () => new Date("2026-12-02T10:00:00Z") };
   await markDevDatabase(ch, db);
   const events: DevEvent[] = [];
-  const session = new DevSession(
-    loadProject(opts),
-    opts,
-    ch,
-    decisions,
-    (e) => events.push(e),
-    loadModels,
-  );
+  const session = new DevSession(loadProject(opts), opts, ch, decisions, (e) => events.push(e));
   const save = async (text: string) => {
     fs.writeFileSync(path.join(root, "app", "index.ts"), text);
     await session.cycle({ ...noChanges(), models: [path.join(root, "app", "index.ts")] });
