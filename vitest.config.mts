@@ -7,7 +7,8 @@ export default defineConfig({
     pool: "forks",
     // Both cores: much of a test file's time is spent waiting on spawned CLIs and the engine.
     maxWorkers: 2,
-    testTimeout: 60_000,
+    // A test of the built CLI runs it a dozen times; a busy machine makes that slow, never wrong.
+    testTimeout: 120_000,
     hookTimeout: 60_000,
   },
 });
