@@ -85,12 +85,25 @@ process.on("unhandledRejection", (reason) => {
   fail(reason);
 });
 
-/** Set while `moose dev` runs: how a Ctrl-C inside a prompt stops it. */
-let stopRequested: (() => void) | undefined;
+/**
+ * How `moose dev` is asked to stop: Ctrl-C, SIGTERM, Ctrl-C inside a prompt, or its output
+ * gone (a closed pipe). Before dev has started, the request waits for the start to finish.
+ */
+const devStop = {
+  requested: false,
+  run: undefined as (() => void) | undefined,
+  request(): void {
+    if (this.requested) return;
+    this.requested = true;
+    // A stop that hangs (a long query in the embedded engine) ends the process anyway.
+    setTimeout(() => process.exit(0), 5_000).unref();
+    this.run?.();
+  },
+};
 
 /**
  * In `moose dev`, Ctrl-C while a question is on screen reaches the prompt, not the process:
- * the prompt ends with ExitPromptError, which means "stop", not a failed cycle.
+ * the prompt ends with ExitPromptError, which means "stop" (the cycle is cancelled).
  */
 const stopOnPromptExit = (port: DecisionPort): DecisionPort => ({
   known: (pending) => port.known(pending),
@@ -99,8 +112,8 @@ const stopOnPromptExit = (port: DecisionPort): DecisionPort => ({
       return await port.ask(pending);
     } catch (e) {
       if (e instanceof Error && e.name === "ExitPromptError") {
-        stopRequested?.();
-        return {};
+        devStop.request();
+        throw new MooseError("DECISION_NEEDED", "Cancelled", { exitCode: ExitCode.DecisionNeeded });
       }
       throw e;
     }
@@ -268,22 +281,25 @@ program
   .option("--yes-rename", "accept detected column renames without asking")
   .action(
     run<CommonFlags & { port?: number }>(async (flags) => {
+      // Ctrl-C / SIGTERM: stop watching, close the endpoint and the database, exit 0; also
+      // while dev is starting (it stops as soon as the start is done). A second one forces it.
+      const onSignal = () => (devStop.requested ? process.exit(0) : devStop.request());
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      // Nobody reads the output any more (`moose dev | head`): stop rather than crash.
+      for (const stream of [process.stdout, process.stderr])
+        stream.on("error", (e: NodeJS.ErrnoException) => {
+          if (e.code === "EPIPE") devStop.request();
+        });
       const decisions = createDecisions(flags, process.env, output, interactive(), true);
       const handle = await startDev(
         { ...globalOptions(flags), ...(flags.port !== undefined ? { port: flags.port } : {}) },
         stopOnPromptExit(decisions),
         devEventPrinter(output),
       );
-      // Ctrl-C / SIGTERM: stop watching, close the endpoint and the database, exit 0.
       await new Promise<void>((resolve) => {
-        const stop = () => {
-          // A second signal, or a stop that hangs, ends the process anyway.
-          setTimeout(() => process.exit(0), 5_000).unref();
-          void handle.stop().then(resolve, resolve);
-        };
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-        stopRequested = stop;
+        devStop.run = () => void handle.stop().then(resolve, resolve);
+        if (devStop.requested) devStop.run();
       });
     }),
   );

@@ -57,7 +57,25 @@ export const resolveTarget = (
 ): ClickHouseTarget | undefined => {
   const raw = opts.clickhouseUrl ?? ctx.config.clickhouse_config.url;
   if (raw === undefined || raw.trim() === "") return undefined;
-  return throughDev(ctx, parseClickHouseUrl(raw, ctx.root, ctx.defaultDb));
+  return throughDev(ctx, projectTarget(raw, ctx));
+};
+
+/**
+ * Parses a target URL for this project. A database named in the URL (path or `?database=`)
+ * must be the project's `db_name`: table ids, committed files and the journal all live in that
+ * database, so working in another one would mix two projects' data.
+ */
+export const projectTarget = (raw: string, ctx: ProjectContext): ClickHouseTarget => {
+  const target = parseClickHouseUrl(raw, ctx.root, ctx.defaultDb);
+  if (target.database !== ctx.defaultDb)
+    throw new MooseError(
+      "URL_DATABASE_MISMATCH",
+      `The ClickHouse URL ${target.display} names database '${target.database}', but this project's database is '${ctx.defaultDb}' ([clickhouse_config] db_name)`,
+      {
+        hint: `Leave the database out of the URL (the project's db_name is used), or, if '${target.database}' is this project's database, set db_name = "${target.database}" in moose.config.toml (or MOOSE_CLICKHOUSE_CONFIG__DB_NAME=${target.database}).`,
+      },
+    );
+  return target;
 };
 
 /**
@@ -179,6 +197,17 @@ export const usesKafka = (ctx: ProjectContext, ...maps: InfraMap[]): boolean =>
   ctx.config.features.streaming_engine &&
   (maps.some((m) => Object.keys(m.topics).length > 0) ||
     ctx.migrations.some((m) => m.file.deltas.some(isTopicDelta)));
+
+/**
+ * Whether a command on `target` talks to Kafka: the project uses it, and the target is not
+ * moose dev's database reached through its endpoint (dev runs no broker; there the topics are
+ * what the committed files say, and dev records those files as applied).
+ */
+export const kafkaWanted = (
+  ctx: ProjectContext,
+  target: ClickHouseTarget,
+  ...maps: InfraMap[]
+): boolean => usesKafka(ctx, ...maps) && !(target.kind === "http" && target.via !== undefined);
 
 /** Runs `fn` with a Kafka connection when `wanted`, else with none. */
 export const withKafka = async <T>(

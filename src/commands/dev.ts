@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { connectClickHouse } from "../adapters/clickhouse";
-import { parseClickHouseUrl, type ClickHouseTarget } from "../config/url";
+import type { ClickHouseTarget } from "../config/url";
 import { MooseError } from "../errors";
 import { quoteIdent } from "../core/sql-quote";
 import {
@@ -15,7 +15,7 @@ import { everything } from "../dev/changes";
 import { startEndpoint } from "../dev/endpoint";
 import { DevSession, type DevEvent, type DevSessionOptions } from "../dev/session";
 import { watchProject } from "../dev/watch";
-import { loadProject, managedDatabases, type ProjectContext } from "./context";
+import { loadProject, managedDatabases, projectTarget, type ProjectContext } from "./context";
 import type { DecisionPort } from "./decisions";
 
 export interface DevOptions extends DevSessionOptions {
@@ -38,7 +38,7 @@ export const DEV_DATA_DIR = path.join(".moose", "clickhouse");
 /** `--clickhouse-url`, else the embedded engine at `.moose/clickhouse`; never the config's target. */
 const localTarget = (opts: DevOptions, ctx: ProjectContext): ClickHouseTarget =>
   opts.clickhouseUrl !== undefined && opts.clickhouseUrl.trim() !== ""
-    ? parseClickHouseUrl(opts.clickhouseUrl, ctx.root, ctx.defaultDb)
+    ? projectTarget(opts.clickhouseUrl, ctx)
     : {
         kind: "chdb",
         path: path.resolve(ctx.root, DEV_DATA_DIR),
@@ -110,10 +110,17 @@ export const startDev = async (
       sourceDir: ctx.config.source_dir,
       ignore: ctx.config.watcher_config.ignore_patterns,
       debounceMs: opts.debounceMs ?? 40,
-      run: (changes) => session.cycle(changes),
+      run: async (changes) => {
+        await session.cycle(changes);
+        watcher.track(session.sourceFiles());
+      },
     });
     cleanups.push(() => watcher.close());
+    session.superseded = () => watcher.hasQueued();
     await watcher.ready;
+    // The first cycle goes through the watcher's queue: a save during it runs right after.
+    await watcher.runNow(everything());
+    // Ready once the code is in the local database: a script waiting for this sees the tables.
     emit({
       kind: "ready",
       url: endpoint.url,
@@ -122,8 +129,6 @@ export const startDev = async (
       user,
       watching: `${ctx.config.source_dir}/ and migrations/`,
     });
-    // The boot cycle goes through the watcher's queue: a save during it runs right after.
-    await watcher.runNow(everything());
     let stopping: Promise<void> | undefined;
     return {
       url: endpoint.url,

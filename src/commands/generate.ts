@@ -29,7 +29,7 @@ import {
   projectDiffOptions,
   resolveTarget,
   targetFlag,
-  usesKafka,
+  kafkaWanted,
   withClickHouse,
   withKafka,
   type GlobalOptions,
@@ -286,7 +286,7 @@ export const generateMigration = async (
 
   return target
     ? withClickHouse(opts, target, (ch) =>
-        withKafka(opts, ctx, usesKafka(ctx, committed, code), (kafka) => run(ch, kafka)),
+        withKafka(opts, ctx, kafkaWanted(ctx, target, committed, code), (kafka) => run(ch, kafka)),
       )
     : run();
 };

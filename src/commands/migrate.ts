@@ -27,7 +27,7 @@ import {
   managedDatabases,
   resolveTarget,
   targetFlag,
-  usesKafka,
+  kafkaWanted,
   withClickHouse,
   withKafka,
   type GlobalOptions,
@@ -218,7 +218,7 @@ export const migrate = async (
 ): Promise<MigrateResult> => {
   const { ctx, target, committed, code, offline } = prepare(opts);
   return withClickHouse(opts, target, (ch) =>
-    withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
+    withKafka(opts, ctx, kafkaWanted(ctx, target, committed, code), async (kafka) => {
       // The live state is read before the lock only when the offline check found something.
       const unmigrated =
         offline.length > 0
@@ -380,7 +380,7 @@ export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
 export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult> => {
   const { ctx, target, committed, code, offline } = prepare(opts);
   return withClickHouse(opts, target, (ch) =>
-    withKafka(opts, ctx, usesKafka(ctx, committed, code), async (kafka) => {
+    withKafka(opts, ctx, kafkaWanted(ctx, target, committed, code), async (kafka) => {
       const checked = await unmigratedGivenLive(ctx, ch, kafka, committed, code);
       const live = checked.applied;
       // moose dev's database runs ahead of the files by the pending change (shown as

@@ -8,11 +8,18 @@ export interface ChangeSet {
   migrations: boolean;
   /** `moose.config.toml`: read the project again. */
   config: boolean;
+  /** The first cycle, at start (everything is read). */
+  start?: boolean;
 }
 
 export const noChanges = (): ChangeSet => ({ models: [], migrations: false, config: false });
 
-export const everything = (): ChangeSet => ({ models: [], migrations: true, config: true });
+export const everything = (): ChangeSet => ({
+  models: [],
+  migrations: true,
+  config: true,
+  start: true,
+});
 
 export const isEmpty = (c: ChangeSet): boolean =>
   c.models.length === 0 && !c.migrations && !c.config;
@@ -21,6 +28,7 @@ export const merge = (a: ChangeSet, b: ChangeSet): ChangeSet => ({
   models: [...new Set([...a.models, ...b.models])],
   migrations: a.migrations || b.migrations,
   config: a.config || b.config,
+  ...(a.start === true || b.start === true ? { start: true } : {}),
 });
 
 /**

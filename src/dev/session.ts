@@ -13,6 +13,7 @@ import { describeDelta, type Delta } from "../core/deltas";
 import { applyDelta } from "../core/fold";
 import { emptyInfraMap, tableNamer, type InfraMap } from "../core/infra-map";
 import type { BlockedChange } from "../core/lifecycle";
+import { withoutReplication } from "../core/local-engines";
 import { pendingFile } from "../core/migration-file";
 import type { Plan } from "../core/plan";
 import { createModelLoader, type ModelLoader, type ModelSource } from "../model/model-loader";
@@ -26,10 +27,17 @@ import {
   type GlobalOptions,
   type ProjectContext,
 } from "../commands/context";
-import { answerWith, decidePlan, type DecisionPort } from "../commands/decisions";
+import { answerWith, decidePlan, type DecidedPlan, type DecisionPort } from "../commands/decisions";
 import { readLiveState } from "../commands/live-state";
 import type { ChangeSet } from "./changes";
 import { syncDevJournal } from "./journal-sync";
+
+/** What became of pending.yaml in a cycle. */
+export interface PendingState {
+  pending: PendingWrite;
+  /** Deltas in pending.yaml after the cycle (0: there is none). */
+  pendingDeltas: number;
+}
 
 /** What one `moose dev` cycle did, for the UI. */
 export type DevEvent =
@@ -43,7 +51,7 @@ export type DevEvent =
       user: string;
       watching: string;
     }
-  | {
+  | ({
       kind: "cycle";
       /** Project-relative paths (or `migrations/`, `moose.config.toml`) that started the cycle. */
       trigger: string[];
@@ -52,14 +60,11 @@ export type DevEvent =
       /** Changes the lifecycle rules keep off the local database. */
       blocked: BlockedChange[];
       tableNames: Record<string, string>;
-      pending: PendingWrite;
-      /** Deltas in pending.yaml after the cycle (0: there is none). */
-      pendingDeltas: number;
       ms: number;
       /** Where the cycle's time went (ms): loading the models, planning, applying, pending.yaml. */
       timings: { load: number; plan: number; apply: number; pending: number };
-    }
-  | {
+    } & PendingState)
+  | ({
       kind: "skipped";
       trigger: string[];
       /** Decisions the change needs that nobody could answer, or that were refused. */
@@ -69,7 +74,7 @@ export type DevEvent =
        * answered no; `cancelled`: a prompt was cancelled.
        */
       reason: "unanswered" | "refused" | "cancelled";
-    }
+    } & PendingState)
   | {
       kind: "failed";
       trigger: string[];
@@ -154,6 +159,7 @@ export class DevSession {
   }
 
   private triggerOf(changes: ChangeSet): string[] {
+    if (changes.start === true) return ["start"];
     return [
       ...changes.models.map((f) => path.relative(this.ctx.root, f).split(path.sep).join("/")),
       ...(changes.migrations ? ["migrations/"] : []),
@@ -209,17 +215,27 @@ export class DevSession {
     }
     const code = this.code;
     const loaded = performance.now();
-    let planned: number;
 
-    let applied: Delta[];
-    let blocked: BlockedChange[];
+    // pending.yaml follows the code whatever becomes of the local database this cycle (a
+    // skipped decision, a change the local ClickHouse refuses): it is what `generate` writes.
+    const keepPending = async (): Promise<PendingState | undefined> => {
+      try {
+        return await this.writePending(code);
+      } catch (e) {
+        fail("files", e);
+        return undefined;
+      }
+    };
+
+    let decided: DecidedPlan;
+    let local: InfraMap;
     try {
-      const local = await this.localState(code);
-      const decided = await decidePlan(
+      local = await this.localState(code);
+      decided = await decidePlan(
         {
           committed: local,
           base: local,
-          code,
+          code: this.localCode(code),
           diff: projectDiffOptions(this.ctx, this.sqlKey ? { sqlKey: this.sqlKey } : {}),
           answers: this.answers,
           autoBackfill: true,
@@ -228,64 +244,82 @@ export class DevSession {
         this.decisions,
         this.ch,
       );
-      this.answers = keptAnswers(decided.plan, decided.answers);
-      if (decided.plan.refused.length > 0 || decided.pending.length > 0) {
+    } catch (e) {
+      if (isMooseError(e) && e.code === "DECISION_NEEDED") {
+        const details = e.details as { decisions?: Decision[] } | undefined;
+        const pending = await keepPending();
+        if (pending)
+          this.emit({
+            kind: "skipped",
+            trigger,
+            decisions: details?.decisions ?? [],
+            // Without a terminal the refusal lists every decision; a cancelled prompt lists none.
+            reason: details?.decisions ? "unanswered" : "cancelled",
+            ...pending,
+          });
+        return;
+      }
+      return fail("apply", e);
+    }
+    this.answers = keptAnswers(decided.plan, decided.answers);
+    if (decided.plan.refused.length > 0 || decided.pending.length > 0) {
+      const pending = await keepPending();
+      if (pending)
         this.emit({
           kind: "skipped",
           trigger,
           decisions: decided.plan.refused.length > 0 ? decided.plan.refused : decided.pending,
           reason: decided.plan.refused.length > 0 ? "refused" : "unanswered",
+          ...pending,
         });
-        return;
-      }
-      blocked = decided.plan.blocked;
-      planned = performance.now();
-      applied = await this.apply(decided.plan.changes, local, code);
-    } catch (e) {
-      if (isMooseError(e) && e.code === "DECISION_NEEDED") {
-        const details = e.details as { decisions?: Decision[] } | undefined;
-        this.emit({
-          kind: "skipped",
-          trigger,
-          decisions: details?.decisions ?? [],
-          // Without a terminal the refusal lists every decision; a cancelled prompt lists none.
-          reason: details?.decisions ? "unanswered" : "cancelled",
-        });
-        return;
-      }
-      return fail("apply", e);
+      return;
     }
+    // Saved again while a question was on screen: the answer was about code that is gone.
+    // The queued cycle plans the new code (keeping the answers, asked again if still needed).
+    if (this.superseded()) return;
+    const planned = performance.now();
 
-    const appliedAt = performance.now();
-    let pending: { write: PendingWrite; deltas: number };
+    const pending = await keepPending();
+    if (!pending) return;
+    const pendingAt = performance.now();
+    let applied: Delta[];
     try {
-      pending = await this.writePending(code);
+      applied = await this.apply(decided.plan.changes, local, code);
       if (!this.journalSynced) await syncDevJournal(this.ch, this.ctx);
       this.journalSynced = true;
     } catch (e) {
-      return fail("files", e);
+      return fail("apply", e);
     }
-    const { write, deltas } = pending;
     this.emit({
       kind: "cycle",
       trigger,
       changes: applied,
-      blocked,
+      blocked: decided.plan.blocked,
       tableNames: Object.fromEntries(
         applied.flatMap((d) =>
           "table_id" in d ? [[d.table_id, tableNamer(code)(d.table_id)]] : [],
         ),
       ),
-      pending: write,
-      pendingDeltas: deltas,
+      ...pending,
       ms: Math.round(performance.now() - started),
       timings: {
         load: Math.round(loaded - started),
         plan: Math.round(planned - loaded),
-        apply: Math.round(appliedAt - planned),
-        pending: Math.round(performance.now() - appliedAt),
+        pending: Math.round(pendingAt - planned),
+        apply: Math.round(performance.now() - pendingAt),
       },
     });
+  }
+
+  /**
+   * Whether saves arrived while this cycle waited (a question on screen): set by the watcher.
+   * Such a cycle applies nothing; the queued one plans the new code.
+   */
+  superseded: () => boolean = () => false;
+
+  /** What the local database gets of the code: the embedded engine runs no replication. */
+  private localCode(code: InfraMap): InfraMap {
+    return this.ch.target.kind === "chdb" ? withoutReplication(code) : code;
   }
 
   private loader: { key: string; loader: ModelLoader } | undefined;
@@ -298,6 +332,11 @@ export class DevSession {
       this.loader = { key, loader: this.createLoader(src) };
     }
     return this.loader.loader;
+  }
+
+  /** The project files the models were last loaded from, wherever they are (for the watcher). */
+  sourceFiles(): readonly string[] {
+    return this.loader?.loader.stats?.files ?? [];
   }
 
   /** Releases what the session holds (the loader's program). */
@@ -348,7 +387,7 @@ export class DevSession {
             (reverted?.restored ? " (the column keeps its previous type)" : "") +
             (done.length > 0 ? `; ${done.length} change(s) before it were applied` : ""),
           {
-            hint: "pending.yaml is unchanged. Fix the model and save again: the next save plans from what the local database has.",
+            hint: "pending.yaml follows the code all the same. Fix the model and save again: the next save plans from what the local database has.",
             cause: e,
           },
         );
@@ -363,7 +402,7 @@ export class DevSession {
    * pending.yaml: what `generate` would write from the committed files, with the answers given
    * so far in this session (and "yes" to the rest: the file is a preview; `generate` asks).
    */
-  private async writePending(code: InfraMap): Promise<{ write: PendingWrite; deltas: number }> {
+  private async writePending(code: InfraMap): Promise<PendingState> {
     const { plan } = await decidePlan(
       {
         committed: this.committed,
@@ -381,6 +420,6 @@ export class DevSession {
       this.ctx.root,
       plan.deltas.length > 0 ? pendingFile(plan, this.now().toISOString()) : undefined,
     );
-    return { write, deltas: plan.deltas.length };
+    return { pending: write, pendingDeltas: plan.deltas.length };
   }
 }

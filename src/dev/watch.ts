@@ -16,6 +16,13 @@ export interface WatchOptions {
 }
 
 export interface Watcher {
+  /** Whether changes are waiting for the next cycle. */
+  hasQueued(): boolean;
+  /**
+   * Watches these files too (model sources outside `source_dir`: workspace packages, shared
+   * folders); a change to one reloads the models.
+   */
+  track(files: readonly string[]): void;
   /** Queues changes and waits until the queue has run them (the boot cycle). */
   runNow(changes: ChangeSet): Promise<void>;
   /** Resolves when chokidar has scanned the tree (events before that are not missed: ignoreInitial). */
@@ -36,6 +43,8 @@ export const watchProject = async (opts: WatchOptions): Promise<Watcher> => {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let closed = false;
+  /** Model files outside the watched folders. */
+  const extra = new Set<string>();
 
   const drain = async (): Promise<void> => {
     while (!isEmpty(queued) && !closed) {
@@ -54,7 +63,7 @@ export const watchProject = async (opts: WatchOptions): Promise<Watcher> => {
   };
   const onEvent = (file: string) => {
     const abs = path.resolve(opts.root, file);
-    const kind = classify(opts.root, opts.sourceDir, abs);
+    const kind = extra.has(abs) ? "models" : classify(opts.root, opts.sourceDir, abs);
     if (kind === undefined) return;
     const change = noChanges();
     if (kind === "models") change.models.push(abs);
@@ -81,7 +90,14 @@ export const watchProject = async (opts: WatchOptions): Promise<Watcher> => {
   );
   for (const ev of ["add", "change", "unlink"] as const) watcher.on(ev, onEvent);
   const ready = new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  const sourceRoot = path.resolve(opts.root, opts.sourceDir) + path.sep;
   return {
+    hasQueued: () => !isEmpty(queued),
+    track: (files) => {
+      const added = files.filter((f) => !f.startsWith(sourceRoot) && !extra.has(f));
+      for (const f of added) extra.add(f);
+      if (added.length > 0 && !closed) watcher.add(added);
+    },
     ready,
     runNow: async (changes) => {
       queued = merge(queued, changes);

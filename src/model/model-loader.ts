@@ -34,6 +34,11 @@ export interface LoadStats {
   recompiled: readonly string[];
   /** Project files whose earlier results were reused. */
   reused: number;
+  /**
+   * Every project file the models were loaded from (absolute), also outside `source_dir`:
+   * workspace packages, `../shared/…`. A watcher watches them all.
+   */
+  files: readonly string[];
 }
 
 export interface ModelLoader {
@@ -75,7 +80,11 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
     }
     compiler ??= createProjectCompiler(entry, root, sdkTypesEntry());
     const compiled = compiler.compile(changed);
-    stats = { recompiled: compiled.recompiled, reused: compiled.reused };
+    stats = {
+      recompiled: compiled.recompiled,
+      reused: compiled.reused,
+      files: [...compiled.outputs.keys()],
+    };
     resetRegistry();
     try {
       runModules(entry, compiled.outputs, sdk, root, compiled.resolver, modules);

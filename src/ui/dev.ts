@@ -1,7 +1,8 @@
 import { maskSecrets } from "../config/url";
 import { renderColumnType } from "../core/data-type";
 import { describeDelta, type Delta } from "../core/deltas";
-import type { DevEvent } from "../dev/session";
+import type { Decision } from "../core/decisions";
+import type { DevEvent, PendingState } from "../dev/session";
 import type { Output } from "./output";
 import { renderModelWarnings } from "./render";
 
@@ -73,7 +74,14 @@ export const changeLines = (changes: readonly Delta[], names: Record<string, str
   );
 };
 
-const pendingText = (e: Extract<DevEvent, { kind: "cycle" }>): string => {
+/** The flag that answers these decisions: renames, drops and recreates, or (version bumps) all. */
+const flagsFor = (decisions: readonly Decision[]): string => {
+  const kinds = new Set(decisions.map((d) => d.kind));
+  if (kinds.has("version-bump") || kinds.size > 1) return "--yes-all";
+  return kinds.has("rename") ? "--yes-rename" : "--yes-destructive";
+};
+
+const pendingText = (e: PendingState): string => {
   switch (e.pending) {
     case "written":
       return `migrations/pending.yaml written (${e.pendingDeltas} change(s) not committed yet)`;
@@ -142,13 +150,12 @@ export const devEventPrinter =
           refused:
             'Tip: to keep the data, create a new version of the table (version: "2.0") instead.',
           cancelled: "Save again to be asked again, or undo the change in the code.",
-          unanswered:
-            "To apply such changes without a prompt, restart with `moose dev --yes-destructive` (drops, recreates), `--yes-rename` (renames) or `--yes-all`; or undo the change in the code.",
+          unanswered: `To apply such changes without a prompt, restart with \`moose dev ${flagsFor(e.decisions)}\`; or undo the change in the code.`,
         }[e.reason];
         out.warn(
           `${when} ${out.paint("yellow", head)}${trigger(e.trigger)}\n` +
             e.decisions.map((d) => `  - ${d.description}\n    id: ${d.id}\n`).join("") +
-            `  The local database and pending.yaml are unchanged; the next save tries again.\n  ${next}`,
+            `  The local database is unchanged; the next save tries again. ${pendingText(e)}.\n  ${next}`,
         );
         return;
       }
@@ -156,7 +163,7 @@ export const devEventPrinter =
         out.warn(
           `${when} ${out.paint("red", `Error [${e.error.code}]`)}${trigger(e.trigger)}: ${maskSecrets(e.error.message)}` +
             (e.error.hint ? `\n  Hint: ${e.error.hint}` : "") +
-            `\n  Still watching${e.phase === "apply" ? "" : "; pending.yaml is unchanged"}.`,
+            `\n  Still watching${e.phase === "apply" ? " (pending.yaml follows the code all the same)" : "; pending.yaml is unchanged"}.`,
         );
         return;
       case "warnings":

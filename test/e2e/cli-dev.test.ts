@@ -152,11 +152,16 @@ describe("moose dev", () => {
     const db = "dev_e2e_routed";
     const root = makeProject({
       dbName: db,
-      model: model("name: string"),
-      config: `[clickhouse_config]\ndb_name = "${db}"\nurl = "chdb://.moose/clickhouse"\n`,
+      // A stream too: the project uses Kafka, yet nothing here needs a broker (dev runs none;
+      // through dev's endpoint the topics are what the committed files say).
+      model: model(
+        "name: string",
+        `import { Stream } from "@514labs/moose-lib";\nexport const S = new Stream<Row>("S");\n`,
+      ),
+      config: `[clickhouse_config]\ndb_name = "${db}"\nurl = "chdb://.moose/clickhouse"\n\n[redpanda_config]\nbroker = "127.0.0.1:1"\nconnect_timeout_ms = 500\n`,
     });
     const d = await dev(root, "--port", "0");
-    expect(typesOf(root)).toEqual(["CreateTable"]);
+    expect(typesOf(root)?.sort()).toEqual(["CreateTable", "CreateTopic"]);
 
     // A second dev for the same project is refused with the way out.
     const second = moose(root, "dev", "--port", "0");
@@ -171,9 +176,12 @@ describe("moose dev", () => {
     const g = moose(root, "generate", "migration", "--save");
     expect(g.code, g.err).toBe(0);
     const [file] = committed(root);
-    expect(
-      YAML.parse(fs.readFileSync(path.join(root, "migrations", file!), "utf8")).deltas,
-    ).toMatchObject([{ type: "CreateTable" }]);
+    const deltas = (
+      YAML.parse(fs.readFileSync(path.join(root, "migrations", file!), "utf8")) as {
+        deltas: { type: string }[];
+      }
+    ).deltas;
+    expect(deltas.map((x) => x.type).sort()).toEqual(["CreateTable", "CreateTopic"]);
     await waitUntil("pending.yaml removed", () => !fs.existsSync(pendingPath(root)));
     await d.waitFor(/pending\.yaml removed/);
 
@@ -185,8 +193,19 @@ describe("moose dev", () => {
 
     // SIGTERM ends it as cleanly; afterwards the same commands open the directory directly.
     expect(await d.stop("SIGTERM")).toBe(0);
-    const direct = moose(root, "migrate", "--status");
+    // (--break-lock opens the database and nothing else: no broker needed.)
+    const direct = moose(root, "migrate", "--break-lock");
     expect(direct.code, direct.err).toBe(0);
+    // A URL naming another project's database is refused before anything is opened.
+    const other = moose(
+      root,
+      "migrate",
+      "--status",
+      "--clickhouse-url",
+      "chdb://.moose/clickhouse?database=someone_else",
+    );
+    expect(other.code).toBe(1);
+    expect(other.err).toContain("URL_DATABASE_MISMATCH");
   });
 
   it("without a terminal or --yes flags a drop is skipped with the flags to pass; a stale record is ignored", async () => {
@@ -209,9 +228,41 @@ describe("moose dev", () => {
     expect(d.err()).toContain("skipping this change cycle");
     expect(d.err()).toContain("drop-column:T.note");
     expect(d.err()).toContain("--yes-destructive");
-    expect(fs.readFileSync(pendingPath(root), "utf8")).toBe(before);
+    // The local database keeps the column; pending.yaml follows the code all the same.
+    expect(fs.readFileSync(pendingPath(root), "utf8")).not.toBe(before);
+    expect(fs.readFileSync(pendingPath(root), "utf8")).not.toContain("note");
     expect(await columnsVia(client(d.url), db)).toContain("note String");
     expect(await d.stop()).toBe(0);
+  });
+});
+
+describe("moose dev watches every file the models come from", () => {
+  it("an interface in a folder outside source_dir, edited: the change is applied", async () => {
+    const db = "dev_e2e_shared";
+    const root = makeProject({
+      dbName: db,
+      model: `import { OlapTable } from "@514labs/moose-lib";
+import type { Row } from "../shared/row";
+export const T = new OlapTable<Row>("T", { orderByFields: ["id"] });
+`,
+    });
+    const shared = path.join(root, "shared", "row.ts");
+    fs.mkdirSync(path.dirname(shared));
+    fs.writeFileSync(
+      shared,
+      `import { Key } from "@514labs/moose-lib";\nexport interface Row { id: Key<string>; name: string }\n`,
+    );
+    const d = await dev(root, "--port", "0");
+    const c = client(d.url);
+    expect(await columnsVia(c, db)).toEqual(["id String", "name String"]);
+    fs.writeFileSync(
+      shared,
+      `import { Key } from "@514labs/moose-lib";\nexport interface Row { id: Key<string>; name: string; extra: string }\n`,
+    );
+    await d.waitFor(/\+ extra: String/);
+    expect(await columnsVia(c, db)).toEqual(["id String", "name String", "extra String"]);
+    expect(typesOf(root)).toEqual(["CreateTable"]);
+    expect(fs.readFileSync(pendingPath(root), "utf8")).toContain("name: extra");
   });
 });
 

@@ -195,10 +195,39 @@ describe("moose dev session", () => {
     if (skipped.kind !== "skipped") return;
     expect(skipped.decisions.map((d) => d.id)).toEqual(["drop-column:T.note"]);
     expect(await columns(db)).toEqual(["id String", "name String", "note String"]);
-    expect(fs.readFileSync(pendingPath(p.root), "utf8")).toBe(before);
+    // pending.yaml follows the code all the same: what generate would write now.
+    expect(fs.readFileSync(pendingPath(p.root), "utf8")).not.toBe(before);
+    expect(fs.readFileSync(pendingPath(p.root), "utf8")).not.toContain("note");
     // Undoing the change is a clean cycle.
     const undone = await p.save(model("name: string; note: string"));
     expect(undone).toMatchObject({ kind: "cycle", changes: [] });
+  });
+
+  it("replicated tables: plain engines in the embedded database, the code's engines in pending.yaml", async () => {
+    const db = "dev_replicated";
+    const p = await devProject(db, "name: string");
+    const first = await p.save(
+      model(
+        "name: string",
+        `import { ClickHouseEngines } from "@514labs/moose-lib";
+export const R = new OlapTable<Row>("R", { orderByFields: ["id"], engine: ClickHouseEngines.ReplicatedReplacingMergeTree, keeperPath: "/clickhouse/tables/{shard}/r", replicaName: "{replica}" });
+`,
+      ),
+    );
+    expect(first, first.kind === "failed" ? first.error.message : "").toMatchObject({
+      kind: "cycle",
+    });
+    const engines = await ch.query<{ name: string; engine_full: string }>(
+      "SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND name = 'R'",
+      { db },
+    );
+    expect(engines[0]?.engine_full).toMatch(/^ReplacingMergeTree /);
+    expect(fs.readFileSync(pendingPath(p.root), "utf8")).toContain("ReplicatedReplacingMergeTree");
+    // The next save plans no change for it: the local form is what dev compares with.
+    const again = await p.save(
+      `${fs.readFileSync(path.join(p.root, "app", "index.ts"), "utf8")}\n`,
+    );
+    expect(again).toMatchObject({ kind: "cycle", changes: [] });
   });
 
   it("a change ClickHouse refuses is reported and retried on the next save", async () => {
