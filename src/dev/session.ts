@@ -83,6 +83,8 @@ export type DevEvent =
       error: MooseError;
     }
   | { kind: "warnings"; warnings: ModelWarning[] }
+  /** Something the user should know that is not a failure (a setting that needs a restart). */
+  | { kind: "notice"; message: string }
   | { kind: "stopped" };
 
 export interface DevSessionOptions extends GlobalOptions {
@@ -96,6 +98,21 @@ const asMooseError = (e: unknown): MooseError =>
         hint: "This is a bug in the tool; moose dev keeps watching. Set MOOSE_DEBUG=1 for a stack trace and report it.",
         cause: e,
       });
+
+/** Config keys read once at start (the endpoint, its login, the watched folders) that changed. */
+const restartKeys = (before: ProjectContext, after: ProjectContext): string[] => {
+  const pick = (c: ProjectContext) => ({
+    "[clickhouse_config] host_port": c.config.clickhouse_config.host_port,
+    "[clickhouse_config] user": c.config.clickhouse_config.user,
+    "[clickhouse_config] password": c.config.clickhouse_config.password,
+    source_dir: c.config.source_dir,
+    "[watcher_config] ignore_patterns": c.config.watcher_config.ignore_patterns,
+  });
+  const [a, b] = [pick(before), pick(after)];
+  return Object.keys(a).filter(
+    (k) => JSON.stringify(a[k as keyof typeof a]) !== JSON.stringify(b[k as keyof typeof b]),
+  );
+};
 
 /** Answers kept across cycles: everything but a refused destructive change, asked again next time. */
 const keptAnswers = (plan: Plan, answers: Answers): Answers =>
@@ -127,6 +144,9 @@ export class DevSession {
   private journalSynced = false;
   private lastWarnings = "";
 
+  /** The config dev started with: some keys only take effect at start. */
+  private readonly startedWith: ProjectContext;
+
   constructor(
     private ctx: ProjectContext,
     private readonly opts: DevSessionOptions,
@@ -137,6 +157,7 @@ export class DevSession {
     private readonly createLoader: (src: ModelSource) => ModelLoader = createModelLoader,
   ) {
     this.committed = emptyInfraMap(ctx.defaultDb);
+    this.startedWith = ctx;
   }
 
   /**
@@ -181,6 +202,12 @@ export class DevSession {
       try {
         const ctx = loadProject(this.opts, { migrations: false });
         if (ctx.defaultDb !== this.ctx.defaultDb) this.local = undefined;
+        const needRestart = restartKeys(this.startedWith, ctx);
+        if (needRestart.length > 0)
+          this.emit({
+            kind: "notice",
+            message: `moose.config.toml changed ${needRestart.join(", ")}: restart moose dev for ${needRestart.length === 1 ? "it" : "them"} to take effect (the endpoint, its login and the watched folders are set at start).`,
+          });
         this.ctx = ctx;
         this.stale.config = false;
       } catch (e) {

@@ -169,6 +169,9 @@ export const devEventPrinter =
       case "warnings":
         renderModelWarnings(e.warnings, out);
         return;
+      case "notice":
+        out.warn(`${when} ${out.paint("yellow", e.message)}`);
+        return;
       case "stopped":
         out.line("moose dev stopped.");
         return;

@@ -160,6 +160,27 @@ describe("moose dev session", () => {
     expect(await columns(db)).toContain("note String");
   });
 
+  it("a config change that needs a restart says so, without the values", async () => {
+    const db = "dev_config";
+    const p = await devProject(db, "name: string");
+    await p.cycle(everything());
+    const config = path.join(p.root, "moose.config.toml");
+    fs.writeFileSync(
+      config,
+      fs
+        .readFileSync(config, "utf8")
+        .replace(`db_name = "${db}"`, `db_name = "${db}"\nhost_port = 18999\npassword = "s3cret"`),
+    );
+    await p.cycle({ ...noChanges(), config: true });
+    const notice = p.events.find((e) => e.kind === "notice");
+    expect(notice).toBeDefined();
+    if (notice?.kind !== "notice") return;
+    expect(notice.message).toContain("[clickhouse_config] host_port");
+    expect(notice.message).toContain("[clickhouse_config] password");
+    expect(notice.message).not.toContain("s3cret");
+    expect(p.events.at(-1)).toMatchObject({ kind: "cycle" });
+  });
+
   it("a corrupt committed file is reported, pending.yaml kept, and the repair picked up", async () => {
     const db = "dev_corrupt";
     const p = await devProject(db, "name: string");
