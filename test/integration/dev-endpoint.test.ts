@@ -294,6 +294,73 @@ describe("moose dev's ClickHouse HTTP endpoint on the embedded engine", () => {
     ]);
   });
 
+  it("starts every request from the session's baseline, whatever the previous one did", async () => {
+    const post = (body: string, search = "") =>
+      fetch(`${ep.url}/${search}`, {
+        method: "POST",
+        headers: { Authorization: basic(USER, PASSWORD) },
+        body,
+      });
+    const five = async () =>
+      (await (await post("SELECT number FROM numbers(5)")).text()).trim().split("\n").length;
+
+    // A SET statement lasts for its own request (no session_id), as on a server.
+    const set = await post("SET max_result_rows=2, result_overflow_mode='throw'");
+    expect(set.status).toBe(200);
+    expect(await (await post("SELECT 1")).text()).toBe("1\n");
+    expect(await five()).toBe(5);
+    expect(await conn.query("SELECT number FROM numbers(5)")).toHaveLength(5);
+    // `readonly` would lock the shared session for good.
+    expect((await post("SET readonly = 1")).status).toBe(200);
+    expect((await post("CREATE TABLE ep_a.after_ro (x UInt8) ENGINE = Memory")).status).toBe(200);
+    // The engine still judges a SET, in ClickHouse's words (said once).
+    const unknown = await post("SET no_such_setting = 1");
+    expect([unknown.status, unknown.headers.get("x-clickhouse-exception-code")]).toEqual([
+      404,
+      "115",
+    ]);
+    expect(await unknown.text()).toMatch(
+      /^Code: 115\. DB::Exception: Unknown setting 'no_such_setting'\. \(UNKNOWN_SETTING\) \(version [\d.]+\)\n$/,
+    );
+
+    // URL settings that would refuse (or cut) the session's own read of system.settings.
+    const limited = await post(
+      "SELECT number FROM numbers(5)",
+      "?max_result_rows=2&result_overflow_mode=throw",
+    );
+    expect(limited.headers.get("x-clickhouse-exception-code")).toBe("396");
+    await limited.text();
+    expect(await (await post("SELECT number FROM numbers(5)", "?limit=1")).text()).toBe("0\n");
+    expect(await five()).toBe(5);
+
+    // Query parameters: from the URL or a SET, gone with the request.
+    expect(await (await post("SELECT {x:String}", "?param_x=abc")).text()).toBe("abc\n");
+    const unbound = await post("SELECT {x:String}");
+    expect(unbound.headers.get("x-clickhouse-exception-code")).toBe("456");
+    await unbound.text();
+    expect((await post("SET param_y = 'v'")).status).toBe(200);
+    const unboundY = await post("SELECT {y:String}");
+    expect(unboundY.headers.get("x-clickhouse-exception-code")).toBe("456");
+    await unboundY.text();
+
+    // USE moves only its own request.
+    expect((await post("USE system")).status).toBe(200);
+    expect(await (await post("SELECT currentDatabase()")).text()).toBe("default\n");
+
+    // A temporary table lives in its request's session, which ends with the request.
+    expect((await post("CREATE TEMPORARY TABLE ep_tmp (a UInt8) ENGINE = Memory")).status).toBe(
+      200,
+    );
+    expect(await (await post("EXISTS TEMPORARY TABLE ep_tmp")).text()).toBe("0\n");
+
+    // One statement per request, as a server parses it (a second could change the session).
+    const multi = await post("SELECT 1; SET max_result_rows = 1");
+    expect([multi.status, multi.headers.get("x-clickhouse-exception-code")]).toEqual([400, "62"]);
+    expect(await multi.text()).toContain("Multi-statements are not allowed");
+    expect(await (await post("SELECT ';' AS `;` /* ; */ ; -- ;\n")).text()).toBe(";\n");
+    expect(await five()).toBe(5);
+  });
+
   it("serves concurrent requests, each with its own database and parameters", async () => {
     const a = clientFor(ep.url, { database: "ep_a" });
     const b = clientFor(ep.url, { database: "ep_b" });
