@@ -281,3 +281,36 @@ export const isTemporaryTable = (shape: StatementShape): boolean => {
   const [first, ...rest] = upperWords(shape);
   return first === "CREATE" && rest.includes("TEMPORARY");
 };
+
+/**
+ * The request's readonly level (HTTPHandler): the `readonly` setting, else 2 for GET (which
+ * may still change settings and create temporary tables, but not write).
+ */
+export const readonlyLevel = (method: string, settings: Readonly<Record<string, string>>) => {
+  const set = Number(settings["readonly"] ?? "0");
+  if (Number.isInteger(set) && set > 0) return set;
+  return method === "GET" ? 2 : 0;
+};
+
+/**
+ * ClickHouse's refusal of a statement at a readonly level (ContextAccess: INSERT, OPTIMIZE,
+ * DDL, access management, SYSTEM and KILL need readonly = 0; temporary tables and SET need
+ * readonly ≠ 1, SettingsConstraints), as the exception's message; undefined when allowed.
+ */
+export const readonlyRefusal = (
+  shape: StatementShape,
+  level: number,
+  viaGet: boolean,
+  user: string,
+): string | undefined => {
+  if (level === 0) return undefined;
+  const kind = statementKind(shape);
+  if (kind === "read" || kind === "use") return undefined;
+  if (kind === "set" || isTemporaryTable(shape)) {
+    if (level !== 1) return undefined;
+    if (kind === "set") return `Cannot modify '${shape.words[1] ?? ""}' setting in readonly mode`;
+  }
+  return viaGet
+    ? `${user}: Cannot execute query in readonly mode. For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries`
+    : `${user}: Cannot execute query in readonly mode`;
+};

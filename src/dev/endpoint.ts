@@ -4,13 +4,16 @@ import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
-import type { ExecOutcome, ExecRequest } from "../adapters/clickhouse-exec";
+import { statementText, type ExecOutcome, type ExecRequest } from "../adapters/clickhouse-exec";
 import { MooseError, errorText } from "../errors";
 import {
   chooseEncoding,
   exceptionText,
   httpQuery,
   httpStatusOf,
+  readonlyLevel,
+  readonlyRefusal,
+  statementShape,
   type Encoding,
 } from "./clickhouse-http";
 
@@ -229,6 +232,16 @@ export const startEndpoint = async (opts: EndpointOptions): Promise<Endpoint> =>
       req.method === "POST"
         ? await decodeBody(await readBody(req), header("content-encoding"))
         : undefined;
+    const shape = statementShape(statementText({ query: q.query, ...(body ? { body } : {}) }));
+    // Refused here rather than by a `readonly` setting: on the embedded engine that setting
+    // would stay on the session the dev session shares, and could never be changed back.
+    const refusal = readonlyRefusal(
+      shape,
+      readonlyLevel(req.method ?? "GET", q.settings),
+      req.method === "GET",
+      user,
+    );
+    if (refusal !== undefined) throw new HttpFailure(164, "READONLY", refusal);
     const outcome = await opts.engine.exec({
       query: q.query,
       ...(body ? { body } : {}),

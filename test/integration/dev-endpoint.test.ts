@@ -361,6 +361,67 @@ describe("moose dev's ClickHouse HTTP endpoint on the embedded engine", () => {
     expect(await five()).toBe(5);
   });
 
+  it("runs GET requests and readonly=1 read-only, refusing writes as ClickHouse does", async () => {
+    await conn.command("CREATE TABLE IF NOT EXISTS ep_a.keep (x UInt8) ENGINE = Memory");
+    const get = (query: string, extra = "") =>
+      fetch(`${ep.url}/?query=${encodeURIComponent(query)}${extra}`, {
+        headers: { Authorization: basic(USER, PASSWORD) },
+      });
+    for (const write of [
+      "DROP TABLE ep_a.keep",
+      "  /* why */ -- not\n INSERT INTO ep_a.keep VALUES (1)",
+      "CREATE TABLE ep_a.made (x UInt8) ENGINE = Memory",
+      "ALTER TABLE ep_a.keep ADD COLUMN y UInt8",
+      "TRUNCATE TABLE ep_a.keep",
+      "OPTIMIZE TABLE ep_a.keep",
+      "SYSTEM DROP DNS CACHE",
+    ]) {
+      const r = await get(write);
+      expect([r.status, r.headers.get("x-clickhouse-exception-code")], write).toEqual([500, "164"]);
+      expect(await r.text()).toMatch(
+        /^Code: 164\. DB::Exception: panda: Cannot execute query in readonly mode\. For queries over HTTP, method GET implies readonly\. You should use method POST for modifying queries\. \(READONLY\) \(version [\d.]+\)\n$/,
+      );
+    }
+    expect(
+      await conn.query(
+        "SELECT name FROM system.tables WHERE database = 'ep_a' AND name IN ('keep', 'made')",
+      ),
+    ).toEqual([{ name: "keep" }]);
+    // Reads, and what readonly = 2 allows (a SET, USE).
+    for (const [read, out] of [
+      ["SELECT 1", "1\n"],
+      ["(SELECT 2)", "2\n"],
+      ["WITH 3 AS x SELECT x", "3\n"],
+      ["EXISTS TABLE ep_a.keep", "1\n"],
+      ["DESCRIBE TABLE ep_a.keep", "x\tUInt8\t\t\t\t\t\n"],
+      ["SET max_threads = 1", ""],
+      ["USE ep_a", ""],
+    ]) {
+      const r = await get(read!);
+      expect([r.status, await r.text()], read).toEqual([200, out]);
+    }
+    // A GET cannot write behind a read.
+    const behind = await get("SELECT 1; DROP TABLE ep_a.keep");
+    expect(behind.headers.get("x-clickhouse-exception-code")).toBe("62");
+    await behind.text();
+
+    // readonly=1 in the URL: the same refusal without the GET advice, and no SET.
+    const post = (body: string) =>
+      fetch(`${ep.url}/?readonly=1`, {
+        method: "POST",
+        headers: { Authorization: basic(USER, PASSWORD) },
+        body,
+      });
+    const drop = await post("DROP TABLE ep_a.keep");
+    expect([drop.status, drop.headers.get("x-clickhouse-exception-code")]).toEqual([500, "164"]);
+    expect(await drop.text()).toMatch(
+      /^Code: 164\. DB::Exception: panda: Cannot execute query in readonly mode\. \(READONLY\)/,
+    );
+    const set = await post("SET max_threads = 1");
+    expect(await set.text()).toMatch(/Cannot modify 'max_threads' setting in readonly mode/);
+    expect(await (await post("SELECT count() FROM ep_a.keep")).text()).toBe("0\n");
+  });
+
   it("serves concurrent requests, each with its own database and parameters", async () => {
     const a = clientFor(ep.url, { database: "ep_a" });
     const b = clientFor(ep.url, { database: "ep_b" });
