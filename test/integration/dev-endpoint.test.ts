@@ -422,6 +422,25 @@ describe("moose dev's ClickHouse HTTP endpoint on the embedded engine", () => {
     expect(await (await post("SELECT count() FROM ep_a.keep")).text()).toBe("0\n");
   });
 
+  it("reports the rows an INSERT wrote in X-ClickHouse-Summary", async () => {
+    await client.command({
+      query: "CREATE TABLE ep_a.written (id UInt32) ENGINE = MergeTree ORDER BY id",
+    });
+    const inserted = await client.insert({
+      table: "ep_a.written",
+      values: Array.from({ length: 1000 }, (_, id) => ({ id })),
+      format: "JSONEachRow",
+    });
+    expect(inserted.summary?.written_rows).toBe("1000");
+    expect(Number(inserted.summary?.written_bytes)).toBeGreaterThan(0);
+    const selected = await client.command({
+      query: "INSERT INTO ep_a.written SELECT number FROM numbers(10)",
+    });
+    expect(selected.summary?.written_rows).toBe("10");
+    // What the engine cannot tell is left out, not reported as 0.
+    expect(selected.summary).not.toHaveProperty("read_rows");
+  });
+
   it("serves concurrent requests, each with its own database and parameters", async () => {
     const a = clientFor(ep.url, { database: "ep_a" });
     const b = clientFor(ep.url, { database: "ep_b" });
