@@ -282,6 +282,10 @@ export const isTemporaryTable = (shape: StatementShape): boolean => {
   return first === "CREATE" && rest.includes("TEMPORARY");
 };
 
+/** A DDL statement that changes what the database holds (temporary tables are per request). */
+export const changesSchema = (shape: StatementShape): boolean =>
+  statementKind(shape) === "ddl" && !isTemporaryTable(shape);
+
 /**
  * The request's readonly level (HTTPHandler): the `readonly` setting, else 2 for GET (which
  * may still change settings and create temporary tables, but not write).

@@ -7,6 +7,7 @@ import zlib from "node:zlib";
 import { statementText, type ExecOutcome, type ExecRequest } from "../adapters/clickhouse-exec";
 import { MooseError, errorText } from "../errors";
 import {
+  changesSchema,
   chooseEncoding,
   exceptionText,
   httpQuery,
@@ -34,6 +35,11 @@ export interface EndpointOptions {
   password: string;
   /** Failures that are not ClickHouse's answer (upstream unreachable, a broken response). */
   onError?: (e: unknown) => void;
+  /**
+   * Called after a request's DDL statement (CREATE, ALTER, DROP, RENAME, TRUNCATE, EXCHANGE,
+   * ATTACH, DETACH; not a temporary table) succeeded: the schema the owner knows is stale.
+   */
+  onSchemaChange?: () => void;
 }
 
 export interface Endpoint {
@@ -253,6 +259,14 @@ export const startEndpoint = async (opts: EndpointOptions): Promise<Endpoint> =>
       readOnly: req.method === "GET",
     });
     const encoding = q.compress ? chooseEncoding(header("accept-encoding")) : undefined;
+    // Before the answer: a client that reads the schema right after its DDL finds it known.
+    if (outcome.ok && changesSchema(shape)) {
+      try {
+        opts.onSchemaChange?.();
+      } catch (e) {
+        opts.onError?.(e);
+      }
+    }
     await answer(res, outcome, encoding, q.compressionLevel);
   };
 

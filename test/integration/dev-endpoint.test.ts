@@ -441,6 +441,34 @@ describe("moose dev's ClickHouse HTTP endpoint on the embedded engine", () => {
     expect(selected.summary).not.toHaveProperty("read_rows");
   });
 
+  it("tells its owner when a request changed the schema", async () => {
+    let changes = 0;
+    const own = await startEndpoint({
+      engine: conn,
+      port: 0,
+      user: USER,
+      password: PASSWORD,
+      onSchemaChange: () => changes++,
+    });
+    const c = clientFor(own.url);
+    try {
+      await c.command({ query: "CREATE TABLE ep_a.watched (x UInt8) ENGINE = Memory" });
+      expect(changes).toBe(1);
+      await c.command({ query: "ALTER TABLE ep_a.watched ADD COLUMN y UInt8" });
+      await c.command({ query: "RENAME TABLE ep_a.watched TO ep_a.watched2" });
+      expect(changes).toBe(3);
+      await c.insert({ table: "ep_a.watched2", values: [{ x: 1, y: 2 }], format: "JSONEachRow" });
+      await c.query({ query: "SELECT * FROM ep_a.watched2" });
+      await c.command({ query: "CREATE TEMPORARY TABLE t_own (a UInt8) ENGINE = Memory" });
+      await failure(c.command({ query: "DROP TABLE ep_a.no_such_table" }));
+      expect(changes).toBe(3);
+      await c.command({ query: "/* bye */ DROP TABLE ep_a.watched2" });
+      expect(changes).toBe(4);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("serves concurrent requests, each with its own database and parameters", async () => {
     const a = clientFor(ep.url, { database: "ep_a" });
     const b = clientFor(ep.url, { database: "ep_b" });
