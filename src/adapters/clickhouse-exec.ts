@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import type { ClickHouseClient, DataFormat } from "@clickhouse/client";
 import { MooseError, errorText } from "../errors";
 import { maskSecrets, type ClickHouseTarget } from "../config/url";
+import { isTemporaryTable, statementKind, statementShape } from "../dev/clickhouse-http";
 
 /**
  * One statement as ClickHouse's HTTP interface receives it, for the pass-through `exec` that
@@ -58,7 +59,7 @@ const literal = (s: string): string => `'${s.replace(/\\/g, "\\\\").replace(/'/g
 const quoteIdent = (s: string): string => `\`${s.replace(/\\/g, "\\\\").replace(/`/g, "\\`")}\``;
 
 /** ClickHouse joins the `query` parameter and the body with a line break (HTTPHandler's getQuery). */
-const statementText = (req: ExecRequest): string => {
+export const statementText = (req: ExecRequest): string => {
   const body = req.body?.toString("utf8") ?? "";
   return req.query === "" ? body : `${req.query}\n${body}`;
 };
@@ -105,9 +106,39 @@ const failureOf = (e: unknown, version: string): ExecFailure | undefined => {
   if (typeof code !== "string" || !/^\d+$/.test(code) || typeof type !== "string") return undefined;
   const cause = (e as { cause?: unknown }).cause;
   const own = cause instanceof Error && /^Code: \d+\./.test(cause.message) ? cause.message : "";
-  const text = own || `Code: ${code}. DB::Exception: ${errorText(e)}(${type})`;
+  const text = unnest(own) || `Code: ${code}. DB::Exception: ${errorText(e)}(${type})`;
   // The embedded engine's text has no version; a server's always ends with it.
   return failure(Number(code), type, `${text.trimEnd()} (version ${version})`);
+};
+
+/**
+ * The engine wraps an exception raised while applying a SETTINGS clause in a second one
+ * (`Code: 115. DB::Exception: Code: 115. DB::Exception: Unknown setting 'x'. (UNKNOWN_SETTING)
+ * (version …). (UNKNOWN_SETTING)`); a server says it once.
+ */
+const unnest = (text: string): string =>
+  /^Code: (\d+)\. DB::Exception: (Code: \1\. DB::Exception: [\s\S]*?) \(version [^)]*\)\. \([A-Z0-9_]+\)\s*$/.exec(
+    text,
+  )?.[2] ?? text;
+
+/**
+ * Settings that could shrink or stop the session's own read of `system.settings` (a request's
+ * `limit = 1` would hide the other changes, `max_result_rows = 2` refuse the read): that read
+ * overrides them in its SETTINGS clause, so they show there with the override, not the
+ * session's value. The by-name reset of a request's URL settings covers them; SET statements
+ * never reach the session (see `exec`).
+ */
+const SWEEP_OVERRIDES: Readonly<Record<string, string>> = {
+  limit: "0",
+  offset: "0",
+  max_result_rows: "0",
+  max_result_bytes: "0",
+  max_rows_to_read: "0",
+  max_bytes_to_read: "0",
+  max_rows_to_read_leaf: "0",
+  max_bytes_to_read_leaf: "0",
+  max_execution_time: "0",
+  additional_result_filter: "''",
 };
 
 /**
@@ -141,9 +172,15 @@ export const chdbSession = (client: ClickHouseClient) => {
     new Map(
       (
         await rows<{ name: string; value: string }>(
-          "SELECT name, value FROM system.settings WHERE changed",
+          `SELECT name, value FROM system.settings WHERE changed SETTINGS ${Object.entries(
+            SWEEP_OVERRIDES,
+          )
+            .map(([k, v]) => `${k} = ${v}`)
+            .join(", ")}`,
         )
-      ).map((r) => [r.name, r.value]),
+      )
+        .filter((r) => !Object.hasOwn(SWEEP_OVERRIDES, r.name))
+        .map((r) => [r.name, r.value]),
     );
   const resetTo = (base: Map<string, string>, names: Iterable<string>): string[] =>
     [...new Set(names)].map((n) => {
@@ -157,8 +194,9 @@ export const chdbSession = (client: ClickHouseClient) => {
   };
 
   /**
-   * Runs `fn` with the settings applied; afterwards every setting is back at the baseline —
-   * also ones the statement itself changed (`SET …` sent to the endpoint) when `sweep` is on.
+   * Runs `fn` with the settings applied; afterwards every setting is back at the baseline: the
+   * applied ones by name first (a read of `system.settings` could itself be refused by them),
+   * then, when `sweep` is on, any other the statement changed.
    * `readonly` is never applied: once set, the session could not change settings back.
    */
   const withSettings = async <T>(
@@ -172,11 +210,11 @@ export const chdbSession = (client: ClickHouseClient) => {
     if (entries.length === 0 && !sweep) return fn();
     const base = (baseline ??= await changedSettings());
     const restore = async () => {
-      let names = entries.map(([k]) => k);
-      if (sweep) {
-        const now = await changedSettings();
-        names = [...now.keys(), ...base.keys()].filter((n) => now.get(n) !== base.get(n));
-      }
+      const applied = entries.map(([k]) => k);
+      if (applied.length > 0) await run(resetTo(base, applied).join("; "));
+      if (!sweep) return;
+      const now = await changedSettings();
+      const names = [...now.keys(), ...base.keys()].filter((n) => now.get(n) !== base.get(n));
       if (names.length > 0) await run(resetTo(base, names).join("; "));
     };
     try {
@@ -189,36 +227,85 @@ export const chdbSession = (client: ClickHouseClient) => {
     }
   };
 
+  /** Temporary tables of the session (they live as long as it does: the process). */
+  const temporaries = async () =>
+    new Set(
+      (await rows<{ name: string }>("SELECT name FROM system.tables WHERE is_temporary")).map(
+        (r) => r.name,
+      ),
+    );
+  /** The process's insert counters (ProfileEvents): only this session inserts, one at a time. */
+  const insertedSoFar = async () => {
+    const [r] = await rows<{ rows: string; bytes: string }>(
+      "SELECT toString(sumIf(value, event = 'InsertedRows')) AS rows, toString(sumIf(value, event = 'InsertedBytes')) AS bytes FROM system.events",
+    );
+    return { rows: BigInt(r?.rows ?? "0"), bytes: BigInt(r?.bytes ?? "0") };
+  };
+
   const exec = async (req: ExecRequest): Promise<ExecOutcome> => {
     const { version, timezone } = await serverInfo();
     const sql = statementText(req);
-    // A server refuses an empty query; the embedded engine would answer nothing.
-    if (sql.trim() === "")
-      return failure(
+    const syntaxError = (message: string) =>
+      failure(
         62,
         "SYNTAX_ERROR",
-        `Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR) (version ${version})`,
+        `Code: 62. DB::Exception: ${message}. (SYNTAX_ERROR) (version ${version})`,
       );
+    // A server refuses an empty query; the embedded engine would answer nothing.
+    if (sql.trim() === "") return syntaxError("Empty query");
+    const shape = statementShape(sql);
+    // The engine would run every statement of the text; a server parses one (and a second one
+    // could change the session, or write behind a GET's read-only first statement).
+    if (shape.secondAt !== undefined)
+      return syntaxError(
+        `Syntax error (Multi-statements are not allowed): failed at position ${shape.end + 1}`,
+      );
+    const kind = statementKind(shape);
+    const word2 = (shape.words[1] ?? "").toUpperCase();
+    // Over HTTP without a session a SET lasts for its own request, which has nothing else to
+    // run: it must not reach the shared session (a `readonly` there could never be undone, a
+    // `max_result_rows` would refuse every later query). The engine still judges the
+    // assignments (unknown setting, bad value), as a SETTINGS clause of a statement that does
+    // nothing. SET ROLE / DEFAULT ROLE / TRANSACTION are other statements and run as they are.
+    const query =
+      kind === "set" && !["ROLE", "DEFAULT", "TRANSACTION"].includes(word2)
+        ? `SELECT 1 FORMAT Null SETTINGS ${sql.slice(shape.afterFirst, shape.end)}`
+        : sql;
+    const isInsert = kind === "write" && shape.words[0]?.toUpperCase() === "INSERT";
     const previous = current;
+    // The parameter's text is kept verbatim: ClickHouse parses it as it parses `param_x=`.
+    const params = Object.entries(req.params ?? {}).filter(([k]) => IDENTIFIER.test(k));
+    let temporariesBefore: Set<string> | undefined;
     try {
       await run(`USE ${quoteIdent(req.database || "default")}`);
-      // The parameter's text is kept verbatim: ClickHouse parses it as it parses `param_x=`.
-      // (A parameter stays set on the session afterwards; the next request sets its own.)
-      const params = Object.entries(req.params ?? {}).filter(([k]) => IDENTIFIER.test(k));
+      if (isTemporaryTable(shape)) temporariesBefore = await temporaries();
       if (params.length > 0)
         await run(params.map(([k, v]) => `SET param_${k} = ${literal(v)}`).join("; "));
+      const insertedBefore = isInsert ? await insertedSoFar() : undefined;
       const defaultFormat = req.defaultFormat || "TabSeparated";
       const rs = await withSettings(
         req.settings ?? {},
         () =>
           client.exec({
-            query: sql,
+            query,
             ...(req.queryId ? { query_id: req.queryId } : {}),
             // Any format name goes through: the engine is the judge of it.
             clickhouse_settings: { default_format: defaultFormat as DataFormat },
           }),
         true,
       );
+      let summary = rs.summary ? JSON.stringify(rs.summary) : undefined;
+      if (insertedBefore) {
+        // The engine reports no written rows (its summary says 0 for every INSERT); the
+        // process's counters do, views' target tables included, as a server counts them. What
+        // the INSERT read is not known: those fields are left out rather than guessed.
+        const after = await insertedSoFar();
+        summary = JSON.stringify({
+          written_rows: String(after.rows - insertedBefore.rows),
+          written_bytes: String(after.bytes - insertedBefore.bytes),
+          ...(rs.summary?.elapsed_ns !== undefined ? { elapsed_ns: rs.summary.elapsed_ns } : {}),
+        });
+      }
       const format = outputFormat(sql, defaultFormat);
       return {
         ok: true,
@@ -227,7 +314,7 @@ export const chdbSession = (client: ClickHouseClient) => {
         contentType: contentTypeOf(format),
         ...(format !== undefined ? { format } : {}),
         timezone,
-        ...(rs.summary ? { summary: JSON.stringify(rs.summary) } : {}),
+        ...(summary !== undefined ? { summary } : {}),
       };
     } catch (e) {
       if (e instanceof UnknownSetting)
@@ -240,6 +327,19 @@ export const chdbSession = (client: ClickHouseClient) => {
       if (f) return f;
       throw e;
     } finally {
+      // A parameter set on the session would stay for every later statement, and the engine
+      // has no statement that unsets one; a statement with bound parameters leaves the
+      // session with none (chDB sets and clears them around it), so one runs here.
+      if (params.length > 0)
+        await client.command({
+          query: "SELECT {moose_clear_parameters:UInt8} FORMAT Null",
+          query_params: { moose_clear_parameters: 0 },
+        });
+      // A temporary table lives in its session; without session_id a request is its own.
+      if (temporariesBefore) {
+        const created = [...(await temporaries())].filter((n) => !temporariesBefore?.has(n));
+        for (const n of created) await run(`DROP TEMPORARY TABLE IF EXISTS ${quoteIdent(n)}`);
+      }
       // The statement may have dropped the database the session was in.
       await use(previous).catch(() => use("default"));
     }

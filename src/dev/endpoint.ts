@@ -4,13 +4,17 @@ import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
-import type { ExecOutcome, ExecRequest } from "../adapters/clickhouse-exec";
+import { statementText, type ExecOutcome, type ExecRequest } from "../adapters/clickhouse-exec";
 import { MooseError, errorText } from "../errors";
 import {
+  changesSchema,
   chooseEncoding,
   exceptionText,
   httpQuery,
   httpStatusOf,
+  readonlyLevel,
+  readonlyRefusal,
+  statementShape,
   type Encoding,
 } from "./clickhouse-http";
 
@@ -31,6 +35,11 @@ export interface EndpointOptions {
   password: string;
   /** Failures that are not ClickHouse's answer (upstream unreachable, a broken response). */
   onError?: (e: unknown) => void;
+  /**
+   * Called after a request's DDL statement (CREATE, ALTER, DROP, RENAME, TRUNCATE, EXCHANGE,
+   * ATTACH, DETACH; not a temporary table) succeeded: the schema the owner knows is stale.
+   */
+  onSchemaChange?: () => void;
 }
 
 export interface Endpoint {
@@ -229,6 +238,16 @@ export const startEndpoint = async (opts: EndpointOptions): Promise<Endpoint> =>
       req.method === "POST"
         ? await decodeBody(await readBody(req), header("content-encoding"))
         : undefined;
+    const shape = statementShape(statementText({ query: q.query, ...(body ? { body } : {}) }));
+    // Refused here rather than by a `readonly` setting: on the embedded engine that setting
+    // would stay on the session the dev session shares, and could never be changed back.
+    const refusal = readonlyRefusal(
+      shape,
+      readonlyLevel(req.method ?? "GET", q.settings),
+      req.method === "GET",
+      user,
+    );
+    if (refusal !== undefined) throw new HttpFailure(164, "READONLY", refusal);
     const outcome = await opts.engine.exec({
       query: q.query,
       ...(body ? { body } : {}),
@@ -240,6 +259,14 @@ export const startEndpoint = async (opts: EndpointOptions): Promise<Endpoint> =>
       readOnly: req.method === "GET",
     });
     const encoding = q.compress ? chooseEncoding(header("accept-encoding")) : undefined;
+    // Before the answer: a client that reads the schema right after its DDL finds it known.
+    if (outcome.ok && changesSchema(shape)) {
+      try {
+        opts.onSchemaChange?.();
+      } catch (e) {
+        opts.onError?.(e);
+      }
+    }
     await answer(res, outcome, encoding, q.compressionLevel);
   };
 

@@ -294,6 +294,181 @@ describe("moose dev's ClickHouse HTTP endpoint on the embedded engine", () => {
     ]);
   });
 
+  it("starts every request from the session's baseline, whatever the previous one did", async () => {
+    const post = (body: string, search = "") =>
+      fetch(`${ep.url}/${search}`, {
+        method: "POST",
+        headers: { Authorization: basic(USER, PASSWORD) },
+        body,
+      });
+    const five = async () =>
+      (await (await post("SELECT number FROM numbers(5)")).text()).trim().split("\n").length;
+
+    // A SET statement lasts for its own request (no session_id), as on a server.
+    const set = await post("SET max_result_rows=2, result_overflow_mode='throw'");
+    expect(set.status).toBe(200);
+    expect(await (await post("SELECT 1")).text()).toBe("1\n");
+    expect(await five()).toBe(5);
+    expect(await conn.query("SELECT number FROM numbers(5)")).toHaveLength(5);
+    // `readonly` would lock the shared session for good.
+    expect((await post("SET readonly = 1")).status).toBe(200);
+    expect((await post("CREATE TABLE ep_a.after_ro (x UInt8) ENGINE = Memory")).status).toBe(200);
+    // The engine still judges a SET, in ClickHouse's words (said once).
+    const unknown = await post("SET no_such_setting = 1");
+    expect([unknown.status, unknown.headers.get("x-clickhouse-exception-code")]).toEqual([
+      404,
+      "115",
+    ]);
+    expect(await unknown.text()).toMatch(
+      /^Code: 115\. DB::Exception: Unknown setting 'no_such_setting'\. \(UNKNOWN_SETTING\) \(version [\d.]+\)\n$/,
+    );
+
+    // URL settings that would refuse (or cut) the session's own read of system.settings.
+    const limited = await post(
+      "SELECT number FROM numbers(5)",
+      "?max_result_rows=2&result_overflow_mode=throw",
+    );
+    expect(limited.headers.get("x-clickhouse-exception-code")).toBe("396");
+    await limited.text();
+    expect(await (await post("SELECT number FROM numbers(5)", "?limit=1")).text()).toBe("0\n");
+    expect(await five()).toBe(5);
+
+    // Query parameters: from the URL or a SET, gone with the request.
+    expect(await (await post("SELECT {x:String}", "?param_x=abc")).text()).toBe("abc\n");
+    const unbound = await post("SELECT {x:String}");
+    expect(unbound.headers.get("x-clickhouse-exception-code")).toBe("456");
+    await unbound.text();
+    expect((await post("SET param_y = 'v'")).status).toBe(200);
+    const unboundY = await post("SELECT {y:String}");
+    expect(unboundY.headers.get("x-clickhouse-exception-code")).toBe("456");
+    await unboundY.text();
+
+    // USE moves only its own request.
+    expect((await post("USE system")).status).toBe(200);
+    expect(await (await post("SELECT currentDatabase()")).text()).toBe("default\n");
+
+    // A temporary table lives in its request's session, which ends with the request.
+    expect((await post("CREATE TEMPORARY TABLE ep_tmp (a UInt8) ENGINE = Memory")).status).toBe(
+      200,
+    );
+    expect(await (await post("EXISTS TEMPORARY TABLE ep_tmp")).text()).toBe("0\n");
+
+    // One statement per request, as a server parses it (a second could change the session).
+    const multi = await post("SELECT 1; SET max_result_rows = 1");
+    expect([multi.status, multi.headers.get("x-clickhouse-exception-code")]).toEqual([400, "62"]);
+    expect(await multi.text()).toContain("Multi-statements are not allowed");
+    expect(await (await post("SELECT ';' AS `;` /* ; */ ; -- ;\n")).text()).toBe(";\n");
+    expect(await five()).toBe(5);
+  });
+
+  it("runs GET requests and readonly=1 read-only, refusing writes as ClickHouse does", async () => {
+    await conn.command("CREATE TABLE IF NOT EXISTS ep_a.keep (x UInt8) ENGINE = Memory");
+    const get = (query: string, extra = "") =>
+      fetch(`${ep.url}/?query=${encodeURIComponent(query)}${extra}`, {
+        headers: { Authorization: basic(USER, PASSWORD) },
+      });
+    for (const write of [
+      "DROP TABLE ep_a.keep",
+      "  /* why */ -- not\n INSERT INTO ep_a.keep VALUES (1)",
+      "CREATE TABLE ep_a.made (x UInt8) ENGINE = Memory",
+      "ALTER TABLE ep_a.keep ADD COLUMN y UInt8",
+      "TRUNCATE TABLE ep_a.keep",
+      "OPTIMIZE TABLE ep_a.keep",
+      "SYSTEM DROP DNS CACHE",
+    ]) {
+      const r = await get(write);
+      expect([r.status, r.headers.get("x-clickhouse-exception-code")], write).toEqual([500, "164"]);
+      expect(await r.text()).toMatch(
+        /^Code: 164\. DB::Exception: panda: Cannot execute query in readonly mode\. For queries over HTTP, method GET implies readonly\. You should use method POST for modifying queries\. \(READONLY\) \(version [\d.]+\)\n$/,
+      );
+    }
+    expect(
+      await conn.query(
+        "SELECT name FROM system.tables WHERE database = 'ep_a' AND name IN ('keep', 'made')",
+      ),
+    ).toEqual([{ name: "keep" }]);
+    // Reads, and what readonly = 2 allows (a SET, USE).
+    for (const [read, out] of [
+      ["SELECT 1", "1\n"],
+      ["(SELECT 2)", "2\n"],
+      ["WITH 3 AS x SELECT x", "3\n"],
+      ["EXISTS TABLE ep_a.keep", "1\n"],
+      ["DESCRIBE TABLE ep_a.keep", "x\tUInt8\t\t\t\t\t\n"],
+      ["SET max_threads = 1", ""],
+      ["USE ep_a", ""],
+    ]) {
+      const r = await get(read!);
+      expect([r.status, await r.text()], read).toEqual([200, out]);
+    }
+    // A GET cannot write behind a read.
+    const behind = await get("SELECT 1; DROP TABLE ep_a.keep");
+    expect(behind.headers.get("x-clickhouse-exception-code")).toBe("62");
+    await behind.text();
+
+    // readonly=1 in the URL: the same refusal without the GET advice, and no SET.
+    const post = (body: string) =>
+      fetch(`${ep.url}/?readonly=1`, {
+        method: "POST",
+        headers: { Authorization: basic(USER, PASSWORD) },
+        body,
+      });
+    const drop = await post("DROP TABLE ep_a.keep");
+    expect([drop.status, drop.headers.get("x-clickhouse-exception-code")]).toEqual([500, "164"]);
+    expect(await drop.text()).toMatch(
+      /^Code: 164\. DB::Exception: panda: Cannot execute query in readonly mode\. \(READONLY\)/,
+    );
+    const set = await post("SET max_threads = 1");
+    expect(await set.text()).toMatch(/Cannot modify 'max_threads' setting in readonly mode/);
+    expect(await (await post("SELECT count() FROM ep_a.keep")).text()).toBe("0\n");
+  });
+
+  it("reports the rows an INSERT wrote in X-ClickHouse-Summary", async () => {
+    await client.command({
+      query: "CREATE TABLE ep_a.written (id UInt32) ENGINE = MergeTree ORDER BY id",
+    });
+    const inserted = await client.insert({
+      table: "ep_a.written",
+      values: Array.from({ length: 1000 }, (_, id) => ({ id })),
+      format: "JSONEachRow",
+    });
+    expect(inserted.summary?.written_rows).toBe("1000");
+    expect(Number(inserted.summary?.written_bytes)).toBeGreaterThan(0);
+    const selected = await client.command({
+      query: "INSERT INTO ep_a.written SELECT number FROM numbers(10)",
+    });
+    expect(selected.summary?.written_rows).toBe("10");
+    // What the engine cannot tell is left out, not reported as 0.
+    expect(selected.summary).not.toHaveProperty("read_rows");
+  });
+
+  it("tells its owner when a request changed the schema", async () => {
+    let changes = 0;
+    const own = await startEndpoint({
+      engine: conn,
+      port: 0,
+      user: USER,
+      password: PASSWORD,
+      onSchemaChange: () => changes++,
+    });
+    const c = clientFor(own.url);
+    try {
+      await c.command({ query: "CREATE TABLE ep_a.watched (x UInt8) ENGINE = Memory" });
+      expect(changes).toBe(1);
+      await c.command({ query: "ALTER TABLE ep_a.watched ADD COLUMN y UInt8" });
+      await c.command({ query: "RENAME TABLE ep_a.watched TO ep_a.watched2" });
+      expect(changes).toBe(3);
+      await c.insert({ table: "ep_a.watched2", values: [{ x: 1, y: 2 }], format: "JSONEachRow" });
+      await c.query({ query: "SELECT * FROM ep_a.watched2" });
+      await c.command({ query: "CREATE TEMPORARY TABLE t_own (a UInt8) ENGINE = Memory" });
+      await failure(c.command({ query: "DROP TABLE ep_a.no_such_table" }));
+      expect(changes).toBe(3);
+      await c.command({ query: "/* bye */ DROP TABLE ep_a.watched2" });
+      expect(changes).toBe(4);
+    } finally {
+      await own.close();
+    }
+  });
+
   it("serves concurrent requests, each with its own database and parameters", async () => {
     const a = clientFor(ep.url, { database: "ep_a" });
     const b = clientFor(ep.url, { database: "ep_b" });
