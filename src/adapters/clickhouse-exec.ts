@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import type { ClickHouseClient, DataFormat } from "@clickhouse/client";
 import { MooseError, errorText } from "../errors";
 import { maskSecrets, type ClickHouseTarget } from "../config/url";
-import { isTemporaryTable, statementKind, statementShape } from "../dev/clickhouse-http";
+import { isTemporaryTable, statementKind, statementShape } from "../core/sql-statement";
 
 /**
  * One statement as ClickHouse's HTTP interface receives it, for the pass-through `exec` that

@@ -83,11 +83,14 @@ export const startDev = async (
     await markDevDatabase(ch, ctx.defaultDb);
 
     const { user, password, host_port } = ctx.config.clickhouse_config;
+    // The session is made below; the endpoint tells it about schema changes from then on.
+    const made: { session?: DevSession } = {};
     const endpoint = await startEndpoint({
       engine: ch,
       port: opts.port ?? host_port,
       user,
       password,
+      onSchemaChange: () => made.session?.localChanged(),
     });
     cleanups.push(() => endpoint.close());
     writeDevRecord(ctx.root, {
@@ -103,20 +106,21 @@ export const startDev = async (
     });
     cleanups.push(() => removeDevRecord(ctx.root));
 
-    const session = new DevSession(ctx, opts, ch, decisions, emit);
-    cleanups.push(() => session.dispose());
+    const dev = new DevSession(ctx, opts, ch, decisions, emit);
+    made.session = dev;
+    cleanups.push(() => dev.dispose());
     const watcher = await watchProject({
       root: ctx.root,
       sourceDir: ctx.config.source_dir,
       ignore: ctx.config.watcher_config.ignore_patterns,
       debounceMs: opts.debounceMs ?? 40,
       run: async (changes) => {
-        await session.cycle(changes);
-        watcher.track(session.sourceFiles());
+        await dev.cycle(changes);
+        watcher.track(dev.sourceFiles());
       },
     });
     cleanups.push(() => watcher.close());
-    session.superseded = () => watcher.hasQueued();
+    dev.superseded = () => watcher.hasQueued();
     await watcher.ready;
     // The first cycle goes through the watcher's queue: a save during it runs right after.
     await watcher.runNow(everything());

@@ -6,15 +6,14 @@ import { pipeline } from "node:stream/promises";
 import zlib from "node:zlib";
 import { statementText, type ExecOutcome, type ExecRequest } from "../adapters/clickhouse-exec";
 import { MooseError, errorText } from "../errors";
+import { changesSchema, statementShape } from "../core/sql-statement";
 import {
-  changesSchema,
   chooseEncoding,
   exceptionText,
   httpQuery,
   httpStatusOf,
   readonlyLevel,
   readonlyRefusal,
-  statementShape,
   type Encoding,
 } from "./clickhouse-http";
 

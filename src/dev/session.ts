@@ -344,6 +344,14 @@ export class DevSession {
    */
   superseded: () => boolean = () => false;
 
+  /**
+   * Someone changed the local database's schema (through the endpoint: the user's client,
+   * `moose migrate` through dev): the next cycle reads it again instead of trusting its copy.
+   */
+  localChanged(): void {
+    this.local = undefined;
+  }
+
   /** What the local database gets of the code: the embedded engine runs no replication. */
   private localCode(code: InfraMap): InfraMap {
     return this.ch.target.kind === "chdb" ? withoutReplication(code) : code;

@@ -141,6 +141,11 @@ describe("moose dev", () => {
       code: "516",
     });
 
+    // A schema change made through the endpoint is seen: the next save puts the column back.
+    await c.command({ query: `ALTER TABLE ${db}.T DROP COLUMN fixed` });
+    await save(d, root, `${model("name: string; fixed: string")}\n`);
+    expect(await columnsVia(c, db)).toContain("fixed String");
+
     // Ctrl-C: exit 0, endpoint closed, record gone.
     expect(await d.stop("SIGINT")).toBe(0);
     expect(d.out()).toContain("moose dev stopped.");
