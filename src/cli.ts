@@ -82,6 +82,14 @@ const run =
 // rejected promise behind; that is not an error of the command. Anything else is.
 process.on("unhandledRejection", (reason) => {
   if (reason instanceof Error && reason.name === NOT_AVAILABLE) return;
+  // Under moose dev such a promise comes from the project's modules run on a save: it is
+  // reported and dev keeps watching (its own failures are events, never rejections).
+  if (devStop.active) {
+    output.warn(
+      `Warning: a promise in the project's code was rejected and not handled: ${maskSecrets(errorText(reason))} (moose dev keeps watching)`,
+    );
+    return;
+  }
   fail(reason);
 });
 
@@ -90,11 +98,16 @@ process.on("unhandledRejection", (reason) => {
  * gone (a closed pipe). Before dev has started, the request waits for the start to finish.
  */
 const devStop = {
+  /** moose dev is running (a rejected promise of the project's code must not end it). */
+  active: false,
   requested: false,
+  /** Aborts a question on screen, so the cycle waiting on it ends. */
+  prompts: new AbortController(),
   run: undefined as (() => void) | undefined,
   request(): void {
     if (this.requested) return;
     this.requested = true;
+    this.prompts.abort();
     // A stop that hangs (a long query in the embedded engine) ends the process anyway.
     setTimeout(() => process.exit(0), 5_000).unref();
     this.run?.();
@@ -111,7 +124,7 @@ const stopOnPromptExit = (port: DecisionPort): DecisionPort => ({
     try {
       return await port.ask(pending);
     } catch (e) {
-      if (e instanceof Error && e.name === "ExitPromptError") {
+      if (e instanceof Error && (e.name === "ExitPromptError" || e.name === "AbortPromptError")) {
         devStop.request();
         throw new MooseError("DECISION_NEEDED", "Cancelled", { exitCode: ExitCode.DecisionNeeded });
       }
@@ -283,6 +296,7 @@ program
     run<CommonFlags & { port?: number }>(async (flags) => {
       // Ctrl-C / SIGTERM: stop watching, close the endpoint and the database, exit 0; also
       // while dev is starting (it stops as soon as the start is done). A second one forces it.
+      devStop.active = true;
       const onSignal = () => (devStop.requested ? process.exit(0) : devStop.request());
       process.on("SIGINT", onSignal);
       process.on("SIGTERM", onSignal);
@@ -291,7 +305,14 @@ program
         stream.on("error", (e: NodeJS.ErrnoException) => {
           if (e.code === "EPIPE") devStop.request();
         });
-      const decisions = createDecisions(flags, process.env, output, interactive(), true);
+      const decisions = createDecisions(
+        flags,
+        process.env,
+        output,
+        interactive(),
+        true,
+        devStop.prompts.signal,
+      );
       const handle = await startDev(
         { ...globalOptions(flags), ...(flags.port !== undefined ? { port: flags.port } : {}) },
         stopOnPromptExit(decisions),

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import type { ClickHouseClient, DataFormat } from "@clickhouse/client";
 import { MooseError, errorText } from "../errors";
 import { maskSecrets, type ClickHouseTarget } from "../config/url";
+import { quoteIdent, quoteString } from "../core/sql-quote";
 import { isTemporaryTable, statementKind, statementShape } from "../core/sql-statement";
 
 /**
@@ -55,8 +56,7 @@ export type ExecOutcome = ExecResult | ExecFailure;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A ClickHouse string literal whose content is exactly `s`. */
-const literal = (s: string): string => `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-const quoteIdent = (s: string): string => `\`${s.replace(/\\/g, "\\\\").replace(/`/g, "\\`")}\``;
+const literal = quoteString;
 
 /** ClickHouse joins the `query` parameter and the body with a line break (HTTPHandler's getQuery). */
 export const statementText = (req: ExecRequest): string => {

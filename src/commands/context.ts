@@ -10,7 +10,7 @@ import { isTopicDelta } from "../core/deltas";
 import type { InfraMap } from "../core/infra-map";
 import { loadModels, type LoadedModels, type ModelSource } from "../model/load-project";
 import type { ModelWarning } from "../model/warnings";
-import { readDevRecord } from "../runtime/dev-record";
+import { DEV_RECORD, readDevRecord } from "../runtime/dev-record";
 import { readMigrations, type StoredMigration } from "../runtime/migration-store";
 
 export interface GlobalOptions {
@@ -95,7 +95,7 @@ const throughDev = (ctx: ProjectContext, target: ClickHouseTarget): ClickHouseTa
     password,
     database: target.database,
     display: target.display,
-    via: `moose dev at ${dev.url}`,
+    via: `moose dev at ${dev.url} (per ${DEV_RECORD}; delete it if no moose dev runs)`,
   };
 };
 

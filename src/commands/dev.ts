@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { connectClickHouse } from "../adapters/clickhouse";
 import type { ClickHouseTarget } from "../config/url";
-import { MooseError } from "../errors";
+import { MooseError, errorText } from "../errors";
 import { quoteIdent } from "../core/sql-quote";
 import {
   DEV_RECORD,
@@ -12,6 +12,7 @@ import {
   writeDevRecord,
 } from "../runtime/dev-record";
 import { everything } from "../dev/changes";
+import { migrateHistory } from "../dev/journal-sync";
 import { startEndpoint } from "../dev/endpoint";
 import { DevSession, type DevEvent, type DevSessionOptions } from "../dev/session";
 import { watchProject } from "../dev/watch";
@@ -63,7 +64,7 @@ export const startDev = async (
       "DEV_ALREADY_RUNNING",
       `moose dev is already running for this project (pid ${running.pid}, ${running.url})`,
       {
-        hint: `Use that one (other commands reach its database through ${running.url}), or stop it (Ctrl-C in its terminal, or \`kill ${running.pid}\`) and start again. A record left by a crash is ignored once its process is gone (${DEV_RECORD}).`,
+        hint: `Use that one (other commands reach its database through ${running.url}), or stop it (Ctrl-C in its terminal) and start again. If process ${running.pid} is not a moose dev (a crashed dev's pid reused), delete ${DEV_RECORD} and start again.`,
       },
     );
   const target = localTarget(opts, ctx);
@@ -78,6 +79,19 @@ export const startDev = async (
   try {
     const ch = connectClickHouse(target);
     cleanups.push(() => ch.close());
+    // dev changes its database on every save: a database `moose migrate` deploys to (named
+    // with --clickhouse-url) is not one it may take over. The embedded default is dev's own.
+    if (opts.clickhouseUrl !== undefined) {
+      const history = await migrateHistory(ch, ctx);
+      if (history > 0)
+        throw new MooseError(
+          "DEV_TARGET_IN_USE",
+          `Database '${ctx.defaultDb}' at ${target.display} has migrations applied by moose migrate (${history} journal row(s)); moose dev changes its database's schema on every save, so it needs one of its own. Nothing was changed.`,
+          {
+            hint: "Run `moose dev` without --clickhouse-url (the embedded engine in .moose/clickhouse), or point it at a server or database no `moose migrate` deploys to.",
+          },
+        );
+    }
     for (const db of managedDatabases(ctx))
       await ch.command(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
     await markDevDatabase(ch, ctx.defaultDb);
@@ -91,6 +105,11 @@ export const startDev = async (
       user,
       password,
       onSchemaChange: () => made.session?.localChanged(),
+      onError: (e) =>
+        emit({
+          kind: "notice",
+          message: `The endpoint could not answer a request: ${errorText(e)}`,
+        }),
     });
     cleanups.push(() => endpoint.close());
     writeDevRecord(ctx.root, {

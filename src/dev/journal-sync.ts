@@ -5,6 +5,27 @@ import { qualified } from "../core/sql-quote";
 import { Journal, summarizeJournal } from "../runtime/journal";
 import type { ProjectContext } from "../commands/context";
 
+/** The detail of the journal rows dev writes (how a journal dev may rewrite is told apart). */
+export const DEV_JOURNAL_DETAIL = "recorded by moose dev: its database follows the code";
+
+/**
+ * Rows of the journal that `moose migrate` wrote (not dev): a database with such history is
+ * a deployment target, which dev must not take over.
+ */
+export const migrateHistory = async (ch: ClickHousePort, ctx: ProjectContext): Promise<number> => {
+  const table = ctx.config.clickhouse_config.migrations_table;
+  const exists = await ch.query<{ n: string | number }>(
+    "SELECT count() AS n FROM system.tables WHERE database = {db:String} AND name = {t:String}",
+    { db: ctx.defaultDb, t: table },
+  );
+  if (Number(exists[0]?.n ?? 0) === 0) return 0;
+  const rows = await ch.query<{ n: string | number }>(
+    `SELECT count() AS n FROM ${qualified(ctx.defaultDb, table)} WHERE detail != {d:String}`,
+    { d: DEV_JOURNAL_DETAIL },
+  );
+  return Number(rows[0]?.n ?? 0);
+};
+
 /**
  * Keeps the journal of dev's database listing every committed file as applied. Dev keeps that
  * database at the code, which is the committed files plus `pending.yaml`, so each committed
@@ -37,7 +58,7 @@ export const syncDevJournal = async (ch: ClickHousePort, ctx: ProjectContext): P
       file_checksum: m.checksum,
     };
     fold = foldFiles([m.file], ctx.defaultDb, fold);
-    const detail = "recorded by moose dev: its database follows the code";
+    const detail = DEV_JOURNAL_DETAIL;
     await journal.append({ ...base, event: "started", op_index: -1, state_hash: "", detail });
     await journal.append({
       ...base,

@@ -99,12 +99,21 @@ const asMooseError = (e: unknown): MooseError =>
         cause: e,
       });
 
+/** Keys the session cannot follow without a restart (databases, watched folder). */
+const START_ONLY = new Set([
+  "[clickhouse_config] db_name",
+  "[clickhouse_config] additional_databases",
+  "source_dir",
+]);
+
 /** Config keys read once at start (the endpoint, its login, the watched folders) that changed. */
 const restartKeys = (before: ProjectContext, after: ProjectContext): string[] => {
   const pick = (c: ProjectContext) => ({
     "[clickhouse_config] host_port": c.config.clickhouse_config.host_port,
     "[clickhouse_config] user": c.config.clickhouse_config.user,
     "[clickhouse_config] password": c.config.clickhouse_config.password,
+    "[clickhouse_config] db_name": c.defaultDb,
+    "[clickhouse_config] additional_databases": c.config.clickhouse_config.additional_databases,
     source_dir: c.config.source_dir,
     "[watcher_config] ignore_patterns": c.config.watcher_config.ignore_patterns,
   });
@@ -114,12 +123,15 @@ const restartKeys = (before: ProjectContext, after: ProjectContext): string[] =>
   );
 };
 
-/** Answers kept across cycles: everything but a refused destructive change, asked again next time. */
+/**
+ * Answers kept across cycles: renames and version bumps (pending.yaml goes on showing what was
+ * chosen). A destructive answer is never kept, yes or no: the same drop coming back later (a
+ * field removed, re-added, removed again) is asked again.
+ */
 const keptAnswers = (plan: Plan, answers: Answers): Answers =>
   Object.fromEntries(
     Object.entries(answers).filter(
-      ([id, a]) =>
-        !(a === false && plan.decisions.some((d) => d.id === id && d.kind === "destructive")),
+      ([id]) => !plan.decisions.some((d) => d.id === id && d.kind === "destructive"),
     ),
   );
 
@@ -201,14 +213,16 @@ export class DevSession {
     if (this.stale.config) {
       try {
         const ctx = loadProject(this.opts, { migrations: false });
-        if (ctx.defaultDb !== this.ctx.defaultDb) this.local = undefined;
         const needRestart = restartKeys(this.startedWith, ctx);
+        // The databases and the watched folder are set up at start: until a restart the
+        // session keeps the config it started with rather than plan into what is not there.
+        const keep = needRestart.some((k) => START_ONLY.has(k));
         if (needRestart.length > 0)
           this.emit({
             kind: "notice",
-            message: `moose.config.toml changed ${needRestart.join(", ")}: restart moose dev for ${needRestart.length === 1 ? "it" : "them"} to take effect (the endpoint, its login and the watched folders are set at start).`,
+            message: `moose.config.toml changed ${needRestart.join(", ")}: restart moose dev for ${needRestart.length === 1 ? "it" : "them"} to take effect (the endpoint, its login, the databases and the watched folders are set at start)${keep ? "; until then dev goes on with the config it started with" : ""}.`,
           });
-        this.ctx = ctx;
+        if (!keep) this.ctx = ctx;
         this.stale.config = false;
       } catch (e) {
         return fail("config", e);
@@ -256,6 +270,15 @@ export class DevSession {
 
     let decided: DecidedPlan;
     let local: InfraMap;
+    // Whether someone was asked this cycle (then a save meanwhile makes the answer stale).
+    let asked = false;
+    const port: DecisionPort = {
+      known: (pending) => this.decisions.known(pending),
+      ask: (pending) => {
+        asked = true;
+        return this.decisions.ask(pending);
+      },
+    };
     try {
       local = await this.localState(code);
       decided = await decidePlan(
@@ -268,7 +291,7 @@ export class DevSession {
           autoBackfill: true,
           approvedAt: this.now().toISOString(),
         },
-        this.decisions,
+        port,
         this.ch,
       );
     } catch (e) {
@@ -286,6 +309,8 @@ export class DevSession {
           });
         return;
       }
+      // The local database could not be read or planned; pending.yaml needs neither.
+      await keepPending();
       return fail("apply", e);
     }
     this.answers = keptAnswers(decided.plan, decided.answers);
@@ -302,8 +327,11 @@ export class DevSession {
       return;
     }
     // Saved again while a question was on screen: the answer was about code that is gone.
-    // The queued cycle plans the new code (keeping the answers, asked again if still needed).
-    if (this.superseded()) return;
+    // The queued cycle plans the new code (asking again if still needed).
+    if (asked && this.superseded()) {
+      this.emit({ kind: "notice", message: "Saved again while asking: planning the new code." });
+      return;
+    }
     const planned = performance.now();
 
     const pending = await keepPending();
@@ -350,7 +378,10 @@ export class DevSession {
    */
   localChanged(): void {
     this.local = undefined;
+    this.localGeneration++;
   }
+
+  private localGeneration = 0;
 
   /** What the local database gets of the code: the embedded engine runs no replication. */
   private localCode(code: InfraMap): InfraMap {
@@ -386,9 +417,14 @@ export class DevSession {
 
   /** The local database's state: kept in memory between cycles, read from ClickHouse when unknown. */
   private async localState(code: InfraMap): Promise<InfraMap> {
-    if (!this.local) {
+    while (!this.local) {
+      const generation = this.localGeneration;
       const live = await readLiveState(this.ctx, this.ch, this.committed, code);
-      this.local = live.state;
+      // Changed through the endpoint while being read: read it again.
+      if (generation !== this.localGeneration) continue;
+      // The state read back carries the recorded tables' cluster and engine; the embedded
+      // engine holds neither (see localCode).
+      this.local = this.ch.target.kind === "chdb" ? withoutReplication(live.state) : live.state;
       this.sqlKey = live.sqlKey;
     }
     // Topics are not applied locally (dev runs no broker): they go to pending.yaml only.

@@ -46,6 +46,9 @@ export const readDevRecord = (root: string): DevRecord | undefined => {
     return undefined;
   }
   if (typeof rec.pid !== "number" || typeof rec.url !== "string") return undefined;
+  // Our own pid in a record we did not write: a dev that died, its pid reused (containers
+  // start processes with small pids).
+  if (rec.pid === process.pid) return undefined;
   return alive(rec.pid) ? rec : undefined;
 };
 

@@ -135,6 +135,8 @@ export const createDecisions = (
   out: Output,
   interactive: boolean,
   autoBackfill = true,
+  /** Ends an open question (moose dev stopping): the prompt rejects with AbortPromptError. */
+  signal?: AbortSignal,
 ): DecisionPort => {
   const hints = readHints(flags.hints);
   const acceptAll = flags.yesAll === true || envOn(env, "MOOSE_ACCEPT_ALL");
@@ -211,19 +213,23 @@ export const createDecisions = (
       );
     }
     const { confirm, select } = await import("@inquirer/prompts");
+    const promptContext = signal !== undefined ? { signal } : {};
     // Renames first: a refused one turns into a column drop, decided next.
     const renames = pending.filter((d) => d.kind === "rename");
     if (renames.length > 0) {
       const answers: Record<string, Answer> = {};
       for (const [i, d] of renames.entries()) {
-        const choice = await select({
-          message: `Rename (${i + 1}/${renames.length}): ${d.table}.${d.from} → ${d.to}? (confidence ${d.confidence})`,
-          choices: [
-            { name: "rename", value: "rename" },
-            { name: "drop + add (data in the column is lost)", value: "drop" },
-            { name: "cancel", value: "cancel" },
-          ],
-        });
+        const choice = await select(
+          {
+            message: `Rename (${i + 1}/${renames.length}): ${d.table}.${d.from} → ${d.to}? (confidence ${d.confidence})`,
+            choices: [
+              { name: "rename", value: "rename" },
+              { name: "drop + add (data in the column is lost)", value: "drop" },
+              { name: "cancel", value: "cancel" },
+            ],
+          },
+          promptContext,
+        );
         if (choice === "cancel")
           throw new MooseError("DECISION_NEEDED", "Migration generation cancelled", {
             hint: "Nothing was written.",
@@ -240,15 +246,21 @@ export const createDecisions = (
       for (const d of bumps) {
         const backfill =
           autoBackfill && d.canBackfill
-            ? await confirm({
-                message: `Backfill data from \`${d.from}\` into \`${d.to}\`?`,
-                default: true,
-              })
+            ? await confirm(
+                {
+                  message: `Backfill data from \`${d.from}\` into \`${d.to}\`?`,
+                  default: true,
+                },
+                promptContext,
+              )
             : false;
-        const keep = await confirm({
-          message: `Keep old table \`${d.from}\`? (it stays until a later migration drops it)`,
-          default: false,
-        });
+        const keep = await confirm(
+          {
+            message: `Keep old table \`${d.from}\`? (it stays until a later migration drops it)`,
+            default: false,
+          },
+          promptContext,
+        );
         answers[d.id] = { backfill, dropOld: !keep };
       }
       return answers;
@@ -256,7 +268,10 @@ export const createDecisions = (
     out.note(
       `${action(out.paint("red", "DANGER"), `The plan contains ${pending.length} destructive operation(s) that may lose data:`)}\n${decisionLines(pending, out)}`,
     );
-    const yes = await confirm({ message: "Proceed with destructive changes?", default: false });
+    const yes = await confirm(
+      { message: "Proceed with destructive changes?", default: false },
+      promptContext,
+    );
     return Object.fromEntries(pending.map((d) => [d.id, yes]));
   };
 

@@ -170,7 +170,7 @@ export const devEventPrinter =
         renderModelWarnings(e.warnings, out);
         return;
       case "notice":
-        out.warn(`${when} ${out.paint("yellow", e.message)}`);
+        out.warn(`${when} ${out.paint("yellow", maskSecrets(e.message))}`);
         return;
       case "stopped":
         out.line("moose dev stopped.");

@@ -227,6 +227,15 @@ describe("moose dev", () => {
         local: { kind: "chdb", path: path.join(root, ".moose", "clickhouse") },
       }),
     );
+    // A database moose migrate deploys to is not dev's to take.
+    expect(moose(root, "generate", "migration", "--save").code).toBe(0);
+    expect(moose(root, "migrate", "--clickhouse-url", "chdb://.moose/deploy").code).toBe(0);
+    const taken = moose(root, "dev", "--port", "0", "--clickhouse-url", "chdb://.moose/deploy");
+    expect(taken.code).toBe(1);
+    expect(taken.err).toContain("DEV_TARGET_IN_USE");
+    fs.rmSync(path.join(root, "migrations"), { recursive: true });
+    fs.mkdirSync(path.join(root, "migrations"));
+
     const d = await dev(root, "--port", "0");
     const before = fs.readFileSync(pendingPath(root), "utf8");
     await save(d, root, model("name: string"));

@@ -63,7 +63,7 @@ describe("bad input: one clear message and a documented exit code", () => {
       "generate",
       "migration",
       "--clickhouse-url",
-      "http://u:secretpw@127.0.0.1:1/db",
+      "http://u:secretpw@127.0.0.1:1/local",
     );
     expectFailure(r, 1, "CLICKHOUSE_UNREACHABLE", "127.0.0.1:1");
     expect(r.err + r.out).not.toContain("secretpw");

@@ -251,6 +251,59 @@ export const R = new OlapTable<Row>("R", { orderByFields: ["id"], engine: ClickH
     expect(again).toMatchObject({ kind: "cycle", changes: [] });
   });
 
+  it("a destructive answer holds for its cycle only: the same drop later is asked again", async () => {
+    const db = "dev_ask_again";
+    let asked = 0;
+    const counting: DecisionPort = {
+      known: () => ({}),
+      ask: (pending) => {
+        asked++;
+        return Promise.resolve(Object.fromEntries(pending.map((d) => [d.id, true])));
+      },
+    };
+    const p = await devProject(db, "name: string; note: string", counting);
+    await p.cycle(everything());
+    await p.save(model("name: string"));
+    expect(asked).toBe(1);
+    await p.save(model("name: string; note: string"));
+    await ch.command(`INSERT INTO ${db}.T VALUES ('a', 'b', 'keep me')`);
+    const again = await p.save(model("name: string"));
+    expect(asked).toBe(2);
+    expect(again).toMatchObject({ kind: "cycle" });
+  });
+
+  it("a table on a cluster: created without ON CLUSTER, and altered after the database is read again", async () => {
+    const db = "dev_cluster";
+    const root = makeProject({
+      dbName: db,
+      model: model("name: string").replace(
+        '{ orderByFields: ["id"] }',
+        '{ orderByFields: ["id"], cluster: "c1" }',
+      ),
+      config: `[clickhouse_config]\ndb_name = "${db}"\n\n[[clickhouse_config.clusters]]\nname = "c1"\n`,
+    });
+    const opts = { root, env: {} };
+    await markDevDatabase(ch, db);
+    const events: DevEvent[] = [];
+    const session = new DevSession(loadProject(opts), opts, ch, yes, (e) => events.push(e));
+    await session.cycle(everything());
+    expect(events.at(-1)).toMatchObject({ kind: "cycle" });
+    expect(fs.readFileSync(pendingPath(root), "utf8")).toContain("cluster_name: c1");
+    // As after a restart or a change through the endpoint: the state comes from ClickHouse.
+    session.localChanged();
+    fs.writeFileSync(
+      path.join(root, "app", "index.ts"),
+      model("name: string; extra: string").replace(
+        '{ orderByFields: ["id"] }',
+        '{ orderByFields: ["id"], cluster: "c1" }',
+      ),
+    );
+    await session.cycle({ ...noChanges(), models: [path.join(root, "app", "index.ts")] });
+    const last = events.at(-1)!;
+    expect(last, last.kind === "failed" ? last.error.message : "").toMatchObject({ kind: "cycle" });
+    expect(await columns(db)).toEqual(["id String", "name String", "extra String"]);
+  });
+
   it("a change ClickHouse refuses is reported and retried on the next save", async () => {
     const db = "dev_refused";
     const p = await devProject(db, "name: string");
