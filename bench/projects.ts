@@ -1,6 +1,6 @@
 /*
  * Generated Moose projects for the loader benchmarks: `app/index.ts` re-exports one file per
- * model under `app/models/`, and every few models share base interfaces from `app/shared/`, the
+ * model under `app/models/`, and every few models share base interfaces from `app/common/`, the
  * way real projects factor common columns. Column types vary (keys, dates, low-cardinality
  * strings, optional fields, arrays, nested objects, defaults) so the type checker and the column
  * mapper do realistic work.
@@ -76,7 +76,7 @@ const modelSource = (i: number, extra: boolean): string => {
   UInt32,
   ClickHouseDefault,
 } from "@514labs/moose-lib";
-${imports.length > 0 ? `import type { ${imports.join(", ")} } from "../shared/${sharedFile(k).replace(/\.ts$/, "")}";\n` : ""}
+${imports.length > 0 ? `import type { ${imports.join(", ")} } from "../common/${sharedFile(k).replace(/\.ts$/, "")}";\n` : ""}
 export interface ${name}${base ? ` extends BaseEvent${k}` : ""} {
 ${fields.join("\n")}
 }
@@ -112,7 +112,7 @@ const TSCONFIG = {
 /** Writes a Moose project with `n` tables into `dir` (created if missing). */
 export const writeBenchProject = (dir: string, n: number): void => {
   fs.mkdirSync(path.join(dir, "app", "models"), { recursive: true });
-  fs.mkdirSync(path.join(dir, "app", "shared"), { recursive: true });
+  fs.mkdirSync(path.join(dir, "app", "common"), { recursive: true });
   fs.writeFileSync(path.join(dir, "moose.config.toml"), CONFIG);
   fs.writeFileSync(
     path.join(dir, "package.json"),
@@ -120,7 +120,7 @@ export const writeBenchProject = (dir: string, n: number): void => {
   );
   fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
   for (let k = 0; k * MODELS_PER_SHARED < n; k++)
-    fs.writeFileSync(path.join(dir, "app", "shared", sharedFile(k)), sharedSource(k));
+    fs.writeFileSync(path.join(dir, "app", "common", sharedFile(k)), sharedSource(k));
   const reexports: string[] = [];
   for (let i = 0; i < n; i++) {
     fs.writeFileSync(benchModelPath(dir, i), modelSource(i, false));

@@ -1,5 +1,5 @@
 /**
- * The infrastructure map in Moose's JSON shape (see shared/reference/moose-golden/*
+ * The infrastructure map in Moose's JSON shape (see test/fixtures/moose-golden/*
  * /infrastructure_map.json). Field names and optional-field presence follow Moose exactly,
  * because the state hash is computed over this JSON: absent optional fields stay absent.
  */

@@ -36,7 +36,7 @@ export interface LoadStats {
   reused: number;
   /**
    * Every project file the models were loaded from (absolute), also outside `source_dir`:
-   * workspace packages, `../shared/…`. A watcher watches them all.
+   * workspace packages, `../common/…`. A watcher watches them all.
    */
   files: readonly string[];
 }

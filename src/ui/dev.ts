@@ -24,6 +24,25 @@ const columnPart = (d: Delta): string | undefined => {
   }
 };
 
+/** `+ Table U`, `- View V`, `~ Table T: recreated …` for whole-object changes; else undefined. */
+const objectLine = (d: Delta): string | undefined => {
+  switch (d.type) {
+    case "CreateTable":
+    case "DropTable":
+      return `${d.type === "CreateTable" ? "+" : "-"} Table ${d.table.name}`;
+    case "RecreateTable":
+      return `~ Table ${d.after.name}: recreated (rows copied)`;
+    case "CreateView":
+    case "DropView":
+      return `${d.type === "CreateView" ? "+" : "-"} View ${d.view.name}`;
+    case "CreateMaterializedView":
+    case "DropMaterializedView":
+      return `${d.type === "CreateMaterializedView" ? "+" : "-"} MaterializedView ${d.mv.name}`;
+    default:
+      return undefined;
+  }
+};
+
 /**
  * The compact summary of a cycle: one line per object, column changes of a table on its line
  * (`~ Table Events: + note: String  - old  ~ ts: DateTime -> DateTime64(3)`).
@@ -43,31 +62,8 @@ export const changeLines = (changes: readonly Delta[], names: Record<string, str
       byTable.get(key)!.push(part);
       continue;
     }
-    switch (d.type) {
-      case "CreateTable":
-        lines.push(`+ Table ${d.table.name}`);
-        break;
-      case "DropTable":
-        lines.push(`- Table ${d.table.name}`);
-        break;
-      case "RecreateTable":
-        lines.push(`~ Table ${d.after.name}: recreated (rows copied)`);
-        break;
-      case "CreateView":
-        lines.push(`+ View ${d.view.name}`);
-        break;
-      case "DropView":
-        lines.push(`- View ${d.view.name}`);
-        break;
-      case "CreateMaterializedView":
-        lines.push(`+ MaterializedView ${d.mv.name}`);
-        break;
-      case "DropMaterializedView":
-        lines.push(`- MaterializedView ${d.mv.name}`);
-        break;
-      default:
-        lines.push(`~ ${describeDelta(d, nameOf)}`);
-    }
+    const obj = objectLine(d);
+    lines.push(obj ?? `~ ${describeDelta(d, nameOf)}`);
   }
   return lines.map((l) =>
     l.startsWith("\0") ? `~ Table ${l.slice(1)}: ${byTable.get(l.slice(1))!.join("  ")}` : l,

@@ -256,11 +256,11 @@ describe("moose dev watches every file the models come from", () => {
     const root = makeProject({
       dbName: db,
       model: `import { OlapTable } from "@514labs/moose-lib";
-import type { Row } from "../shared/row";
+import type { Row } from "../common/row";
 export const T = new OlapTable<Row>("T", { orderByFields: ["id"] });
 `,
     });
-    const shared = path.join(root, "shared", "row.ts");
+    const shared = path.join(root, "common", "row.ts");
     fs.mkdirSync(path.dirname(shared));
     fs.writeFileSync(
       shared,

@@ -59,6 +59,15 @@ const devProject = async (db: string, fields: string, decisions: DecisionPort = 
   return { root, opts, events, session, save, cycle };
 };
 
+/** A dev project whose code (one table T) is committed: nothing pending. */
+const committedProject = async (db: string) => {
+  const p = await devProject(db, "name: string");
+  await p.cycle(everything());
+  await generateMigration({ root: p.root, env: {}, save: true }, yes);
+  await p.cycle({ ...noChanges(), migrations: true });
+  return p;
+};
+
 const pendingPath = (root: string) => path.join(root, "migrations", "pending.yaml");
 const pending = (root: string) =>
   YAML.parse(fs.readFileSync(pendingPath(root), "utf8")) as {
@@ -107,10 +116,7 @@ describe("moose dev session", () => {
 
   it("add, change and remove fields: pending.yaml holds the net change; add-then-remove leaves none", async () => {
     const db = "dev_fields";
-    const p = await devProject(db, "name: string");
-    await p.cycle(everything());
-    await generateMigration({ root: p.root, env: {}, save: true }, yes);
-    await p.cycle({ ...noChanges(), migrations: true });
+    const p = await committedProject(db);
     expect(fs.existsSync(pendingPath(p.root))).toBe(false);
 
     const added = await p.save(model("name: string; note: string"));
@@ -334,10 +340,7 @@ export const R = new OlapTable<Row>("R", { orderByFields: ["id"], engine: ClickH
 
   it("status against dev's database reports the pending change as unmigrated, not as drift", async () => {
     const db = "dev_status";
-    const p = await devProject(db, "name: string");
-    await p.cycle(everything());
-    await generateMigration({ root: p.root, env: {}, save: true }, yes);
-    await p.cycle({ ...noChanges(), migrations: true });
+    const p = await committedProject(db);
     await p.save(model("name: string; extra: string"));
     const status = await migrationStatus({
       root: p.root,

@@ -124,10 +124,10 @@ export const BTable = new OlapTable<B>("B", { orderByFields: ["id"] });
 `;
 
 const files = () => ({
-  "app/shared/base.ts": BASE,
+  "app/common/base.ts": BASE,
   // Re-exported unchanged: an edit of base.ts changes A's columns although types.ts's own
   // text (and exported shape) stays the same.
-  "app/models/types.ts": `export type { Base } from "../shared/base";\n`,
+  "app/models/types.ts": `export type { Base } from "../common/base";\n`,
   "app/models/a.ts": MODEL_A,
   "app/models/b.ts": MODEL_B,
   "app/index.ts": `export * from "./models/a";\nexport * from "./models/b";\n`,
@@ -146,9 +146,9 @@ describe("the long-lived model loader", () => {
     ]);
 
     write(root, {
-      "app/shared/base.ts": BASE.replace("at: DateTime;", "at: DateTime;\n  tenant: number;"),
+      "app/common/base.ts": BASE.replace("at: DateTime;", "at: DateTime;\n  tenant: number;"),
     });
-    const second = loaded(warmLoad(loader, root, ["app/shared/base.ts"]));
+    const second = loaded(warmLoad(loader, root, ["app/common/base.ts"]));
     expect(columns(second, "A")).toContain('tenant:"Float64"');
     expect(columns(second, "B")).toEqual([
       'id:"String"',
@@ -156,10 +156,10 @@ describe("the long-lived model loader", () => {
     ]);
     // Only what the edit can reach was checked and emitted again; b.ts was not.
     expect(recompiled(loader, root)).toEqual([
+      "app/common/base.ts",
       "app/index.ts",
       "app/models/a.ts",
       "app/models/types.ts",
-      "app/shared/base.ts",
     ]);
   });
 
@@ -211,16 +211,16 @@ describe("the long-lived model loader", () => {
     expect("error" in warmLoad(loader, root)).toBe(true);
     write(root, {
       "app/models/a.ts": MODEL_A,
-      "app/shared/base.ts": BASE.replace("at: DateTime;", "at: DateTim;"),
+      "app/common/base.ts": BASE.replace("at: DateTime;", "at: DateTim;"),
     });
-    const inBase = warmLoad(loader, root, ["app/models/a.ts", "app/shared/base.ts"]);
+    const inBase = warmLoad(loader, root, ["app/models/a.ts", "app/common/base.ts"]);
     if (!("error" in inBase)) throw new Error("expected a type error");
     expect(inBase.error.message).toMatch(
-      /app\/shared\/base\.ts:5:\d+ - Cannot find name 'DateTim'/,
+      /app\/common\/base\.ts:5:\d+ - Cannot find name 'DateTim'/,
     );
 
-    write(root, { "app/shared/base.ts": BASE });
-    const fixed = loaded(warmLoad(loader, root, ["app/shared/base.ts"]));
+    write(root, { "app/common/base.ts": BASE });
+    const fixed = loaded(warmLoad(loader, root, ["app/common/base.ts"]));
     expect(tables(fixed)).toEqual(["A", "B"]);
   });
 
@@ -277,13 +277,13 @@ describe("the long-lived model loader", () => {
   it("a new file that now wins an unchanged import's resolution is used (x.ts over x/index.ts)", () => {
     const root = project({
       ...files(),
-      "app/models/types/index.ts": `export type { Base } from "../../shared/base";\n`,
+      "app/models/types/index.ts": `export type { Base } from "../../common/base";\n`,
       "app/models/types.ts": null,
     });
     const loader = createModelLoader(source(root));
     expect(columns(loaded(warmLoad(loader, root)), "A")).not.toContain('extra:"String"');
     write(root, {
-      "app/models/types.ts": `import type { Base as B0 } from "../shared/base";\nexport interface Base extends B0 { extra: string }\n`,
+      "app/models/types.ts": `import type { Base as B0 } from "../common/base";\nexport interface Base extends B0 { extra: string }\n`,
     });
     expect(columns(loaded(warmLoad(loader, root)), "A")).toContain('extra:"String"');
   });
@@ -295,10 +295,10 @@ describe("the long-lived model loader", () => {
     const tsconfig = JSON.parse(fs.readFileSync(path.join(root, "tsconfig.json"), "utf8")) as {
       compilerOptions: Record<string, unknown>;
     };
-    tsconfig.compilerOptions.paths = { "@shared/*": ["./app/shared/*"] };
+    tsconfig.compilerOptions.paths = { "@common/*": ["./app/common/*"] };
     write(root, {
       "tsconfig.json": JSON.stringify(tsconfig),
-      "app/models/types.ts": `export type { Base } from "@shared/base";\n`,
+      "app/models/types.ts": `export type { Base } from "@common/base";\n`,
     });
     expect(tables(loaded(warmLoad(loader, root)))).toEqual(["A", "B"]);
   });

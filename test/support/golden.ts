@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-/** The reference captures from the real Moose CLI (copied from shared/reference/moose-golden into test/fixtures). */
+/** The reference captures from the real Moose CLI (copies kept in test/fixtures, so the tests need nothing outside the repository). */
 export const GOLDEN_DIR = path.resolve(__dirname, "../fixtures/moose-golden");
 
 export const goldenSteps = (): string[] =>
