@@ -47,7 +47,13 @@ export const startDev = async (
   const child = terminal
     ? spawn(
         "script",
-        ["-qfec", [process.execPath, CLI, "dev", ...rest].map(quote).join(" "), "/dev/null"],
+        // `exec`: the shell `script` starts ($SHELL, else dash) must not stay between the
+        // terminal and moose dev — a dash left waiting dies of the Ctrl-C itself (exit 130).
+        [
+          "-qfec",
+          `exec ${[process.execPath, CLI, "dev", ...rest].map(quote).join(" ")}`,
+          "/dev/null",
+        ],
         { cwd, env: { ...cleanEnv, TERM: "dumb" }, stdio: ["pipe", "pipe", "pipe"] },
       )
     : spawn(process.execPath, [CLI, "dev", ...rest], {
