@@ -36,6 +36,9 @@ const globalOptions = (flags: CommonFlags): GlobalOptions => ({
 });
 const interactive = () => process.stdin.isTTY === true && process.stdout.isTTY === true;
 
+/** `--wait-lock` with no value: long enough for a typical deploy's migration, short of a CI timeout. */
+const DEFAULT_WAIT_LOCK_S = 600;
+
 let output: Output = createOutput(process.argv.includes("--json"));
 
 /** The single top-level error handler: one clear message, a hint, a documented exit code. */
@@ -240,28 +243,57 @@ program
     "show applied / pending / drift without changing anything (exit 4 if not up to date)",
   )
   .option("--break-lock", "release a migration lock left by a dead process")
+  .addOption(
+    new Option(
+      "--wait-lock [seconds]",
+      `wait for another run's lock instead of failing (default ${DEFAULT_WAIT_LOCK_S} s)`,
+    ).argParser((v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || v.trim() === "")
+        throw new InvalidArgumentError("expected a number of seconds (0 or more)");
+      return n;
+    }),
+  )
+  .option(
+    "--accept-changed <id>",
+    "record the changed content of an applied file as intended (repeatable)",
+    (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter((x) => x !== "")],
+  )
   .action(
-    run<CommonFlags & { validate?: boolean; status?: boolean; breakLock?: boolean }>(
-      async (flags) => {
-        const opts = globalOptions(flags);
-        if (flags.validate) return renderValidate(validateMigrations(opts), output);
-        if (flags.breakLock) {
-          const r = await breakLock(opts);
-          output.line(
-            r.broken ? `Released the lock held by ${r.holder ?? "unknown"}` : "No lock is held",
-          );
-          return output.result(r);
-        }
-        if (flags.status) {
-          const r = await migrationStatus(opts);
-          renderStatus(r, output);
-          if (r.pending.length > 0 || r.drift.length > 0 || r.unmigrated.length > 0)
-            process.exitCode = ExitCode.StatusPendingOrDrift;
-          return;
-        }
-        renderMigrate(await migrate(opts, applyEventPrinter(output)), output);
-      },
-    ),
+    run<
+      CommonFlags & {
+        validate?: boolean;
+        status?: boolean;
+        breakLock?: boolean;
+        waitLock?: number | true;
+        acceptChanged?: string[];
+      }
+    >(async (flags) => {
+      const opts = globalOptions(flags);
+      if (flags.validate) return renderValidate(await validateMigrations(opts), output);
+      if (flags.breakLock) {
+        const r = await breakLock(opts);
+        output.line(
+          r.broken ? `Released the lock held by ${r.holder ?? "unknown"}` : "No lock is held",
+        );
+        return output.result(r);
+      }
+      if (flags.status) {
+        const r = await migrationStatus(opts);
+        renderStatus(r, output);
+        if (r.pending.length > 0 || r.drift.length > 0 || r.unmigrated.length > 0)
+          process.exitCode = ExitCode.StatusPendingOrDrift;
+        return;
+      }
+      const waitLockS = flags.waitLock === true ? DEFAULT_WAIT_LOCK_S : (flags.waitLock ?? 0);
+      renderMigrate(
+        await migrate(opts, applyEventPrinter(output), {
+          waitLockMs: waitLockS * 1000,
+          ...(flags.acceptChanged ? { acceptChanged: flags.acceptChanged } : {}),
+        }),
+        output,
+      );
+    }),
   );
 
 program

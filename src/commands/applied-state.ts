@@ -4,7 +4,17 @@ import { checkChain } from "../core/chain";
 import type { InfraMap } from "../core/infra-map";
 import { Journal, summarizeJournal, type JournalState } from "../runtime/journal";
 import { DEV_MARKER_TABLE } from "../runtime/dev-record";
+import { historyProblems, type HistoryProblem } from "../runtime/history-check";
+import { MIGRATIONS_DIR } from "../runtime/migration-store";
 import type { ProjectContext } from "./context";
+
+/** How the journal's checksums are held against the files. */
+export interface HistoryOptions {
+  /** Ids whose changed content the user accepts (`--accept-changed`): not refused. */
+  accept?: ReadonlySet<string>;
+  /** The target flag to repeat in the commands an error suggests. */
+  targetFlag: string;
+}
 
 /** What the target's journal says has been applied, and the state those files produce. */
 export interface AppliedState {
@@ -21,13 +31,15 @@ export interface AppliedState {
 }
 
 /**
- * Reads the journal (creating its table when `create`) and folds the applied files. An applied
- * id with no file in migrations/ is an error: the database was migrated from another branch.
+ * Reads the journal (creating its table when `create`), holds its checksums against the files
+ * (an applied file changed or missing, or a half-applied one changed, is refused) and folds the
+ * applied files.
  */
 export const readAppliedState = async (
   ctx: ProjectContext,
   ch: ClickHousePort,
   create: boolean,
+  history: HistoryOptions = { targetFlag: "" },
 ): Promise<AppliedState> => {
   const table = ctx.config.clickhouse_config.migrations_table;
   const journal = new Journal(ch, ctx.defaultDb, table);
@@ -43,17 +55,15 @@ export const readAppliedState = async (
   if (create) await journal.ensure();
   const rows = create || present.has(table) ? await journal.read() : [];
   const journalState = summarizeJournal(rows);
-  const byId = new Map(ctx.migrations.map((m) => [m.file.id, m.file]));
-  const missing = journalState.applied.filter((a) => !byId.has(a.id)).map((a) => a.id);
-  if (missing.length > 0) {
-    throw new MooseError(
-      "MIGRATION_CONFLICT",
-      `Applied migration(s) ${missing.join(", ")} are not in migrations/`,
-      {
-        hint: "The database was migrated from another branch or the files were deleted. Restore the files (git) before migrating.",
-      },
-    );
+  const devManaged = present.has(DEV_MARKER_TABLE);
+  // moose dev's journal follows the files (dev rewrites it), so it is not history to hold them to.
+  if (!devManaged) {
+    const problems = historyProblems(journalState, ctx.migrations, history.accept);
+    if (problems.length > 0) throw historyError(problems, ctx.defaultDb, history.targetFlag);
   }
+  const byId = new Map(ctx.migrations.map((m) => [m.file.id, m.file]));
+  // dev's journal may name files a branch switch removed: dev rewrites it, nothing to fold.
+  journalState.applied = journalState.applied.filter((a) => byId.has(a.id));
   // The applied files, in the order they were applied, must form one history: two branches'
   // files both applied here (siblings on one parent) are an error, never merged silently.
   const { state, conflicts } = checkChain(
@@ -74,6 +84,52 @@ export const readAppliedState = async (
     journal,
     journalState,
     appliedState: state,
-    devManaged: present.has(DEV_MARKER_TABLE),
+    devManaged,
   };
+};
+
+const short = (sum: string) => (sum === "" ? "none" : `${sum.slice(0, 12)}…`);
+
+/** One error for every file that is not what the journal recorded, with both ways out. */
+export const historyError = (
+  problems: readonly HistoryProblem[],
+  database: string,
+  targetFlag: string,
+): MooseError => {
+  const file = (id: string) => `${MIGRATIONS_DIR}/${id}.yaml`;
+  const lines = problems.map((p) => {
+    switch (p.kind) {
+      case "changed":
+        return `  - ${file(p.id)} was changed after it was applied (journaled checksum ${short(p.journaled)}, now ${short(p.now)})`;
+      case "missing":
+        return `  - ${file(p.id)} was applied but is not in ${MIGRATIONS_DIR}/`;
+      case "changed-incomplete":
+        return `  - ${file(p.id)} stopped part-way (${p.opsDone} of ${p.deltas} delta(s) done) and was changed since it started (journaled checksum ${short(p.journaled)}, now ${short(p.now)}): resuming it could skip or repeat the wrong steps`;
+    }
+  });
+  const missing = problems.some((p) => p.kind === "missing");
+  const changedApplied = problems.filter((p) => p.kind === "changed").map((p) => p.id);
+  const incomplete = problems.filter((p) => p.kind === "changed-incomplete").map((p) => p.id);
+  const hints = [
+    `Applied files are history: restore ${problems.length === 1 ? "it" : "them"} from version control (e.g. \`git checkout <commit> -- ${problems.map((p) => file(p.id)).join(" ")}\`) and put new changes in a new file with \`moose generate migration --save${targetFlag}\`.`,
+  ];
+  if (changedApplied.length > 0)
+    hints.push(
+      `If the edit is intended and the database already matches it, record the new content: \`moose migrate${changedApplied.map((id) => ` --accept-changed ${id}`).join("")}${targetFlag}\`.`,
+    );
+  if (incomplete.length > 0)
+    hints.push(
+      `For a half-applied file, either restore it as it was when it started (then \`moose migrate${targetFlag}\` resumes it), or delete it and run \`moose generate migration --save${targetFlag}\` to write a new file from where the database is now.`,
+    );
+  if (missing)
+    hints.push(
+      "A missing file usually means this database was migrated from another branch: check out that branch's files, or point at the right database.",
+    );
+  return new MooseError(
+    missing && changedApplied.length === 0 && incomplete.length === 0
+      ? "APPLIED_FILE_MISSING"
+      : "APPLIED_FILE_CHANGED",
+    `The migration history in ${database} does not match migrations/; nothing was applied:\n${lines.join("\n")}`,
+    { hint: hints.join(" "), details: { problems } },
+  );
 };

@@ -119,7 +119,9 @@ const baseState = async (
   flag: string,
 ): Promise<Base> => {
   if (!ch) return { base: committed, kind: "committed-files", unsupported: [] };
-  const { journalState, appliedState, devManaged } = await readAppliedState(ctx, ch, false);
+  const { journalState, appliedState, devManaged } = await readAppliedState(ctx, ch, false, {
+    targetFlag: flag,
+  });
   const appliedIds = new Set(journalState.applied.map((a) => a.id));
   const reconciled = await readLiveState(ctx, ch, appliedState, code, kafka);
   const unsupported = reconciled.schema.unsupported.map(

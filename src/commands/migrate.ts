@@ -1,4 +1,4 @@
-import { readAppliedState, type AppliedState } from "./applied-state";
+import { readAppliedState, type AppliedState, type HistoryOptions } from "./applied-state";
 import type { ClickHousePort } from "../adapters/clickhouse";
 import type { KafkaPort } from "../adapters/kafka";
 import { checkChain, conflictError, recordsReach } from "../core/chain";
@@ -19,7 +19,7 @@ import { quoteIdent } from "../core/sql-quote";
 import { applyFile, type ApplyEvent } from "../runtime/apply";
 
 import { MigrationLock } from "../runtime/lock";
-import type { StoredMigration } from "../runtime/migration-store";
+import { checksumMatches, journalChecksum, type StoredMigration } from "../runtime/migration-store";
 import {
   desiredState,
   projectDiffOptions,
@@ -40,7 +40,17 @@ export interface MigrateResult {
   total: number;
   applied: string[];
   alreadyApplied: number;
+  /** Applied files whose changed content this run recorded (`--accept-changed`). */
+  accepted: string[];
   warnings: ModelWarning[];
+}
+
+/** What only `moose migrate` itself takes. */
+export interface MigrateOptions {
+  /** `--wait-lock[=SECONDS]`: wait this long for another run's lock instead of failing. */
+  waitLockMs?: number;
+  /** `--accept-changed <id>`: applied files whose changed content is recorded as intended. */
+  acceptChanged?: readonly string[];
 }
 
 export interface ValidateResult {
@@ -51,6 +61,8 @@ export interface ValidateResult {
   materializedViews: number;
   topics: number;
   conflicts: { parent: string; files: string[]; tables: string[] }[];
+  /** With a target: its journal was held against the files (all applied files unchanged). */
+  history?: { target: string; applied: number };
 }
 
 export interface StatusResult {
@@ -148,8 +160,9 @@ const unmigratedGivenLive = async (
   kafka: KafkaPort | undefined,
   committed: InfraMap,
   code: InfraMap,
+  history: HistoryOptions,
 ): Promise<{ unmigrated: string[]; drift: DriftEntry[]; applied: AppliedState }> => {
-  const applied = await readAppliedState(ctx, ch, false);
+  const applied = await readAppliedState(ctx, ch, false, history);
   const { state, drift, sqlKey } = await readLiveState(ctx, ch, applied.appliedState, code, kafka);
   const appliedIds = new Set(applied.journalState.applied.map((a) => a.id));
   const base = coverageBase(
@@ -215,14 +228,17 @@ const forensicsText = (drift: DriftEntry[]): string =>
 export const migrate = async (
   opts: GlobalOptions,
   onEvent: (e: ApplyEvent) => void,
+  options: MigrateOptions = {},
 ): Promise<MigrateResult> => {
   const { ctx, target, committed, code, offline } = prepare(opts);
+  const accept = new Set(options.acceptChanged ?? []);
+  const history: HistoryOptions = { accept, targetFlag: targetFlag(opts, target) };
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, kafkaWanted(ctx, target, committed, code), async (kafka) => {
       // The live state is read before the lock only when the offline check found something.
       const unmigrated =
         offline.length > 0
-          ? (await unmigratedGivenLive(ctx, ch, kafka, committed, code)).unmigrated
+          ? (await unmigratedGivenLive(ctx, ch, kafka, committed, code, history)).unmigrated
           : offline;
       if (unmigrated.length > 0) {
         throw new MooseError(
@@ -240,9 +256,15 @@ export const migrate = async (
         ch,
         ctx.defaultDb,
         ctx.config.clickhouse_config.migrations_table,
-      ).acquire();
+      ).acquire({
+        waitMs: options.waitLockMs ?? 0,
+        onWait: (holder, waitMs) => onEvent({ kind: "lock-wait", holder, waitMs }),
+      });
+      if (lock.tookOverFrom !== undefined)
+        onEvent({ kind: "lock-takeover", from: lock.tookOverFrom });
       try {
-        const live = await readAppliedState(ctx, ch, true);
+        const live = await readAppliedState(ctx, ch, true, history);
+        const accepted = await recordAccepted(ctx, live, accept);
         const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
         const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
         const result: MigrateResult = {
@@ -250,6 +272,7 @@ export const migrate = async (
           total: ctx.migrations.length,
           applied: [],
           alreadyApplied: appliedIds.size,
+          accepted,
           warnings: ctx.warnings,
         };
         if (pending.length === 0) return result;
@@ -341,6 +364,7 @@ export const migrate = async (
             onEvent,
             nameOf: tableNamer(state, code),
             targetFlag: targetFlag(opts, target),
+            fence: () => lock.assertHeld(),
           });
           result.applied.push(m.file.id);
           filesState = foldFiles([m.file], ctx.defaultDb, filesState);
@@ -353,8 +377,53 @@ export const migrate = async (
   );
 };
 
-/** Offline check of the committed files: the fold succeeds and no two files fork from one parent. */
-export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
+/**
+ * `--accept-changed`: journals the current checksum of each named applied file (who and the
+ * old checksum in the detail), so the changed content is history from now on. Runs under the
+ * lock. An id that is not an applied file is a usage error; one whose content is unchanged
+ * records nothing.
+ */
+const recordAccepted = async (
+  ctx: ProjectContext,
+  live: AppliedState,
+  accept: ReadonlySet<string>,
+): Promise<string[]> => {
+  const out: string[] = [];
+  for (const id of accept) {
+    const progress = live.journalState.applied.find((a) => a.id === id);
+    const m = ctx.migrations.find((f) => f.file.id === id);
+    if (!progress || !m)
+      throw new MooseError(
+        "USAGE",
+        `--accept-changed ${id}: '${id}' is not an applied migration with a file in migrations/`,
+        {
+          hint: "Name an applied file whose content changed (the error that listed it gives the id). A half-applied or missing file cannot be accepted: restore it, or delete it and regenerate.",
+          exitCode: ExitCode.Usage,
+        },
+      );
+    if (checksumMatches(m, progress.checksum)) continue;
+    const now = journalChecksum(m);
+    await live.journal.append({
+      migration_id: id,
+      event: "accepted",
+      op_index: -1,
+      parent_state_hash: m.file.parent_state_hash,
+      state_hash: progress.stateHash,
+      file_checksum: now,
+      detail: `changed content accepted with --accept-changed (was ${progress.checksum})`,
+    });
+    progress.checksum = now;
+    out.push(id);
+  }
+  return out;
+};
+
+/**
+ * Offline check of the committed files: the fold succeeds and no two files fork from one
+ * parent. With a target named explicitly (`--clickhouse-url` or MOOSE_CLICKHOUSE_CONFIG__URL),
+ * also holds the target's journal against the files (applied files unchanged and present).
+ */
+export const validateMigrations = async (opts: GlobalOptions): Promise<ValidateResult> => {
   const ctx = loadProject(opts);
   const { state, conflicts } = checkChain(
     ctx.migrations.map((m) => m.file),
@@ -373,7 +442,20 @@ export const validateMigrations = (opts: GlobalOptions): ValidateResult => {
     conflicts,
   };
   if (conflicts.length > 0) throw conflictError(conflicts, result, tableNamer(state));
-  return result;
+  const explicit =
+    (opts.clickhouseUrl !== undefined && opts.clickhouseUrl.trim() !== "") ||
+    (opts.env.MOOSE_CLICKHOUSE_CONFIG__URL ?? "").trim() !== "";
+  const target = explicit ? resolveTarget(opts, ctx) : undefined;
+  if (!target) return result;
+  return withClickHouse(opts, target, async (ch) => {
+    const applied = await readAppliedState(ctx, ch, false, {
+      targetFlag: targetFlag(opts, target),
+    });
+    return {
+      ...result,
+      history: { target: target.display, applied: applied.journalState.applied.length },
+    };
+  });
 };
 
 /** Applied / pending / drift, read-only. */
@@ -381,7 +463,9 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
   const { ctx, target, committed, code, offline } = prepare(opts);
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, kafkaWanted(ctx, target, committed, code), async (kafka) => {
-      const checked = await unmigratedGivenLive(ctx, ch, kafka, committed, code);
+      const checked = await unmigratedGivenLive(ctx, ch, kafka, committed, code, {
+        targetFlag: targetFlag(opts, target),
+      });
       const live = checked.applied;
       // moose dev's database runs ahead of the files by the pending change (shown as
       // unmigrated): that difference is dev's doing, not drift.

@@ -3,6 +3,7 @@ import { foldFiles } from "../core/fold";
 import { olapStateHash } from "../core/hash";
 import { qualified } from "../core/sql-quote";
 import { Journal, summarizeJournal } from "../runtime/journal";
+import { checksumMatches, journalChecksum } from "../runtime/migration-store";
 import type { ProjectContext } from "../commands/context";
 
 /** The detail of the journal rows dev writes (how a journal dev may rewrite is told apart). */
@@ -31,8 +32,8 @@ export const migrateHistory = async (ch: ClickHousePort, ctx: ProjectContext): P
  * database at the code, which is the committed files plus `pending.yaml`, so each committed
  * file is in effect there; recording it lets `moose migrate` and `--status` run against dev's
  * database and report exactly the pending change (as unmigrated), nothing else. A journal
- * that is not a prefix of the files (another branch's, a half-applied file) is rewritten: the
- * database is dev's.
+ * that is not a prefix of the files (another branch's, a half-applied file, an edited file) is
+ * rewritten: the database is dev's.
  */
 export const syncDevJournal = async (ch: ClickHousePort, ctx: ProjectContext): Promise<number> => {
   const table = ctx.config.clickhouse_config.migrations_table;
@@ -44,7 +45,9 @@ export const syncDevJournal = async (ch: ClickHousePort, ctx: ProjectContext): P
   const isPrefix =
     state.incomplete.size === 0 &&
     applied.length <= ids.length &&
-    applied.every((id, i) => ids[i] === id);
+    applied.every((id, i) => ids[i] === id) &&
+    // A committed file edited since dev recorded it: the journal is rewritten, as for a branch.
+    state.applied.every((a, i) => checksumMatches(ctx.migrations[i]!, a.checksum));
   if (!isPrefix) await ch.command(`TRUNCATE TABLE ${qualified(ctx.defaultDb, table)}`);
   const start = isPrefix ? applied.length : 0;
   let fold = foldFiles(
@@ -55,7 +58,7 @@ export const syncDevJournal = async (ch: ClickHousePort, ctx: ProjectContext): P
     const base = {
       migration_id: m.file.id,
       parent_state_hash: m.file.parent_state_hash,
-      file_checksum: m.checksum,
+      file_checksum: journalChecksum(m),
     };
     fold = foldFiles([m.file], ctx.defaultDb, fold);
     const detail = DEV_JOURNAL_DETAIL;

@@ -16,7 +16,7 @@ import { lifecycleViolation } from "../core/lifecycle";
 import { renderDelta } from "../core/render-sql";
 import { revertFailedColumnChange } from "./failed-mutation";
 import type { Journal, JournalRow } from "./journal";
-import { MIGRATIONS_DIR, type StoredMigration } from "./migration-store";
+import { MIGRATIONS_DIR, journalChecksum, type StoredMigration } from "./migration-store";
 import { recreateTable } from "./recreate-table";
 
 /** Progress of one file, reported to the UI as it happens. */
@@ -33,7 +33,11 @@ export type ApplyEvent =
     }
   /** A recreate is about to copy `rows` rows of `table` into its new schema. */
   | { kind: "copy"; id: string; table: string; rows: number }
-  | { kind: "file-done"; id: string };
+  | { kind: "file-done"; id: string }
+  /** Another run holds the lock; this one waits up to `waitMs`. */
+  | { kind: "lock-wait"; holder: string; waitMs: number }
+  /** The lock was taken over from a holder that is provably gone or expired. */
+  | { kind: "lock-takeover"; from: string };
 
 export interface ApplyFileInput {
   migration: StoredMigration;
@@ -52,6 +56,8 @@ export interface ApplyFileInput {
   nameOf?: (tableId: string) => string;
   /** The target flag to repeat in the commands a failure suggests (`--clickhouse-url …`, or none). */
   targetFlag?: string;
+  /** Throws unless this run still holds the migration lock; called before each operation. */
+  fence?: () => Promise<void>;
 }
 
 type JournalBase = Pick<JournalRow, "migration_id" | "parent_state_hash" | "file_checksum">;
@@ -63,7 +69,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
   const base: JournalBase = {
     migration_id: file.id,
     parent_state_hash: file.parent_state_hash,
-    file_checksum: migration.checksum,
+    file_checksum: journalChecksum(migration),
   };
   for (const [i, delta] of file.deltas.entries()) {
     // Records of adopted objects change nothing: no rule applies to them.
@@ -116,6 +122,9 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
       continue;
     }
     if (!skip) {
+      // A run that lost the lock stops here, before it writes (outside the failure report:
+      // nothing about this delta failed).
+      await input.fence?.();
       try {
         await runDelta({ ...input, label: file.id }, delta, state);
       } catch (e) {

@@ -5,9 +5,11 @@ import { TOOL_VERSION } from "../version";
 
 /**
  * `op_reverted i`: a delta journaled as done was undone (a dropped view put back after its new
- * definition failed), so a resume runs it again.
+ * definition failed), so a resume runs it again. `accepted`: the user accepted an applied
+ * file's changed content (`moose migrate --accept-changed <id>`); its checksum is the new one.
  */
-export type JournalEvent = "started" | "op_done" | "op_reverted" | "applied" | "failed";
+export type JournalEvent =
+  "started" | "op_done" | "op_reverted" | "applied" | "failed" | "accepted";
 
 export interface JournalRow {
   migration_id: string;
@@ -31,6 +33,8 @@ export interface FileProgress {
   parentStateHash: string;
   stateHash: string;
   lastError?: string;
+  /** The file's checksum as last journaled (at start, when applied, or when a change was accepted). */
+  checksum: string;
 }
 
 export interface JournalState {
@@ -108,9 +112,11 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
         opsDone: new Set(),
         parentStateHash: r.parent_state_hash,
         stateHash: "",
+        checksum: "",
       };
       byId.set(r.migration_id, p);
     }
+    if (r.file_checksum !== "") p.checksum = r.file_checksum;
     if (r.event === "op_done") p.opsDone.add(r.op_index);
     if (r.event === "op_reverted") p.opsDone.delete(r.op_index);
     if (r.event === "failed") p.lastError = r.detail;

@@ -11,9 +11,26 @@ import {
 export interface StoredMigration {
   file: MigrationFile;
   path: string;
-  /** SHA-256 of the file's bytes, journaled when applied. */
+  /** SHA-256 of the file's bytes. */
   checksum: string;
 }
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/**
+ * What the journal records of a file: the SHA-256 of its canonical serialization, so a
+ * reformatting that changes no content (line endings, quoting, key order) is not a change.
+ * For the files this tool writes it equals the byte checksum (they are written canonical), so
+ * the YAML is serialized only for files written by hand or by another tool.
+ */
+export const journalChecksum = (m: StoredMigration): string => {
+  const canonical = serializeMigrationFile(m.file);
+  return sha256(canonical);
+};
+
+/** Whether a checksum the journal holds (byte or canonical, older journals hold bytes) is this file's. */
+export const checksumMatches = (m: StoredMigration, journaled: string): boolean =>
+  journaled === m.checksum || journaled === journalChecksum(m);
 
 export const MIGRATIONS_DIR = "migrations";
 const NOT_COMMITTED = new Set(["pending.yaml", "plan.yaml"]);
@@ -38,7 +55,7 @@ export const readMigrations = (root: string): StoredMigration[] => {
         },
       );
     }
-    out.push({ file, path: p, checksum: createHash("sha256").update(text).digest("hex") });
+    out.push({ file, path: p, checksum: sha256(text) });
   }
   const seen = new Set<string>();
   for (const m of out) {

@@ -115,11 +115,21 @@ export const applyEventPrinter =
       case "file-done":
         out.line(`  ✓ Migration '${e.id}' applied successfully`);
         return;
+      case "lock-wait":
+        out.line(
+          `Waiting up to ${Math.round(e.waitMs / 1000)} s for the migration lock held by ${e.holder}...`,
+        );
+        return;
+      case "lock-takeover":
+        out.line(`Took over the migration lock from ${e.from}`);
+        return;
     }
   };
 
 export const renderMigrate = (r: MigrateResult, out: Output): void => {
   renderModelWarnings(r.warnings, out);
+  for (const id of r.accepted)
+    out.line(`Recorded the changed content of applied migration '${id}' (--accept-changed)`);
   if (r.total === 0) out.line("No migration files found in ./migrations/");
   else if (r.applied.length === 0)
     out.line(`All ${r.total} migration delta file(s) already applied`);
@@ -138,6 +148,10 @@ export const renderValidate = (r: ValidateResult, out: Output): void => {
     `\n✓ Fold succeeded: ${r.tables} table(s), ${r.views} view(s), ${r.materializedViews} MV(s)${r.topics > 0 ? `, ${r.topics} topic(s)` : ""}\n`,
   );
   out.line("✓ All migrations valid, no conflicts detected");
+  if (r.history)
+    out.line(
+      `✓ ${r.history.applied} applied file(s) unchanged since they were applied to ${r.history.target}`,
+    );
   out.line(action("Validate", `${r.files.length} migration file(s) validated successfully`));
   out.result(r);
 };

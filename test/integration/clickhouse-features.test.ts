@@ -125,7 +125,7 @@ describe("ClickHouse features against the embedded engine", () => {
       "CreateView",
     ]);
     expect(change.records).toBe(5);
-    expect(validateMigrations({ root, env: {} }).files).toHaveLength(1);
+    expect((await validateMigrations({ root, env: {} })).files).toHaveLength(1);
     expect((await mig(root)).applied).toHaveLength(1);
     expect(
       await rows<{ c: string }>(

@@ -96,7 +96,7 @@ describe("convergence with hand-made drift and ignore_operations", () => {
             const label = `step ${n} (drift ${d}, ignore ${ignore.join(",") || "-"})`;
             await gen(root);
             // What generate wrote, the tool itself accepts.
-            expect(validateMigrations(opts(root)).conflicts, label).toEqual([]);
+            expect((await validateMigrations(opts(root))).conflicts, label).toEqual([]);
             await mig(root);
             const again = await gen(root, { save: false });
             expect(

@@ -257,7 +257,7 @@ describe("what generate sees on the broker", () => {
         after: expect.objectContaining({ retention_period: { secs: 3600, nanos: 0 } }),
       }),
     ]);
-    expect(validateMigrations({ root, env: {} }).conflicts).toEqual([]);
+    expect((await validateMigrations({ root, env: {} })).conflicts).toEqual([]);
     await mig(root);
     expect((await kafka.describe(kafka.topicName("handtuned")))!.dynamic["retention.ms"]).toBe(
       "3600000",
@@ -334,7 +334,7 @@ describe("branches", () => {
     expect(a.file!.parent_stream_hash).toBe(b.file!.parent_stream_hash);
     let err: unknown;
     try {
-      validateMigrations({ root, env: {} });
+      await validateMigrations({ root, env: {} });
     } catch (e) {
       err = e;
     }
