@@ -43,7 +43,11 @@ const tableProbes = (t: Table, defaultDb: string): Probe[] => {
     add(`${at}.default`, c.default, expr);
     add(`${at}.materialized`, c.materialized, expr);
     add(`${at}.alias`, c.alias, expr);
-    add(`${at}.codec`, c.codec, (x) => `ALTER TABLE ${T} MODIFY COLUMN ${col} CODEC(${stripCodec(x)})`);
+    add(
+      `${at}.codec`,
+      c.codec,
+      (x) => `ALTER TABLE ${T} MODIFY COLUMN ${col} CODEC(${stripCodec(x)})`,
+    );
     add(`${at}.ttl`, c.ttl, (x) => `ALTER TABLE ${T} MODIFY COLUMN ${col} TTL ${x}`);
   }
   add(MODEL_FIELDS.ttl, t.table_ttl_setting, (x) => `ALTER TABLE ${T} MODIFY TTL ${x}`);

@@ -114,7 +114,8 @@ const checkTable = (c: Collector, t: Table, names: FieldNames): void => {
   c.text(names.primaryKey, t.primary_key_expression, "expression");
   c.text(names.sampleBy, t.sample_by, "expression");
   for (const index of t.indexes) checkIndex(c, index);
-  for (const p of t.projections) c.text(`${path("projections", p.name)}.body`, p.body, "projection");
+  for (const p of t.projections)
+    c.text(`${path("projections", p.name)}.body`, p.body, "projection");
 };
 
 /** Findings for one table. */

@@ -138,8 +138,10 @@ const w = (s: string): string => s.toUpperCase();
  * What is wrong with `text` as a `kind`, or nothing. Lexed in every context it can be spliced
  * into, so a reading that only one context would give cannot slip through.
  */
-export const fragmentProblems = (text: string, kind: FragmentKind): string[] => {
+export const fragmentProblems = (raw: string, kind: FragmentKind): string[] => {
   const out = new Set<string>();
+  // What the renderer splices inside its own `CODEC(…)` (render-sql's columnProperties).
+  const text = kind === "codec" ? raw.replace(/^CODEC\(([\s\S]*)\)$/, "$1") : raw;
   if (CONTROL.test(text)) out.add("a control character");
   if (text.trim() === "") out.add("nothing (an empty text)");
   for (const context of kind === "select" ? (["after-word"] as const) : CONTEXTS)

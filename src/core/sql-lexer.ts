@@ -36,8 +36,7 @@ export interface Token {
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
 const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c);
-const isWordChar = (c: string | undefined): boolean =>
-  c !== undefined && /^[A-Za-z0-9_]$/.test(c);
+const isWordChar = (c: string | undefined): boolean => c !== undefined && /^[A-Za-z0-9_]$/.test(c);
 const isSpace = (c: string | undefined): boolean =>
   c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f" || c === "\v";
 
@@ -147,9 +146,8 @@ export type LexContext = "start" | "after-word" | "after-open";
 export const lexSql = (s: string, context: LexContext = "start"): Token[] => {
   const out: Token[] = [];
   // Set by `push` (a closure): typed wide so the checks below are not narrowed to the start value.
-  let prev = (
-    context === "after-word" ? "word" : context === "after-open" ? "open" : undefined
-  ) as TokenKind | undefined;
+  let prev = (context === "after-word" ? "word" : context === "after-open" ? "open" : undefined) as
+    TokenKind | undefined;
   const atStart = context === "start";
   let i = 0;
   const push = (kind: TokenKind, end: number, problem?: string) => {
@@ -175,7 +173,9 @@ export const lexSql = (s: string, context: LexContext = "start"): Token[] => {
     else if (")]}".includes(c)) push("close", i + 1);
     else if (c === ";") push("semicolon", i + 1);
     else if (c === ".") {
-      const isDot = (i > 0 || !atStart) && (!isDigit(n) || (prev !== undefined && SIGNIFICANT_BEFORE_DOT.has(prev)));
+      const isDot =
+        (i > 0 || !atStart) &&
+        (!isDigit(n) || (prev !== undefined && SIGNIFICANT_BEFORE_DOT.has(prev)));
       if (isDot) push("dot", i + 1);
       else push("number", exponentEnd(s, digitsEnd(s, i + 1, false, true), "eE"));
     } else if (c === "-" && n === "-") push("comment", lineEnd(s, i));
