@@ -352,15 +352,16 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
     const parsed = delta.safeParse(d);
     if (!parsed.success)
       throw invalid(`delta ${i + 1} (${type}): ${formatIssues(parsed.error.issues)}`);
-    // SQL text a hand edit put in the file is refused here, before any statement is rendered.
-    const findings = deltaSqlFindings(parsed.data as Delta, `delta ${i + 1} (${type})`);
-    if (findings.length > 0)
-      throw invalid(
-        `its SQL text is not exactly one expression / statement where it is used:\n${describeFindings(findings)}`,
-        "Each field holds one expression (a view's selectSql one SELECT; each RawSql item one statement): no `;` (not even a trailing one), no comments in expressions. Fix the file by hand, or delete it and run `moose generate migration --save` again.",
-      );
-    return parsed.data;
+    return parsed.data as Delta;
   });
+  // SQL text a hand edit put in the file is refused here, every finding at once, before any
+  // statement is rendered.
+  const findings = deltas.flatMap((d, i) => deltaSqlFindings(d, `delta ${i + 1} (${d.type})`));
+  if (findings.length > 0)
+    throw invalid(
+      `its SQL text is not exactly one expression / statement where it is used:\n${describeFindings(findings)}`,
+      "Each field holds one expression (a view's selectSql one SELECT; each RawSql item one statement): no `;` (not even a trailing one), no comments in expressions. Fix the file by hand, or delete it and run `moose generate migration --save` again.",
+    );
   return { ...top.data, deltas };
 };
 
