@@ -133,3 +133,24 @@ describe("ClickHouse's parser over the model's SQL (real embedded engine)", () =
     });
   });
 });
+
+describe("the adapter sends exactly one statement", () => {
+  it("refuses a text with a second statement before sending it; literals with ; still pass", async () => {
+    await withCounted(async (ch) => {
+      await ch.command("CREATE DATABASE IF NOT EXISTS inj_guard");
+      await ch.command(
+        "CREATE TABLE IF NOT EXISTS inj_guard.Orders (id String) ENGINE = MergeTree ORDER BY id",
+      );
+      await ch.command(
+        "INSERT INTO inj_guard.Orders VALUES ('a;b'), ('-- c'), ('it\\'s; /* d */')",
+      );
+      const e = await refusal(ch.command("SELECT 1; DROP TABLE inj_guard.Orders"));
+      expect(e.code).toBe("SQL_MULTI_STATEMENT");
+      expect(e.exitCode).toBe(1);
+      const q = await refusal(ch.query("SELECT 1; DROP TABLE inj_guard.Orders"));
+      expect(q.code).toBe("SQL_MULTI_STATEMENT");
+      const rows = await ch.query<{ id: string }>("SELECT id FROM inj_guard.Orders ORDER BY id");
+      expect(rows.map((r) => r.id)).toEqual(["-- c", "a;b", "it's; /* d */"]);
+    });
+  });
+});
