@@ -352,7 +352,7 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
     const parsed = delta.safeParse(d);
     if (!parsed.success)
       throw invalid(`delta ${i + 1} (${type}): ${formatIssues(parsed.error.issues)}`);
-    return parsed.data as Delta;
+    return parsed.data;
   });
   // SQL text a hand edit put in the file is refused here, every finding at once, before any
   // statement is rendered.

@@ -90,7 +90,12 @@ const CONTEXTS: readonly LexContext[] = ["after-word", "after-open"];
 
 const CLOSER: Record<string, string> = { "(": ")", "[": "]", "{": "}" };
 
-const CONTROL = /[\u0000-\u0008\u000b\u000e-\u001f\u007f]/;
+/** Control characters other than tab and line breaks: never part of legitimate SQL text. */
+const hasControl = (s: string): boolean =>
+  [...s].some((ch) => {
+    const c = ch.charCodeAt(0);
+    return (c < 32 && ch !== "\t" && ch !== "\n" && ch !== "\r" && ch !== "\f") || c === 127;
+  });
 
 /** Reasons the tokens of one lexing break the rules of `kind`. */
 const tokenProblems = (text: string, tokens: readonly Token[], kind: FragmentKind): string[] => {
@@ -142,7 +147,7 @@ export const fragmentProblems = (raw: string, kind: FragmentKind): string[] => {
   const out = new Set<string>();
   // What the renderer splices inside its own `CODEC(…)` (render-sql's columnProperties).
   const text = kind === "codec" ? raw.replace(/^CODEC\(([\s\S]*)\)$/, "$1") : raw;
-  if (CONTROL.test(text)) out.add("a control character");
+  if (hasControl(text)) out.add("a control character");
   if (text.trim() === "") out.add("nothing (an empty text)");
   for (const context of kind === "select" ? (["after-word"] as const) : CONTEXTS)
     for (const p of tokenProblems(text, lexSql(text, context), kind)) out.add(p);

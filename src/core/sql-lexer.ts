@@ -70,7 +70,6 @@ const numberEnd = (s: string, i: number, afterDot: boolean): { end: number; word
   else {
     let hex = false;
     let block = false;
-    j = i;
     if (i + 2 < s.length && s[i] === "0" && /[xXbB]/.test(s[i + 1]!)) {
       const isX = s[i + 1] === "x" || s[i + 1] === "X";
       if (isX ? isHex(s[i + 2]) : s[i + 2] === "0" || s[i + 2] === "1") {
