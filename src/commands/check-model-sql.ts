@@ -1,4 +1,4 @@
-import { clickhouseFailure, type ClickHousePort } from "../adapters/clickhouse";
+import { clickhouseFailure, serverErrorOf, type ClickHousePort } from "../adapters/clickhouse";
 import { MooseError } from "../errors";
 import { MODEL_FIELDS } from "../core/infra-sql-guard";
 import type { InfraMap, Table } from "../core/infra-map";
@@ -113,6 +113,8 @@ export const checkModelSql = async (ch: ClickHousePort, map: InfraMap): Promise<
     });
     bad = (row?.bad ?? []).map((b) => b === true || b === 1);
   } catch (e) {
+    // Not ClickHouse's answer (unreachable, refused login…): that error as it is.
+    if (!serverErrorOf(e)) throw e;
     const f = clickhouseFailure(e);
     if (f.type === "UNKNOWN_FUNCTION" || f.code === "46")
       return {
