@@ -6,6 +6,7 @@ import {
 } from "@clickhouse/client";
 import { MooseError, errorText } from "../errors";
 import { maskSecrets, type ClickHouseTarget } from "../config/url";
+import { multiStatementProblem } from "../core/model-sql-guard";
 import { chdbSession, httpExec, type ExecOutcome, type ExecRequest } from "./clickhouse-exec";
 
 /**
@@ -13,8 +14,12 @@ import { chdbSession, httpExec, type ExecOutcome, type ExecRequest } from "./cli
  * else; errors come back as MooseErrors with credentials masked.
  */
 export interface ClickHousePort {
-  /** Runs a SELECT and returns its rows. */
-  query<T>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** Runs a SELECT and returns its rows (`settings`: ClickHouse settings for this query only). */
+  query<T>(
+    sql: string,
+    params?: Record<string, unknown>,
+    settings?: Record<string, string | number>,
+  ): Promise<T[]>;
   /**
    * Runs DDL/DML. `waitForMutation` makes ALTERs return only when ClickHouse has finished them;
    * `database` is the current database for unqualified names (view SELECTs are resolved at
@@ -207,21 +212,47 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnectio
     }
   };
 
+  /**
+   * Every statement the tool sends is exactly one statement: the embedded engine runs a
+   * `;`-separated text as several, and the tool never means to. Refused before sending.
+   */
+  const oneStatement = (sql: string): void => {
+    const problem = multiStatementProblem(sql);
+    if (problem === undefined) return;
+    const shown = maskSecrets(sql.length > 300 ? `${sql.slice(0, 300)}…` : sql, secrets);
+    throw new MooseError(
+      "SQL_MULTI_STATEMENT",
+      `Refused to send a statement to ClickHouse at ${target.display}: ${problem}:\n  ${shown}`,
+      {
+        hint: "Nothing was sent. The text comes from the model or a migration file (a default, TTL, key, index, projection, view SELECT or RawSql item): keep each to one expression or statement, without `;`.",
+      },
+    );
+  };
+
   return {
     target,
-    query: <T>(sql: string, params?: Record<string, unknown>) =>
-      wrap(sql, () =>
-        serial(async () => {
-          const rs = await client.query({
-            query: sql,
-            format: "JSONEachRow",
-            ...(params ? { query_params: params } : {}),
-          });
-          return rs.json<T>();
-        }),
-      ),
-    command: (sql, opts) =>
-      wrap(sql, () =>
+    query: async <T>(
+      sql: string,
+      params?: Record<string, unknown>,
+      settings?: Record<string, string | number>,
+    ) => {
+      oneStatement(sql);
+      const run = async () => {
+        const rs = await client.query({
+          query: sql,
+          format: "JSONEachRow",
+          ...(params ? { query_params: params } : {}),
+          ...(settings && !session ? { clickhouse_settings: settings } : {}),
+        });
+        return rs.json<T>();
+      };
+      return wrap(sql, () =>
+        serial(() => (session && settings ? session.withSettings(settings, run) : run())),
+      );
+    },
+    command: async (sql, opts) => {
+      oneStatement(sql);
+      return wrap(sql, () =>
         serial(async () => {
           const settings: ClickHouseSettings = {
             // Nested columns stay Nested (not flattened to arrays), as Moose creates them.
@@ -237,7 +268,8 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnectio
           if (opts?.database !== undefined) await session.use(opts.database);
           await session.withSettings(settings, () => client.command({ query: sql }));
         }),
-      ),
+      );
+    },
     exec: async (req) => {
       if (session) return serial(() => session.exec(req));
       if (target.kind === "http") return httpExec(target, req);
@@ -269,9 +301,9 @@ export const countingPort = (
   return {
     target: inner.target,
     counts,
-    query: (sql, params) => {
+    query: (sql, params, settings) => {
       counts.query++;
-      return inner.query(sql, params);
+      return inner.query(sql, params, settings);
     },
     command: (sql, opts) => {
       counts.command++;

@@ -21,6 +21,7 @@ import type { JournalState } from "../runtime/journal";
 import { MIGRATIONS_DIR, writeMigration } from "../runtime/migration-store";
 import { readAppliedState } from "./applied-state";
 import { checkDdlInScratch, ddlRejectedError, type DdlCheck } from "./check-ddl";
+import { checkModelSql } from "./check-model-sql";
 import {
   desiredState,
   foldAll,
@@ -198,6 +199,8 @@ export const generateMigration = async (
 
   const run = async (ch?: ClickHousePort, kafka?: KafkaPort): Promise<GenerateResult> => {
     const flag = targetFlag(opts, target);
+    // ClickHouse's parser over the model's SQL (one query), before anything reaches scratch DDL.
+    const sqlCheck = ch ? await checkModelSql(ch, code) : undefined;
     const b = await baseState(ctx, committed, code, ch, kafka, flag);
     /** ClickHouse's verdict on a plan's new and changed objects (with a target, outside plan). */
     const checkDdl = async (
@@ -247,6 +250,7 @@ export const generateMigration = async (
       checks: { fold: false, checked: [], notChecked: [] },
       tableNames: namesOf(plan.deltas, b.base, code, ctx.defaultDb),
     };
+    if (sqlCheck?.notRun !== undefined) result.checks.notChecked.push(sqlCheck.notRun);
     if (plan.deltas.length === 0) return result;
     if (plan.refused.length > 0)
       throw new MooseError(
@@ -274,7 +278,11 @@ export const generateMigration = async (
     result.checks.fold = true;
     const check = await checkDdl(plan, after);
     if (check) {
-      result.checks = { fold: true, ...check };
+      result.checks = {
+        fold: true,
+        checked: check.checked,
+        notChecked: [...result.checks.notChecked, ...check.notChecked],
+      };
     } else {
       result.checks.notChecked.push(
         ch

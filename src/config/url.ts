@@ -15,18 +15,38 @@ export type ClickHouseTarget =
     }
   | { kind: "chdb"; path: string; database: string; display: string };
 
-/** Replaces the password in a URL (and any `password=` parameter) with `****`. */
-export const maskUrl = (url: string): string =>
-  url
-    .replace(/(\/\/[^/:@]*:)[^@/]*@/, "$1****@")
-    .replace(/([?&](?:password|token)=)[^&]*/gi, "$1****");
+/**
+ * Replaces the password in a URL (and a `password=` / `token=` parameter) with `****`. A
+ * password typed without percent-encoding may hold `@ : / # ?` and spaces, so no character is
+ * trusted to end it but the last `@`: everything between the first `:` after `scheme://` and
+ * the last `@` is masked, and a parameter's value runs to the end of the URL. This can mask
+ * more than the password, never less.
+ */
+export const maskUrl = (url: string): string => {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([\s\S]*)$/i.exec(url);
+  // Embedded-engine paths carry no credentials.
+  if (!m || m[1]!.toLowerCase() === "chdb://") return url;
+  let rest = m[2]!;
+  const at = rest.lastIndexOf("@");
+  const colon = rest.indexOf(":");
+  if (at >= 0 && colon >= 0 && colon < at)
+    rest = `${rest.slice(0, colon + 1)}****${rest.slice(at)}`;
+  return m[1]! + rest.replace(/([?&](?:password|token)=)[\s\S]*$/i, "$1****");
+};
 
 /** Masks every URL-looking credential in free text (vendor error messages can echo them). */
 export const maskSecrets = (text: string, secrets: readonly string[] = []): string => {
-  let out = text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, (u) => maskUrl(u));
+  // A URL ends at a space or quote, except that `user:` starts a password which may hold
+  // either: then it runs to the line's last `@`.
+  let out = text
+    .replace(/[a-z][a-z0-9+.-]*:\/\/(?:[^\s'"@/:]*:[^\n]*@)?[^\s'"]*/gi, (u) => maskUrl(u))
+    .replace(/([?&](?:password|token)=)[^\n]*/gi, "$1****");
   for (const s of secrets) if (s.length >= 3) out = out.split(s).join("****");
   return out;
 };
+
+const ENCODE_HINT =
+  "Percent-encode special characters in the user and password: @ is %40, : is %3A, / is %2F, # is %23, ? is %3F (node -p 'encodeURIComponent(process.argv[1])' <password> prints it).";
 
 /**
  * Parses a target URL. `http(s)://user:pass@host:port/db`, `clickhouse://…` (Moose's rules:
@@ -53,9 +73,20 @@ export const parseClickHouseUrl = (
       u = new URL(raw);
     } catch {
       throw new MooseError("URL_INVALID", `ClickHouse URL ${maskUrl(raw)} cannot be parsed`, {
-        hint: "Expected http(s)://user:password@host:port/database.",
+        hint: `Expected http(s)://user:password@host:port/database. ${ENCODE_HINT}`,
       });
     }
+    // A password with an unencoded `/` or `#` ends the host part early: `new URL` may still
+    // parse the rest as a path or fragment, and the connection would go somewhere else.
+    const body = raw.slice(raw.indexOf("//") + 2);
+    const beforeQuery = body.split("?", 1)[0]!;
+    const slash = beforeQuery.indexOf("/");
+    if (body.includes("#") || (slash >= 0 && beforeQuery.includes("@", slash)))
+      throw new MooseError(
+        "URL_INVALID",
+        `ClickHouse URL ${maskUrl(raw)} cannot be parsed: its user or password holds a character (@ : / # ? or space) that must be percent-encoded`,
+        { hint: ENCODE_HINT },
+      );
     const username = decodeURIComponent(u.username) || u.searchParams.get("user") || "default";
     const password = decodeURIComponent(u.password) || u.searchParams.get("password") || "";
     const database =

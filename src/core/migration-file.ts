@@ -3,6 +3,8 @@ import { z } from "zod";
 import { MooseError } from "../errors";
 import { DELTA_TYPES, type Delta, type DeltaType } from "./deltas";
 import { ENGINE_NAMES, ENGINE_PARAMS, isEngineName, makeEngine } from "./engines";
+import { deltaSqlFindings } from "./infra-sql-guard";
+import { describeFindings } from "./model-sql-guard";
 import type { Column, DataType, EngineName, Table, Topic } from "./infra-map";
 
 /** A committed delta file (Moose's `MigrationFile`). */
@@ -352,6 +354,14 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
       throw invalid(`delta ${i + 1} (${type}): ${formatIssues(parsed.error.issues)}`);
     return parsed.data;
   });
+  // SQL text a hand edit put in the file is refused here, every finding at once, before any
+  // statement is rendered.
+  const findings = deltas.flatMap((d, i) => deltaSqlFindings(d, `delta ${i + 1} (${d.type})`));
+  if (findings.length > 0)
+    throw invalid(
+      `its SQL text is not exactly one expression / statement where it is used:\n${describeFindings(findings)}`,
+      "Each field holds one expression (a view's selectSql one SELECT; each RawSql item one statement): no `;` (not even a trailing one), no comments in expressions. Fix the file by hand, or delete it and run `moose generate migration --save` again.",
+    );
   return { ...top.data, deltas };
 };
 

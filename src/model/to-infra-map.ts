@@ -7,6 +7,8 @@ import {
   makeEngine,
 } from "../core/engines";
 import { withDerivedHashes } from "../core/hash";
+import { infraMapSqlFindings, MODEL_FIELDS } from "../core/infra-sql-guard";
+import { describeFindings, type SqlFinding } from "../core/model-sql-guard";
 import {
   emptyInfraMap,
   tableId,
@@ -361,5 +363,21 @@ export const infraMapFromResources = (
     }
     map.tables[id] = table;
   }
+  const findings = infraMapSqlFindings(map, MODEL_FIELDS);
+  if (findings.length > 0) throw modelSqlError(findings);
   return map;
 };
+
+/**
+ * The model's SQL text that cannot be spliced into a statement safely (a second statement, a
+ * comment, a clause of its own): refused before anything is planned, checked or run.
+ */
+export const modelSqlError = (findings: readonly SqlFinding[]): MooseError =>
+  new MooseError(
+    "MODEL_SQL_INVALID",
+    `The model's SQL text must be exactly one expression (or one SELECT) where it is used:\n${describeFindings(findings)}`,
+    {
+      hint: "Fix the text in the model: one expression per field, no `;`, no comments (-- # // /* */), balanced parentheses; a view's selectStatement is one SELECT without `;`, FORMAT or INTO OUTFILE; setting names are plain identifiers. Quote a column whose name is a keyword with backticks.",
+      details: { findings },
+    },
+  );

@@ -23,9 +23,9 @@ export const recorder = (): Recorder => {
       const inner = connectClickHouse(target);
       return {
         target,
-        query: (sql, params) => {
+        query: (sql, params, settings) => {
           r.queries++;
-          return inner.query(sql, params);
+          return inner.query(sql, params, settings);
         },
         command: (sql, opts) => {
           r.commands.push(sql);
