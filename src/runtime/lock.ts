@@ -128,8 +128,10 @@ export class MigrationLock {
           return took(free === "free" || !info ? undefined : `${info.holder} (${free})`);
         }
       }
-      const holder = info?.holder ?? "another migration";
-      if (Date.now() >= deadline) throw this.heldError(info, waitMs);
+      // Free but another run created the next table first: that run is the holder now.
+      const current = free === null ? info : null;
+      const holder = current?.holder ?? "another migration";
+      if (Date.now() >= deadline) throw this.heldError(current, waitMs);
       if (!told) {
         options.onWait?.(holder, waitMs);
         told = true;
