@@ -11,7 +11,7 @@ import type { InfraMap } from "../core/infra-map";
 import { loadModels, type LoadedModels, type ModelSource } from "../model/load-project";
 import type { ModelWarning } from "../model/warnings";
 import { DEV_RECORD, readDevRecord } from "../runtime/dev-record";
-import { readMigrations, type StoredMigration } from "../runtime/migration-store";
+import { prepareEngineDir, readMigrations, type StoredMigration } from "../runtime/migration-store";
 
 export interface GlobalOptions {
   /** Project root (the folder with moose.config.toml). */
@@ -181,6 +181,7 @@ export const withClickHouse = async <T>(
   target: ClickHouseTarget,
   fn: (ch: ClickHousePort) => Promise<T>,
 ): Promise<T> => {
+  if (target.kind === "chdb") prepareEngineDir(target.path);
   const ch = (opts.connect ?? connectClickHouse)(target);
   try {
     return await fn(ch);

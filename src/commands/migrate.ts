@@ -17,6 +17,7 @@ import { topicId } from "../core/infra-map";
 import { checkReplicationFactor } from "../runtime/apply-topic";
 import { quoteIdent } from "../core/sql-quote";
 import { applyFile, type ApplyEvent } from "../runtime/apply";
+import { checkAcceptedIds } from "../runtime/data-safety";
 
 import { MigrationLock } from "../runtime/lock";
 import type { StoredMigration } from "../runtime/migration-store";
@@ -213,7 +214,7 @@ const forensicsText = (drift: DriftEntry[]): string =>
     : `\nDetected drift between migration log and database:\n${drift.map(describeDrift).join("\n")}`;
 
 export const migrate = async (
-  opts: GlobalOptions,
+  opts: GlobalOptions & { acceptDataLoss?: readonly string[] },
   onEvent: (e: ApplyEvent) => void,
 ): Promise<MigrateResult> => {
   const { ctx, target, committed, code, offline } = prepare(opts);
@@ -252,6 +253,10 @@ export const migrate = async (
           alreadyApplied: appliedIds.size,
           warnings: ctx.warnings,
         };
+        checkAcceptedIds(
+          opts.acceptDataLoss ?? [],
+          pending.map((m) => m.file.id),
+        );
         if (pending.length === 0) return result;
         refuseTopicsWithoutKafka(pending, kafka !== undefined, opts.env);
         onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
@@ -341,6 +346,7 @@ export const migrate = async (
             onEvent,
             nameOf: tableNamer(state, code),
             targetFlag: targetFlag(opts, target),
+            acceptDataLoss: opts.acceptDataLoss?.includes(m.file.id) === true,
           });
           result.applied.push(m.file.id);
           filesState = foldFiles([m.file], ctx.defaultDb, filesState);

@@ -18,6 +18,7 @@ import { revertFailedColumnChange } from "./failed-mutation";
 import type { Journal, JournalRow } from "./journal";
 import { MIGRATIONS_DIR, type StoredMigration } from "./migration-store";
 import { recreateTable } from "./recreate-table";
+import { precheckDataLoss } from "./data-safety";
 
 /** Progress of one file, reported to the UI as it happens. */
 export type ApplyEvent =
@@ -52,6 +53,8 @@ export interface ApplyFileInput {
   nameOf?: (tableId: string) => string;
   /** The target flag to repeat in the commands a failure suggests (`--clickhouse-url …`, or none). */
   targetFlag?: string;
+  /** `--accept-data-loss <this file>`: the data-safety precheck is skipped (and journaled so). */
+  acceptDataLoss?: boolean;
 }
 
 type JournalBase = Pick<JournalRow, "migration_id" | "parent_state_hash" | "file_checksum">;
@@ -80,13 +83,28 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     }
   }
   const resumed = input.opsDone.size > 0;
+  // Type changes that would lose values stop the file here, before any of its deltas runs.
+  const accepted = input.acceptDataLoss === true;
+  if (!accepted)
+    await precheckDataLoss({
+      ch: input.ch,
+      fileId: file.id,
+      deltas: file.deltas,
+      state,
+      willRun: (i) => !input.opsDone.has(i) && !alreadyPresent(state, file.deltas[i]!),
+      ...(input.nameOf ? { nameOf: input.nameOf } : {}),
+      ...(input.targetFlag !== undefined ? { targetFlag: input.targetFlag } : {}),
+    });
   input.onEvent({ kind: "file-start", id: file.id, deltas: file.deltas.length, resumed });
   await journal.append({
     ...base,
     event: "started",
     op_index: -1,
     state_hash: "",
-    detail: resumed ? "resume" : "",
+    detail: [
+      ...(resumed ? ["resume"] : []),
+      ...(accepted ? ["data loss accepted (--accept-data-loss): precheck skipped"] : []),
+    ].join("; "),
   });
   // Deltas done so far (journaled earlier or run now), for the failure report.
   const done = new Set(input.opsDone);
