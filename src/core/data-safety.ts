@@ -33,6 +33,8 @@ export interface TableLossCheck {
 /** A loss with what the database holds now. */
 export interface CountedLoss extends DeltaLoss {
   table: string;
+  /** `database`.`name`, for queries a message suggests. */
+  physical: string;
   /** Rows whose value would not survive. */
   count: number;
   /** One such value, as text (`NULL` for a NULL). */
@@ -136,6 +138,7 @@ export const countedLosses = (
     return {
       ...l,
       table: check.table,
+      physical: qualified(check.database, check.name),
       count: Number.isFinite(n) ? n : 0,
       example:
         n > 0 && (typeof e === "string" || typeof e === "number" || typeof e === "bigint")

@@ -19,6 +19,8 @@ export interface Risk {
   reasons: string[];
   /** The table the counts concern, as the user names it. */
   table?: string;
+  /** Its internal id (`local_T`), for the command to find the physical table. */
+  tableId?: string;
   /** Rows of the table now (drops), with a live target. */
   rows?: number;
   /** Values that would not survive each narrowing, with a live target. */
@@ -40,15 +42,16 @@ export const riskOf = (
     reasons,
   });
   const db = state.default_database;
+  const about = (id: string) => ({ table: nameOf(id), tableId: id });
   const narrowing = () =>
     deltaLosses(delta, index, state).map(
-      (l) => `${l.column}: ${l.reason}; rows that do not fit are refused at migrate`,
+      (l) => `${l.column}: ${l.reason}; migrate stops if any row does not fit`,
     );
   return dispatchDelta<Risk>(delta, {
     CreateTable: () => at("safe", SAFE),
     DropTable: (d) => ({
       ...at("danger", `drops table ${nameOf(tableId(d.table, db))} and every row in it`),
-      table: nameOf(tableId(d.table, db)),
+      ...about(tableId(d.table, db)),
     }),
     RecreateTable: (d) => {
       const kept = new Set(d.after.columns.map((c) => c.name));
@@ -60,17 +63,17 @@ export const riskOf = (
       ];
       return {
         ...at(lost.length > 0 ? "danger" : "caution", ...reasons),
-        table: nameOf(tableId(d.before, db)),
+        ...about(tableId(d.before, db)),
       };
     },
     AddTableColumn: () => at("safe", SAFE),
     DropTableColumn: (d) => ({
       ...at("danger", `drops column ${d.column_name} and its data`),
-      table: nameOf(d.table_id),
+      ...about(d.table_id),
     }),
     ModifyTableColumn: (d) => {
       const reasons = narrowing();
-      if (reasons.length > 0) return { ...at("caution", ...reasons), table: nameOf(d.table_id) };
+      if (reasons.length > 0) return { ...at("caution", ...reasons), ...about(d.table_id) };
       if (uncountedTypeChange(d.before_column, d.after_column))
         return at(
           "caution",
@@ -135,12 +138,14 @@ export const withLiveCounts = (
     const bad = mine.filter((l) => l.count > 0);
     if (bad.length > 0) {
       out.level = "danger";
+      // The counted line replaces the general one of the same column.
+      const counted = new Set(bad.map((l) => `${l.column}: ${l.reason}`));
       out.reasons = [
         ...bad.map(
           (l) =>
-            `${l.column}: ${l.count} value(s) do not fit ${l.to} now (e.g. ${l.example ?? "?"}); migrate will stop unless fixed or --accept-data-loss`,
+            `${l.column}: ${l.from} → ${l.to}: ${l.count} row(s) ${l.kind === "nulls" ? "hold NULL" : `hold values that do not fit (e.g. ${l.example ?? "?"})`} now; migrate will stop unless the data is fixed or the file approved with --accept-data-loss`,
         ),
-        ...out.reasons,
+        ...out.reasons.filter((x) => ![...counted].some((c) => x.startsWith(c))),
       ];
     }
     return out;

@@ -169,6 +169,8 @@ export interface DeltaRunner {
   label: string;
   onEvent: (e: ApplyEvent) => void;
   nameOf?: (tableId: string) => string;
+  /** The file's data loss was accepted: a recreate copies NULLs into required columns as defaults. */
+  acceptDataLoss?: boolean;
 }
 
 /**
@@ -190,8 +192,12 @@ export const runDelta = async (run: DeltaRunner, delta: Delta, state: InfraMap):
     return;
   }
   if (delta.type === "RecreateTable") {
-    await recreateTable(ch, delta, state.default_database, (rows) =>
-      run.onEvent({ kind: "copy", id: run.label, table: delta.after.name, rows }),
+    await recreateTable(
+      ch,
+      delta,
+      state.default_database,
+      (rows) => run.onEvent({ kind: "copy", id: run.label, table: delta.after.name, rows }),
+      run.acceptDataLoss === true,
     );
     return;
   }

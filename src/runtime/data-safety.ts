@@ -8,7 +8,7 @@ import {
 import type { Delta } from "../core/deltas";
 import type { InfraMap } from "../core/infra-map";
 import { quoteString } from "../core/sql-quote";
-import { ExitCode, MooseError } from "../errors";
+import { ExitCode, MooseError, errorText } from "../errors";
 
 /*
  * The data-safety precheck, I/O part: one query per table the checks name (whatever the number
@@ -69,7 +69,17 @@ export interface PrecheckInput {
 export const precheckDataLoss = async (input: PrecheckInput): Promise<CountedLoss[]> => {
   const checks = lossChecks(input.deltas, input.state, input.willRun, input.nameOf);
   if (checks.length === 0) return [];
-  const counted = await countLosses(input.ch, checks);
+  const counted = await countLosses(input.ch, checks).catch((e: unknown) => {
+    // Nothing is known about the data: the file does not start on a guess.
+    throw new MooseError(
+      "DATA_LOSS_RISK",
+      `Migration '${input.fileId}' was not started: counting the values its type changes would lose failed: ${errorText(e).split("\n")[0]}`,
+      {
+        hint: `Check the database is reachable and run \`moose migrate${input.targetFlag ?? ""}\` again; to apply without this check: \`moose migrate --accept-data-loss ${input.fileId}${input.targetFlag ?? ""}\`.`,
+        cause: e,
+      },
+    );
+  });
   const bad = counted.filter((l) => l.count > 0);
   if (bad.length > 0) throw dataLossError(input, bad);
   return counted;
@@ -86,7 +96,7 @@ const dataLossError = (input: PrecheckInput, bad: CountedLoss[]): MooseError => 
     `Migration '${input.fileId}' would lose data; nothing of it was applied:\n${bad.map(lossLine).join("\n")}`,
     {
       hint:
-        `Either fix the data first (e.g. \`SELECT * FROM ${first.table} WHERE ${first.condition}\` finds the rows; UPDATE or DELETE them, or change the model so the type fits) and run \`moose migrate${flag}\` again, ` +
+        `Either fix the data first (e.g. \`SELECT * FROM ${first.physical} WHERE ${first.condition}\` finds the rows; UPDATE or DELETE them, or change the model so the type fits) and run \`moose migrate${flag}\` again, ` +
         `or accept the loss for this file: \`moose migrate --accept-data-loss ${input.fileId}${flag}\` (values that do not fit are then converted by ClickHouse: wrapped, truncated or rounded).`,
       exitCode: ExitCode.Error,
       details: {
