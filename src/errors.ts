@@ -56,7 +56,8 @@ export type ErrorCode =
   | "USAGE"
   | "INTERNAL"
   | "DATA_LOSS_RISK"
-  | "FILESYSTEM_ERROR";
+  | "FILESYSTEM_ERROR"
+  | "CLICKHOUSE_AUTH_FAILED";
 
 export interface MooseErrorOptions {
   hint?: string;

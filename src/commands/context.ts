@@ -1,4 +1,8 @@
-import { connectClickHouse, type ClickHousePort } from "../adapters/clickhouse";
+import {
+  ClickHouseServerError,
+  connectClickHouse,
+  type ClickHousePort,
+} from "../adapters/clickhouse";
 import { connectKafka, type KafkaPort } from "../adapters/kafka";
 import { resolveKafkaTarget, type KafkaTarget } from "../config/kafka";
 import { MooseError } from "../errors";
@@ -176,6 +180,30 @@ export const managedDatabases = (ctx: ProjectContext): string[] => [
   ...ctx.config.clickhouse_config.additional_databases,
 ];
 
+/**
+ * A login ClickHouse refused (516 AUTHENTICATION_FAILED, 194 REQUIRED_PASSWORD), said as such
+ * with the user and the server (never the password), instead of as the first query's failure.
+ */
+const authFailure = (e: unknown, target: ClickHouseTarget): MooseError | undefined => {
+  if (!(e instanceof ClickHouseServerError)) return undefined;
+  const refused =
+    e.serverType === "AUTHENTICATION_FAILED" ||
+    e.serverType === "REQUIRED_PASSWORD" ||
+    e.serverCode === "516" ||
+    e.serverCode === "194";
+  if (!refused || target.kind !== "http") return undefined;
+  return new MooseError(
+    "CLICKHOUSE_AUTH_FAILED",
+    `ClickHouse at ${target.display}${target.via ? ` (${target.via})` : ""} refused the login of user '${target.username}': ${e.reason.split("\n")[0]}`,
+    {
+      hint: target.via
+        ? "moose dev's endpoint checks [clickhouse_config] user and password of moose.config.toml: make them match the running dev (or restart it)."
+        : "Check the user and password in the URL (--clickhouse-url or MOOSE_CLICKHOUSE_CONFIG__URL; percent-encode special characters such as @ : / # ? in the password).",
+      cause: e,
+    },
+  );
+};
+
 export const withClickHouse = async <T>(
   opts: GlobalOptions,
   target: ClickHouseTarget,
@@ -185,6 +213,8 @@ export const withClickHouse = async <T>(
   const ch = (opts.connect ?? connectClickHouse)(target);
   try {
     return await fn(ch);
+  } catch (e) {
+    throw authFailure(e, target) ?? e;
   } finally {
     await ch.close().catch(() => undefined);
   }

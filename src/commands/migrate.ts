@@ -218,6 +218,11 @@ export const migrate = async (
   onEvent: (e: ApplyEvent) => void,
 ): Promise<MigrateResult> => {
   const { ctx, target, committed, code, offline } = prepare(opts);
+  checkAcceptedIds(
+    opts.acceptDataLoss ?? [],
+    ctx.migrations.map((m) => m.file.id),
+    "committed",
+  );
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, kafkaWanted(ctx, target, committed, code), async (kafka) => {
       // The live state is read before the lock only when the offline check found something.

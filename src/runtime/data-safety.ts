@@ -117,17 +117,24 @@ const dataLossError = (input: PrecheckInput, bad: CountedLoss[]): MooseError => 
 };
 
 /** `--accept-data-loss` ids must name files this run applies: a typo is said, not ignored. */
-export const checkAcceptedIds = (accepted: readonly string[], pending: readonly string[]): void => {
+export const checkAcceptedIds = (
+  accepted: readonly string[],
+  pending: readonly string[],
+  /** Checked first against every committed file (before connecting), then the pending ones. */
+  which: "committed" | "pending" = "pending",
+): void => {
   const unknown = accepted.filter((id) => !pending.includes(id));
   if (unknown.length === 0) return;
   throw new MooseError(
     "USAGE",
-    `--accept-data-loss ${unknown.join(", ")}: no pending migration file has ${unknown.length === 1 ? "this id" : "these ids"}`,
+    `--accept-data-loss ${unknown.join(", ")}: no ${which} migration file has ${unknown.length === 1 ? "this id" : "these ids"}`,
     {
       hint:
         pending.length > 0
-          ? `Pending files: ${pending.join(", ")}. Pass the id shown in the DATA_LOSS_RISK message (the file name without .yaml).`
-          : "Every committed file is applied already: nothing to accept.",
+          ? `${which === "pending" ? "Pending" : "Committed"} files: ${pending.join(", ")}. Pass the id shown in the DATA_LOSS_RISK message (the file name without .yaml).`
+          : which === "pending"
+            ? "Every committed file is applied already: nothing to accept."
+            : "There are no committed migration files.",
       exitCode: ExitCode.Usage,
     },
   );
