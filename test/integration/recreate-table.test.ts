@@ -134,7 +134,11 @@ describe("RecreateTable keeps the rows", () => {
     const file = (await gen(root)).file!;
     expect(file.deltas.map((d) => d.type)).toEqual(["RecreateTable"]);
 
-    const err = await failureOf(mig(root));
+    // The precheck counts the row first; approved, the copy itself refuses it.
+    expect((await failureOf(mig(root))).code).toBe("DATA_LOSS_RISK");
+    const err = await failureOf(
+      migrate({ ...opts(root), acceptDataLoss: [file.id] }, () => undefined),
+    );
     expect(err.code).toBe("RECREATE_COPY_FAILED");
     expect(err.message).toContain(
       `Migration '${file.id}' failed at delta 1/1 (Recreate table 'T')`,
