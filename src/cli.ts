@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { ExitCode, MooseError, errorText, isMooseError } from "./errors";
+import { ExitCode, MooseError, errorText, filesystemError, isMooseError } from "./errors";
 import { maskSecrets } from "./config/url";
 import { generateMigration } from "./commands/generate";
 import { breakLock, migrate, migrationStatus, validateMigrations } from "./commands/migrate";
@@ -41,10 +41,28 @@ const DEFAULT_WAIT_LOCK_S = 600;
 
 let output: Output = createOutput(process.argv.includes("--json"));
 
+/** Commander's refusal (unknown flag or command, missing or invalid value, conflict) as USAGE. */
+const usageFromCommander = (e: CommanderError): MooseError => {
+  const words = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+  const known = ["generate", "g", "plan", "pl", "migrate", "mg", "dev", "d"];
+  const first = words[0] !== undefined && known.includes(words[0]) ? words[0] : undefined;
+  const sub =
+    (first === "generate" || first === "g") && (words[1] === "migration" || words[1] === "m")
+      ? `${first} ${words[1]}`
+      : first;
+  return new MooseError("USAGE", e.message.replace(/^error: /, ""), {
+    hint: `Run \`moose ${sub !== undefined ? `${sub} ` : ""}--help\` for the commands and options.`,
+    exitCode: ExitCode.Usage,
+  });
+};
+
 /** The single top-level error handler: one clear message, a hint, a documented exit code. */
 const fail = (e: unknown): never => {
-  const err = isMooseError(e)
-    ? e
+  // A file-system error no store wrapped (a permission, a full disk) is the user's to fix,
+  // never reported as a bug.
+  const known = isMooseError(e) ? e : filesystemError(e, "access");
+  const err = isMooseError(known)
+    ? known
     : new MooseError("INTERNAL", `Unexpected error: ${errorText(e)}`, {
         hint: "This is a bug in the tool; set MOOSE_DEBUG=1 for a stack trace and report it.",
       });
@@ -141,7 +159,9 @@ const program = new Command()
   .description("Schema migrations for ClickHouse tables declared in Moose TypeScript models")
   .version(TOOL_VERSION)
   .exitOverride()
-  .showHelpAfterError();
+  // Commander's own message is rendered by `fail` (one `Error [USAGE]` line and a hint), not
+  // printed with the whole help text after it.
+  .configureOutput({ outputError: () => undefined });
 
 const urlOption = () =>
   new Option(
@@ -237,12 +257,26 @@ program
   .addOption(kafkaOption())
   .addOption(jsonOption())
   .addOption(verboseOption())
-  .option("--validate", "offline check of the files (fold, conflicts); needs no server")
-  .option(
-    "--status",
-    "show applied / pending / drift without changing anything (exit 4 if not up to date)",
+  // The modes exclude each other: a second one would be ignored silently otherwise.
+  .addOption(
+    new Option(
+      "--validate",
+      "offline check of the files (fold, conflicts); needs no server",
+    ).conflicts(["status", "breakLock", "acceptDataLoss", "acceptChanged", "waitLock"]),
   )
-  .option("--break-lock", "release a migration lock left by a dead process")
+  .addOption(
+    new Option(
+      "--status",
+      "show applied / pending / drift without changing anything (exit 4 if not up to date)",
+    ).conflicts(["breakLock", "acceptDataLoss", "acceptChanged", "waitLock"]),
+  )
+  .addOption(
+    new Option("--break-lock", "release a migration lock left by a dead process").conflicts([
+      "acceptDataLoss",
+      "acceptChanged",
+      "waitLock",
+    ]),
+  )
   .addOption(
     new Option(
       "--wait-lock [seconds]",
@@ -256,8 +290,26 @@ program
   )
   .option(
     "--accept-changed <id>",
-    "record the changed content of an applied file as intended (repeatable)",
-    (v: string, prev: string[] = []) => [...prev, ...v.split(",").filter((x) => x !== "")],
+    "record the changed content of an applied file as intended (repeatable, or comma-separated)",
+    (v: string, prev: string[] = []) => [
+      ...prev,
+      ...v
+        .split(",")
+        .map((x) => x.trim().replace(/\.ya?ml$/, ""))
+        .filter((x) => x !== ""),
+    ],
+  )
+  .addOption(
+    new Option(
+      "--accept-data-loss <file-id>",
+      "apply this file although its type changes lose values the new types cannot hold (repeatable, or comma-separated)",
+    ).argParser((v: string, prev: string[] | undefined) => [
+      ...(prev ?? []),
+      ...v
+        .split(",")
+        .map((x) => x.trim().replace(/\.ya?ml$/, ""))
+        .filter((x) => x !== ""),
+    ]),
   )
   .action(
     run<
@@ -267,6 +319,7 @@ program
         breakLock?: boolean;
         waitLock?: number | true;
         acceptChanged?: string[];
+        acceptDataLoss?: string[];
       }
     >(async (flags) => {
       const opts = globalOptions(flags);
@@ -290,6 +343,7 @@ program
         await migrate(opts, applyEventPrinter(output), {
           waitLockMs: waitLockS * 1000,
           ...(flags.acceptChanged ? { acceptChanged: flags.acceptChanged } : {}),
+          ...(flags.acceptDataLoss ? { acceptDataLoss: flags.acceptDataLoss } : {}),
         }),
         output,
       );
@@ -360,7 +414,8 @@ program
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {
     // Help and version requests end with code 0; anything else is a usage error.
-    process.exit(e.exitCode === 0 ? 0 : ExitCode.Usage);
+    if (e.exitCode === 0) process.exit(0);
+    fail(usageFromCommander(e));
   }
   fail(e);
 });

@@ -59,7 +59,10 @@ export type ErrorCode =
   | "DEV_PORT_IN_USE"
   | "DEV_PORT_UNAVAILABLE"
   | "USAGE"
-  | "INTERNAL";
+  | "INTERNAL"
+  | "DATA_LOSS_RISK"
+  | "FILESYSTEM_ERROR"
+  | "CLICKHOUSE_AUTH_FAILED";
 
 export interface MooseErrorOptions {
   hint?: string;
@@ -92,3 +95,93 @@ export const isMooseError = (e: unknown): e is MooseError => e instanceof MooseE
 
 /** Best-effort text of an unknown thrown value (for wrapping vendor errors). */
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** What the file system said, in words a user acts on (Node's error codes). */
+const FS_REASONS: Record<string, { reason: string; hint: (path: string) => string }> = {
+  ENOTDIR: {
+    reason: "a part of the path is a file, not a directory",
+    hint: (p) =>
+      `Move or rename the file that stands where a directory is expected on the way to ${p}.`,
+  },
+  EISDIR: {
+    reason: "it is a directory, not a file",
+    hint: (p) =>
+      `${p} is a directory: point the command at a file there instead (or move the directory away).`,
+  },
+  EACCES: {
+    reason: "permission denied",
+    hint: (p) =>
+      `Give the user running moose access to ${p} (e.g. chmod u+rwx, or chown), or run from a copy of the project you own.`,
+  },
+  EPERM: {
+    reason: "operation not permitted",
+    hint: (p) =>
+      `Give the user running moose access to ${p} (permissions, ownership, immutable attribute), or use another path.`,
+  },
+  EROFS: {
+    reason: "the file system is read-only",
+    hint: (p) => `Use a writable location for ${p}.`,
+  },
+  ENOSPC: {
+    reason: "no space left on the device",
+    hint: (p) =>
+      `Free disk space on the device holding ${p}, then run the command again; nothing partial was kept.`,
+  },
+  EDQUOT: {
+    reason: "disk quota exceeded",
+    hint: (p) =>
+      `Free space within your quota on the device holding ${p}, then run the command again.`,
+  },
+  ENOENT: {
+    reason: "no such file or directory",
+    hint: (p) => `Check that ${p} exists (paths are relative to the project root).`,
+  },
+  EEXIST: {
+    reason: "it already exists",
+    hint: (p) => `Remove or rename ${p}, then run the command again.`,
+  },
+  ENAMETOOLONG: {
+    reason: "the path is too long",
+    hint: () => "Use a shorter path.",
+  },
+  EMFILE: {
+    reason: "too many open files",
+    hint: () => "Raise the open-file limit (ulimit -n) or close other programs, then run again.",
+  },
+  ELOOP: {
+    reason: "too many symbolic links (a link loop)",
+    hint: (p) => `Fix the symbolic links on the way to ${p}.`,
+  },
+};
+
+/** Whether `e` is a Node file-system error this module can explain. */
+export const isFilesystemError = (e: unknown): e is NodeJS.ErrnoException =>
+  e instanceof Error &&
+  typeof (e as NodeJS.ErrnoException).code === "string" &&
+  (e as NodeJS.ErrnoException).code! in FS_REASONS &&
+  (typeof (e as NodeJS.ErrnoException).syscall === "string" ||
+    typeof (e as NodeJS.ErrnoException).path === "string");
+
+/**
+ * A Node file-system error as FILESYSTEM_ERROR: what was being done, the path, the reason in
+ * words and a hint. Anything else is returned as it is (a bug stays INTERNAL).
+ */
+export const filesystemError = (e: unknown, doing: string, path?: string): unknown => {
+  if (!isFilesystemError(e)) return e;
+  const where = path ?? e.path ?? "(unknown path)";
+  const known = FS_REASONS[e.code!]!;
+  return new MooseError(
+    "FILESYSTEM_ERROR",
+    `Cannot ${doing} ${where}: ${known.reason} (${e.code})`,
+    { hint: known.hint(where), details: { path: where, errno: e.code }, cause: e },
+  );
+};
+
+/** Runs a file-system step, turning its Node error into FILESYSTEM_ERROR. */
+export const onDisk = <T>(doing: string, path: string, step: () => T): T => {
+  try {
+    return step();
+  } catch (e) {
+    throw filesystemError(e, doing, path);
+  }
+};

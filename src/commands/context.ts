@@ -1,4 +1,8 @@
-import { connectClickHouse, type ClickHousePort } from "../adapters/clickhouse";
+import {
+  ClickHouseServerError,
+  connectClickHouse,
+  type ClickHousePort,
+} from "../adapters/clickhouse";
 import { connectKafka, type KafkaPort } from "../adapters/kafka";
 import { resolveKafkaTarget, type KafkaTarget } from "../config/kafka";
 import { MooseError } from "../errors";
@@ -11,7 +15,7 @@ import type { InfraMap } from "../core/infra-map";
 import { loadModels, type LoadedModels, type ModelSource } from "../model/load-project";
 import type { ModelWarning } from "../model/warnings";
 import { DEV_RECORD, readDevRecord } from "../runtime/dev-record";
-import { readMigrations, type StoredMigration } from "../runtime/migration-store";
+import { prepareEngineDir, readMigrations, type StoredMigration } from "../runtime/migration-store";
 
 export interface GlobalOptions {
   /** Project root (the folder with moose.config.toml). */
@@ -176,14 +180,41 @@ export const managedDatabases = (ctx: ProjectContext): string[] => [
   ...ctx.config.clickhouse_config.additional_databases,
 ];
 
+/**
+ * A login ClickHouse refused (516 AUTHENTICATION_FAILED, 194 REQUIRED_PASSWORD), said as such
+ * with the user and the server (never the password), instead of as the first query's failure.
+ */
+const authFailure = (e: unknown, target: ClickHouseTarget): MooseError | undefined => {
+  if (!(e instanceof ClickHouseServerError)) return undefined;
+  const refused =
+    e.serverType === "AUTHENTICATION_FAILED" ||
+    e.serverType === "REQUIRED_PASSWORD" ||
+    e.serverCode === "516" ||
+    e.serverCode === "194";
+  if (!refused || target.kind !== "http") return undefined;
+  return new MooseError(
+    "CLICKHOUSE_AUTH_FAILED",
+    `ClickHouse at ${target.display}${target.via ? ` (${target.via})` : ""} refused the login of user '${target.username}': ${e.reason.split("\n")[0]}`,
+    {
+      hint: target.via
+        ? "moose dev's endpoint checks [clickhouse_config] user and password of moose.config.toml: make them match the running dev (or restart it)."
+        : "Check the user and password in the URL (--clickhouse-url or MOOSE_CLICKHOUSE_CONFIG__URL; percent-encode special characters such as @ : / # ? in the password).",
+      cause: e,
+    },
+  );
+};
+
 export const withClickHouse = async <T>(
   opts: GlobalOptions,
   target: ClickHouseTarget,
   fn: (ch: ClickHousePort) => Promise<T>,
 ): Promise<T> => {
+  if (target.kind === "chdb") prepareEngineDir(target.path);
   const ch = (opts.connect ?? connectClickHouse)(target);
   try {
     return await fn(ch);
+  } catch (e) {
+    throw authFailure(e, target) ?? e;
   } finally {
     await ch.close().catch(() => undefined);
   }

@@ -1,4 +1,3 @@
-import fs from "node:fs";
 import path from "node:path";
 import { connectClickHouse } from "../adapters/clickhouse";
 import type { ClickHouseTarget } from "../config/url";
@@ -16,6 +15,7 @@ import { migrateHistory } from "../dev/journal-sync";
 import { startEndpoint } from "../dev/endpoint";
 import { DevSession, type DevEvent, type DevSessionOptions } from "../dev/session";
 import { watchProject } from "../dev/watch";
+import { prepareEngineDir } from "../runtime/migration-store";
 import { loadProject, managedDatabases, projectTarget, type ProjectContext } from "./context";
 import type { DecisionPort } from "./decisions";
 
@@ -68,8 +68,7 @@ export const startDev = async (
       },
     );
   const target = localTarget(opts, ctx);
-  if (target.kind === "chdb" && target.path !== ":memory:")
-    fs.mkdirSync(target.path, { recursive: true });
+  if (target.kind === "chdb") prepareEngineDir(target.path);
 
   const cleanups: (() => Promise<void> | void)[] = [];
   const cleanup = async () => {

@@ -38,6 +38,10 @@ import {
 } from "./context";
 import { decidePlan, type DecisionPort } from "./decisions";
 import { readLiveState } from "./live-state";
+import { lossChecks } from "../core/data-safety";
+import { planRisks, withLiveCounts, type Risk } from "../core/risks";
+import { countLosses, tableRows } from "../runtime/data-safety";
+import { tableDatabase } from "../core/infra-map";
 
 export interface GenerateOptions extends GlobalOptions {
   save: boolean;
@@ -78,6 +82,8 @@ export interface GenerateResult {
   tableNames: Record<string, string>;
   /** Type errors outside the models and tsconfig problems (loading went on). */
   warnings: ModelWarning[];
+  /** How risky each change is (records excluded), with live counts when the base is live. */
+  risks: Risk[];
 }
 
 /** Hand-made changes found while committed files wait to be applied (the next file cannot answer them). */
@@ -175,6 +181,32 @@ const checkWritable = (ctx: ProjectContext, file: MigrationFile, yaml: string): 
   return state;
 };
 
+/**
+ * Each change's risk; with the live database as the base, the values that would not fit now
+ * (one query per table) and the rows a drop removes (one catalog query). A count that cannot
+ * be read leaves the risk without it: generate does not fail on a preview number.
+ */
+const risksOf = async (
+  plan: Plan,
+  b: Base,
+  code: InfraMap,
+  ch: ClickHousePort | undefined,
+): Promise<Risk[]> => {
+  const records = plan.deltas.length > 0 ? plan.records.length : 0;
+  const nameOf = tableNamer(b.base, code);
+  const risks = planRisks(plan.deltas, records, b.base, nameOf);
+  if (!ch || b.kind !== "live" || risks.length === 0) return risks;
+  const checks = lossChecks(plan.deltas, b.base, (i) => i >= records, nameOf);
+  const counted = await countLosses(ch, checks).catch(() => []);
+  const physical = risks.flatMap((r) => {
+    const t = r.tableId !== undefined ? b.base.tables[r.tableId] : undefined;
+    return t && r.table !== undefined
+      ? [{ table: r.table, physical: `${tableDatabase(t, b.base.default_database)}.${t.name}` }]
+      : [];
+  });
+  return withLiveCounts(risks, counted, await tableRows(ch, physical));
+};
+
 export const generateMigration = async (
   opts: GenerateOptions,
   decisions: DecisionPort,
@@ -249,6 +281,7 @@ export const generateMigration = async (
       pendingDecisions: pending,
       checks: { fold: false, checked: [], notChecked: [] },
       tableNames: namesOf(plan.deltas, b.base, code, ctx.defaultDb),
+      risks: await risksOf(plan, b, code, ch),
     };
     if (sqlCheck?.notRun !== undefined) result.checks.notChecked.push(sqlCheck.notRun);
     if (plan.deltas.length === 0) return result;

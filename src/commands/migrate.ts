@@ -17,6 +17,7 @@ import { topicId } from "../core/infra-map";
 import { checkReplicationFactor } from "../runtime/apply-topic";
 import { quoteIdent } from "../core/sql-quote";
 import { applyFile, type ApplyEvent } from "../runtime/apply";
+import { checkAcceptedIds } from "../runtime/data-safety";
 
 import { MigrationLock } from "../runtime/lock";
 import { checksumMatches, journalChecksum, type StoredMigration } from "../runtime/migration-store";
@@ -51,6 +52,8 @@ export interface MigrateOptions {
   waitLockMs?: number;
   /** `--accept-changed <id>`: applied files whose changed content is recorded as intended. */
   acceptChanged?: readonly string[];
+  /** `--accept-data-loss <id>`: pending files applied although their type changes lose values. */
+  acceptDataLoss?: readonly string[];
 }
 
 export interface ValidateResult {
@@ -233,6 +236,11 @@ export const migrate = async (
   const { ctx, target, committed, code, offline } = prepare(opts);
   const accept = new Set(options.acceptChanged ?? []);
   const history: HistoryOptions = { accept, targetFlag: targetFlag(opts, target) };
+  checkAcceptedIds(
+    options.acceptDataLoss ?? [],
+    ctx.migrations.map((m) => m.file.id),
+    "committed",
+  );
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, kafkaWanted(ctx, target, committed, code), async (kafka) => {
       // The live state is read before the lock only when the offline check found something.
@@ -275,6 +283,10 @@ export const migrate = async (
           accepted,
           warnings: ctx.warnings,
         };
+        checkAcceptedIds(
+          options.acceptDataLoss ?? [],
+          pending.map((m) => m.file.id),
+        );
         if (pending.length === 0) return result;
         refuseTopicsWithoutKafka(pending, kafka !== undefined, opts.env);
         onEvent({ kind: "plan", total: ctx.migrations.length, unapplied: pending.length });
@@ -365,6 +377,7 @@ export const migrate = async (
             nameOf: tableNamer(state, code),
             targetFlag: targetFlag(opts, target),
             fence: () => lock.assertHeld(),
+            acceptDataLoss: options.acceptDataLoss?.includes(m.file.id) === true,
           });
           result.applied.push(m.file.id);
           filesState = foldFiles([m.file], ctx.defaultDb, filesState);

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
-import { MooseError, errorText } from "../errors";
+import { MooseError, errorText, onDisk } from "../errors";
 import { IGNORABLE_OPERATIONS } from "../core/diff";
 
 const num = z.preprocess(
@@ -113,9 +113,11 @@ export const loadConfig = (root: string, env: NodeJS.ProcessEnv = process.env): 
       hint: "Run the command from a Moose project's root (the folder holding moose.config.toml).",
     });
   }
+  // An unreadable file (a directory, no permission) is a file-system problem, not bad TOML.
+  const text = onDisk("read", file, () => fs.readFileSync(file, "utf8"));
   let raw: Record<string, unknown>;
   try {
-    raw = parseToml(fs.readFileSync(file, "utf8"));
+    raw = parseToml(text);
   } catch (e) {
     throw new MooseError(
       "CONFIG_INVALID",

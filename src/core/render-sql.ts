@@ -364,7 +364,15 @@ const computed = (c: Column): boolean => c.materialized !== undefined || c.alias
  * name, the rows copied with casts to the new types (columns only the new table has get their
  * defaults), the two tables swapped, the old one dropped, the marker cleared.
  */
-export const recreateTableSql = (d: RecreateTableDelta, defaultDb: string): RecreateTableSql => {
+export const recreateTableSql = (
+  d: RecreateTableDelta,
+  defaultDb: string,
+  /**
+   * `migrate --accept-data-loss`: a NULL going into a required column takes the type's default
+   * value (0, '') instead of failing the copy (CAST refuses NULL into a non-Nullable type).
+   */
+  opts: { nullsToDefault?: boolean } = {},
+): RecreateTableSql => {
   const database = tableDatabase(d.after, defaultDb);
   const name = d.after.name;
   const temp = `${name}__moose_recreate`;
@@ -379,7 +387,12 @@ export const recreateTableSql = (d: RecreateTableDelta, defaultDb: string): Recr
   const source = (before: Column, after: Column): string => {
     const type = renderColumnType(after);
     const c = quoteIdent(after.name);
-    return renderColumnType(before) === type ? c : `CAST(${c} AS ${type}) AS ${c}`;
+    if (renderColumnType(before) === type) return c;
+    const value =
+      opts.nullsToDefault === true && isStoredNullable(before) && !isStoredNullable(after)
+        ? `ifNull(${c}, defaultValueOfTypeName(${quoteString(type)}))`
+        : c;
+    return `CAST(${value} AS ${type}) AS ${c}`;
   };
   const copied = pairs.map((p) => p.after.name);
   const casts = pairs

@@ -18,6 +18,7 @@ import { revertFailedColumnChange } from "./failed-mutation";
 import type { Journal, JournalRow } from "./journal";
 import { MIGRATIONS_DIR, journalChecksum, type StoredMigration } from "./migration-store";
 import { recreateTable } from "./recreate-table";
+import { precheckDataLoss } from "./data-safety";
 
 /** Progress of one file, reported to the UI as it happens. */
 export type ApplyEvent =
@@ -58,6 +59,8 @@ export interface ApplyFileInput {
   targetFlag?: string;
   /** Throws unless this run still holds the migration lock; called before each operation. */
   fence?: () => Promise<void>;
+  /** `--accept-data-loss <this file>`: the data-safety precheck is skipped (and journaled so). */
+  acceptDataLoss?: boolean;
 }
 
 type JournalBase = Pick<JournalRow, "migration_id" | "parent_state_hash" | "file_checksum">;
@@ -86,13 +89,28 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     }
   }
   const resumed = input.opsDone.size > 0;
+  // Type changes that would lose values stop the file here, before any of its deltas runs.
+  const accepted = input.acceptDataLoss === true;
+  if (!accepted)
+    await precheckDataLoss({
+      ch: input.ch,
+      fileId: file.id,
+      deltas: file.deltas,
+      state,
+      willRun: (i) => !input.opsDone.has(i) && !alreadyPresent(state, file.deltas[i]!),
+      ...(input.nameOf ? { nameOf: input.nameOf } : {}),
+      ...(input.targetFlag !== undefined ? { targetFlag: input.targetFlag } : {}),
+    });
   input.onEvent({ kind: "file-start", id: file.id, deltas: file.deltas.length, resumed });
   await journal.append({
     ...base,
     event: "started",
     op_index: -1,
     state_hash: "",
-    detail: resumed ? "resume" : "",
+    detail: [
+      ...(resumed ? ["resume"] : []),
+      ...(accepted ? ["data loss accepted (--accept-data-loss): precheck skipped"] : []),
+    ].join("; "),
   });
   // Deltas done so far (journaled earlier or run now), for the failure report.
   const done = new Set(input.opsDone);
@@ -160,6 +178,8 @@ export interface DeltaRunner {
   label: string;
   onEvent: (e: ApplyEvent) => void;
   nameOf?: (tableId: string) => string;
+  /** The file's data loss was accepted: a recreate copies NULLs into required columns as defaults. */
+  acceptDataLoss?: boolean;
 }
 
 /**
@@ -181,8 +201,12 @@ export const runDelta = async (run: DeltaRunner, delta: Delta, state: InfraMap):
     return;
   }
   if (delta.type === "RecreateTable") {
-    await recreateTable(ch, delta, state.default_database, (rows) =>
-      run.onEvent({ kind: "copy", id: run.label, table: delta.after.name, rows }),
+    await recreateTable(
+      ch,
+      delta,
+      state.default_database,
+      (rows) => run.onEvent({ kind: "copy", id: run.label, table: delta.after.name, rows }),
+      run.acceptDataLoss === true,
     );
     return;
   }

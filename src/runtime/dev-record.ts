@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { quoteIdent, qualified } from "../core/sql-quote";
+import { onDisk } from "../errors";
 import type { ClickHousePort } from "../adapters/clickhouse";
 
 /**
@@ -54,10 +55,12 @@ export const readDevRecord = (root: string): DevRecord | undefined => {
 
 export const writeDevRecord = (root: string, rec: DevRecord): void => {
   const p = recordPath(root);
-  fs.mkdirSync(path.dirname(p), { recursive: true });
-  const tmp = `${p}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(rec, null, 2)}\n`);
-  fs.renameSync(tmp, p);
+  onDisk("write moose dev's record", p, () => {
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    const tmp = `${p}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify(rec, null, 2)}\n`);
+    fs.renameSync(tmp, p);
+  });
 };
 
 /** Removes the record if it is this process's (a newer dev may have replaced it). */

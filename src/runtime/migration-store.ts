@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { MooseError } from "../errors";
+import { MooseError, filesystemError, onDisk } from "../errors";
 import {
   parseMigrationFile,
   serializeMigrationFile,
@@ -40,11 +40,12 @@ export const readMigrations = (root: string): StoredMigration[] => {
   const dir = path.join(root, MIGRATIONS_DIR);
   if (!fs.existsSync(dir)) return [];
   const out: StoredMigration[] = [];
-  for (const name of fs.readdirSync(dir).sort()) {
+  const names = onDisk("read the migrations directory", dir, () => fs.readdirSync(dir));
+  for (const name of names.sort()) {
     if (!/\.ya?ml$/.test(name) || NOT_COMMITTED.has(name)) continue;
     const p = path.join(dir, name);
-    const text = fs.readFileSync(p, "utf8");
     const rel = path.join(MIGRATIONS_DIR, name);
+    const text = onDisk("read the migration file", rel, () => fs.readFileSync(p, "utf8"));
     const file = parseMigrationFile(text, rel);
     if (name.replace(/\.ya?ml$/, "") !== file.id) {
       throw new MooseError(
@@ -72,9 +73,15 @@ export const readMigrations = (root: string): StoredMigration[] => {
 
 export const writeMigration = (root: string, file: MigrationFile): string => {
   const dir = path.join(root, MIGRATIONS_DIR);
-  fs.mkdirSync(dir, { recursive: true });
+  onDisk("create the migrations directory", dir, () => fs.mkdirSync(dir, { recursive: true }));
   const p = path.join(dir, `${file.id}.yaml`);
-  fs.writeFileSync(p, serializeMigrationFile(file), { flag: "wx" });
+  try {
+    fs.writeFileSync(p, serializeMigrationFile(file), { flag: "wx" });
+  } catch (e) {
+    // A disk that filled up half-way must not leave half a file that later reads as corrupt.
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") fs.rmSync(p, { force: true });
+    throw filesystemError(e, "write the migration file", p);
+  }
   return p;
 };
 
@@ -90,6 +97,10 @@ export type PendingWrite = "written" | "removed" | "unchanged";
  */
 export const writePending = (root: string, file: MigrationFile | undefined): PendingWrite => {
   const p = path.join(root, MIGRATIONS_DIR, PENDING_FILE);
+  return onDisk("write", p, () => writePendingFile(p, file));
+};
+
+const writePendingFile = (p: string, file: MigrationFile | undefined): PendingWrite => {
   const existing = fs.existsSync(p) ? fs.readFileSync(p, "utf8") : undefined;
   if (file === undefined) {
     if (existing === undefined) return "unchanged";
@@ -101,7 +112,24 @@ export const writePending = (root: string, file: MigrationFile | undefined): Pen
   if (existing !== undefined && withoutTime(existing) === withoutTime(text)) return "unchanged";
   fs.mkdirSync(path.dirname(p), { recursive: true });
   const tmp = `${p}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, p);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, p);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
   return "written";
+};
+
+/**
+ * Creates the embedded engine's data directory (chDB would fail later with an opaque "failed
+ * to create connection") and checks it is writable, so a path under a file, a directory
+ * without permission or a read-only disk is said as such with the path.
+ */
+export const prepareEngineDir = (dir: string): void => {
+  if (dir === ":memory:") return;
+  onDisk("create the embedded database directory", dir, () => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+  });
 };

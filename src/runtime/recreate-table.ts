@@ -35,8 +35,10 @@ export const recreateTable = async (
   delta: RecreateTableDelta,
   defaultDb: string,
   onCopy: (rows: number) => void,
+  /** `--accept-data-loss`: NULLs copied into a now-required column take the type's default. */
+  nullsToDefault = false,
 ): Promise<void> => {
-  const sql = recreateTableSql(delta, defaultDb);
+  const sql = recreateTableSql(delta, defaultDb, { nullsToDefault });
   const { database, name, temp, backup } = sql;
   const run = (statement: string) => ch.command(statement, { waitForMutation: true });
   const tables = await catalog(ch, database, [name, temp, backup]);

@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { MooseError, ExitCode } from "../errors";
+import { MooseError, ExitCode, onDisk } from "../errors";
 import type { DecisionPort } from "../commands/decisions";
 import type { Answer, Answers, Decision, DestructiveDecision } from "../core/decisions";
 import { action, type Output } from "./output";
@@ -33,7 +33,7 @@ const readHints = (spec: string | undefined): Hints => {
   const text = spec.trim().startsWith("{")
     ? spec
     : fs.existsSync(spec)
-      ? fs.readFileSync(spec, "utf8")
+      ? onDisk("read the --hints file", spec, () => fs.readFileSync(spec, "utf8"))
       : undefined;
   if (text === undefined)
     throw new MooseError("USAGE", `--hints: ${spec} is neither a JSON object nor a readable file`, {

@@ -55,7 +55,21 @@ export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): voi
       if (i < r.records)
         out.line(out.paint("dim", `${text} (recorded: already so in the database; not run)`));
       else out.line(destructiveSummary(d) !== null ? out.paint("red", text) : text);
+      const risk = r.risks.find((x) => x.delta === i + 1);
+      if (risk && risk.level !== "safe")
+        for (const reason of risk.reasons)
+          out.line(
+            `     ${out.paint(risk.level === "danger" ? "red" : "yellow", `${risk.level}: ${reason}`)}`,
+          );
     });
+    const worst = r.risks.some((x) => x.level === "danger")
+      ? "danger"
+      : r.risks.some((x) => x.level === "caution")
+        ? "caution"
+        : "safe";
+    out.line(
+      `\nRisk: ${worst} (${(["safe", "caution", "danger"] as const).map((l) => `${r.risks.filter((x) => x.level === l).length} ${l}`).join(", ")})`,
+    );
     if (r.status === "dry-run" && !r.preview) out.line(`\n${r.yaml ?? ""}`);
     for (const n of r.checks.notChecked) out.line(action("Not checked", n));
     if (r.checks.checked.length > 0)

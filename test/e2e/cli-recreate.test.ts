@@ -40,7 +40,13 @@ describe("a failed migrate says where it stopped and the way out", () => {
       .at(-1)!
       .replace(/\.yaml$/, "");
 
-    const r = moose(root, "migrate", "--clickhouse-url", ENGINE);
+    // The precheck finds the row first; approved, the copy itself refuses it.
+    const stopped = moose(root, "migrate", "--clickhouse-url", ENGINE);
+    expect(stopped.err).toContain("Error [DATA_LOSS_RISK]");
+    expect(stopped.err).toContain(
+      "T.id String → Int32: 1 row(s) hold values that do not fit (e.g. abc)",
+    );
+    const r = moose(root, "migrate", "--clickhouse-url", ENGINE, "--accept-data-loss", id);
     expect(r.code).toBe(1);
     expect(r.out).toContain("[1/1] Recreate table 'T'");
     expect(r.out).toContain("copying 3 row(s) of 'T' into its new schema");
@@ -59,7 +65,15 @@ describe("a failed migrate says where it stopped and the way out", () => {
       "3\tString",
     );
 
-    const j = moose(root, "migrate", "--clickhouse-url", ENGINE, "--json");
+    const j = moose(
+      root,
+      "migrate",
+      "--clickhouse-url",
+      ENGINE,
+      "--json",
+      "--accept-data-loss",
+      id,
+    );
     expect(j.code).toBe(1);
     const { error } = JSON.parse(j.out) as { error: { code: string; details: unknown } };
     expect(error.code).toBe("RECREATE_COPY_FAILED");

@@ -134,7 +134,11 @@ describe("RecreateTable keeps the rows", () => {
     const file = (await gen(root)).file!;
     expect(file.deltas.map((d) => d.type)).toEqual(["RecreateTable"]);
 
-    const err = await failureOf(mig(root));
+    // The precheck counts the row first; approved, the copy itself refuses it.
+    expect((await failureOf(mig(root))).code).toBe("DATA_LOSS_RISK");
+    const err = await failureOf(
+      migrate(opts(root), () => undefined, { acceptDataLoss: [file.id] }),
+    );
     expect(err.code).toBe("RECREATE_COPY_FAILED");
     expect(err.message).toContain(
       `Migration '${file.id}' failed at delta 1/1 (Recreate table 'T')`,
@@ -167,7 +171,9 @@ describe("RecreateTable keeps the rows", () => {
 
     // A table under the temporary name that the tool did not make is never touched.
     await exec(db, "CREATE TABLE $db.T__moose_recreate (x Int8) ENGINE = MergeTree ORDER BY x");
-    const foreign = await failureOf(mig(root));
+    const foreign = await failureOf(
+      migrate(opts(root), () => undefined, { acceptDataLoss: [file.id] }),
+    );
     expect(foreign.message).toContain(`a table '${db}.T__moose_recreate' exists`);
     expect(await fingerprint(db, "T", COLUMNS)).toEqual(before);
     await exec(db, "DROP TABLE $db.T__moose_recreate");
