@@ -106,7 +106,7 @@ const quotedEnd = (s: string, i: number): number | undefined => {
 };
 
 /** `/* … *\/` with nesting, from `i`; undefined when it never closes. */
-const blockCommentEnd = (s: string, i: number): number | undefined => {
+export const blockCommentEnd = (s: string, i: number): number | undefined => {
   let depth = 1;
   let j = i + 2;
   while (j + 2 <= s.length) {

@@ -3,6 +3,7 @@
  * (GET is read-only, one statement per request) and by the embedded-engine pass-through
  * (a SET lasts one request). Pure.
  */
+import { blockCommentEnd } from "./sql-lexer";
 
 /**
  * The shape of one statement as far as the endpoint's rules need it: its first keywords and
@@ -34,22 +35,8 @@ const skipOpaque = (s: string, i: number): number => {
     const nl = s.indexOf("\n", i);
     return nl < 0 ? s.length : nl + 1;
   }
-  if (c === "/" && next === "*") {
-    // ClickHouse's multi-line comments nest.
-    let depth = 0;
-    let j = i;
-    while (j < s.length) {
-      if (s[j] === "/" && s[j + 1] === "*") {
-        depth++;
-        j += 2;
-      } else if (s[j] === "*" && s[j + 1] === "/") {
-        depth--;
-        j += 2;
-        if (depth === 0) return j;
-      } else j++;
-    }
-    return s.length;
-  }
+  // ClickHouse's multi-line comments nest; an unclosed one runs to the end.
+  if (c === "/" && next === "*") return blockCommentEnd(s, i) ?? s.length;
   if (c === "'" || c === '"' || c === "`") {
     let j = i + 1;
     while (j < s.length) {

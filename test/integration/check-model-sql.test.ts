@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { connectClickHouse, countingPort } from "../../src/adapters/clickhouse";
 import { checkModelSql } from "../../src/commands/check-model-sql";
-import { emptyInfraMap, type Column, type InfraMap, type Table } from "../../src/core/infra-map";
+import { emptyInfraMap, type InfraMap, type Table } from "../../src/core/infra-map";
 import { MooseError } from "../../src/errors";
+import { col } from "../support/fixtures";
 import { ENGINE_DIR } from "../support/run";
 
 /** The embedded engine, counted: the check must be one query whatever the project's size. */
@@ -22,26 +23,15 @@ const withCounted = async <T>(
   }
 };
 
-const column = (name: string, extra: Partial<Column> = {}): Column => ({
-  name,
-  data_type: "String",
-  required: true,
-  unique: false,
-  primary_key: false,
-  default: null,
-  annotations: [],
-  ...extra,
-});
-
 /** A table using every free-form field, all of it legitimate. */
 const richTable = (name: string): Table => ({
   name,
   columns: [
-    column("id"),
-    column("ts", { data_type: "DateTime", ttl: "ts + INTERVAL 90 DAY", codec: "Delta, ZSTD(1)" }),
-    column("total", { data_type: "Float64", default: "if(1 > 0, 0.5, -1)" }),
-    column("day", { data_type: "Date", materialized: "toDate(ts)" }),
-    column("label", { alias: "concat(id, ';', '--')" }),
+    col("id"),
+    col("ts", { data_type: "DateTime", ttl: "ts + INTERVAL 90 DAY", codec: "Delta, ZSTD(1)" }),
+    col("total", { data_type: "Float64", default: "if(1 > 0, 0.5, -1)" }),
+    col("day", { data_type: "Date", materialized: "toDate(ts)" }),
+    col("label", { alias: "concat(id, ';', '--')" }),
   ],
   order_by: "(id, ts)",
   partition_by: "toYYYYMM(ts)",
@@ -115,7 +105,7 @@ describe("ClickHouse's parser over the model's SQL (real embedded engine)", () =
 
   it("refuses what the lexer lets through but ClickHouse cannot parse, naming object and field", async () => {
     const bad = richTable("Bad");
-    bad.columns[2] = column("total", { default: "1 +" });
+    bad.columns[2] = col("total", { default: "1 +" });
     bad.projections = [{ name: "p", body: "SELECT id GROUP" }];
     const map = mapOf([richTable("T0"), richTable("T1"), bad]);
     map.views["v"]!.selectSql = "SELECT FROM WHERE";

@@ -6,7 +6,7 @@ import {
   infraMapSqlFindings,
   MODEL_FIELDS,
 } from "../../src/core/infra-sql-guard";
-import { emptyInfraMap, type Column, type Table } from "../../src/core/infra-map";
+import { emptyInfraMap, type Table } from "../../src/core/infra-map";
 import {
   fragmentProblems,
   multiStatementProblem,
@@ -14,6 +14,7 @@ import {
 } from "../../src/core/model-sql-guard";
 import { renderCreateTable, renderDelta } from "../../src/core/render-sql";
 import { lexSql } from "../../src/core/sql-lexer";
+import { col } from "../support/fixtures";
 
 const ok = (kind: FragmentKind, text: string) => expect(fragmentProblems(text, kind)).toEqual([]);
 const refused = (kind: FragmentKind, text: string, reason: RegExp) =>
@@ -155,20 +156,9 @@ describe("lexer agrees with ClickHouse on token boundaries", () => {
   });
 });
 
-const column = (name: string, extra: Partial<Column> = {}): Column => ({
-  name,
-  data_type: "String",
-  required: true,
-  unique: false,
-  primary_key: false,
-  default: null,
-  annotations: [],
-  ...extra,
-});
-
 const table = (extra: Partial<Table> = {}): Table => ({
   name: "Evil",
-  columns: [column("id"), column("total", { default: "1; DROP TABLE local.Orders" })],
+  columns: [col("id"), col("total", { default: "1; DROP TABLE local.Orders" })],
   order_by: ["id"],
   engine: "MergeTree",
   version: null,
@@ -234,7 +224,7 @@ describe("walkers name the object and the field", () => {
 describe("values and parameters are always quoted", () => {
   it("a setting value and an engine parameter cannot leave their literal", () => {
     const t = table({
-      columns: [column("id"), column("ver")],
+      columns: [col("id"), col("ver")],
       table_settings: { storage_policy: "x'; DROP TABLE local.Orders; --" },
       engine: {
         ReplicatedReplacingMergeTree: {
