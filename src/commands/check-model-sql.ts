@@ -113,7 +113,8 @@ export const checkModelSql = async (ch: ClickHousePort, map: InfraMap): Promise<
     });
     bad = (row?.bad ?? []).map((b) => b === true || b === 1);
   } catch (e) {
-    // Not ClickHouse's answer (unreachable, refused login…): that error as it is.
+    // Not a parser failure (unreachable, refused login, …): that error as it is, mapped by
+    // the command like any other.
     if (!serverErrorOf(e)) throw e;
     const f = clickhouseFailure(e);
     if (f.type === "UNKNOWN_FUNCTION" || f.code === "46")
@@ -121,6 +122,7 @@ export const checkModelSql = async (ch: ClickHousePort, map: InfraMap): Promise<
         parsed: 0,
         notRun: `ClickHouse's parser not asked about the model's SQL: this server has no formatQuerySingleLineOrNull (${f.reason})`,
       };
+    if (f.type !== "SYNTAX_ERROR" && f.code !== "62") throw e;
     throw new MooseError(
       "MODEL_SQL_INVALID",
       `ClickHouse could not check the model's SQL text: ${f.reason}`,

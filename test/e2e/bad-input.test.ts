@@ -621,7 +621,9 @@ const fakeClickHouse = (req: http.IncomingMessage, res: http.ServerResponse) => 
   let body = "";
   req.on("data", (b: Buffer) => (body += b.toString()));
   req.on("end", () => {
-    received.push(`${req.url ?? ""} ${body}`);
+    // The statement: the body, else the URL's query parameter.
+    const query = new URL(req.url ?? "/", "http://x").searchParams.get("query") ?? "";
+    received.push(`${query} ${body}`.trim());
     const user =
       (req.headers["x-clickhouse-user"] as string | undefined) ??
       Buffer.from((req.headers.authorization ?? "").replace(/^Basic /, ""), "base64")
@@ -697,6 +699,7 @@ describe("bad-input corpus", () => {
 
   it("the fake server saw no statement that changes anything", () => {
     expect(received.length).toBeGreaterThan(0);
-    for (const r of received) expect(r).not.toMatch(/\b(CREATE|ALTER|INSERT|DROP)\b/i);
+    // Reads only (a SELECT may quote DDL text for ClickHouse's parser to check, never run it).
+    for (const r of received) expect(r).toMatch(/^\s*(SELECT|WITH|SHOW|EXISTS|DESCRIBE)\b/i);
   });
 });
