@@ -110,9 +110,13 @@ export const historyError = (
   const missing = problems.some((p) => p.kind === "missing");
   const changedApplied = problems.filter((p) => p.kind === "changed").map((p) => p.id);
   const incomplete = problems.filter((p) => p.kind === "changed-incomplete").map((p) => p.id);
-  const hints = [
-    `Applied files are history: restore ${problems.length === 1 ? "it" : "them"} from version control (e.g. \`git checkout <commit> -- ${problems.map((p) => file(p.id)).join(" ")}\`) and put new changes in a new file with \`moose generate migration --save${targetFlag}\`.`,
-  ];
+  const changed = problems.filter((p) => p.kind !== "missing").map((p) => file(p.id));
+  const gone = problems.filter((p) => p.kind === "missing").map((p) => file(p.id));
+  const hints: string[] = [];
+  if (changed.length > 0)
+    hints.push(
+      `Applied files are history: restore ${changed.length === 1 ? "it" : "them"} from version control (e.g. \`git checkout <commit> -- ${changed.join(" ")}\`) and put new changes in a new file with \`moose generate migration --save${targetFlag}\`.`,
+    );
   if (changedApplied.length > 0)
     hints.push(
       `If the edit is intended and the database already matches it, record the new content: \`moose migrate${changedApplied.map((id) => ` --accept-changed ${id}`).join("")}${targetFlag}\`.`,
@@ -123,13 +127,13 @@ export const historyError = (
     );
   if (missing)
     hints.push(
-      "A missing file usually means this database was migrated from another branch: check out that branch's files, or point at the right database.",
+      `Restore ${gone.join(" ")} from version control (\`git log --all -- ${gone[0]}\` finds the commits that had it); every command refuses this database until then. A missing file usually means the database was migrated from another branch: check out that branch's files, or point at the right database.`,
     );
   return new MooseError(
     missing && changedApplied.length === 0 && incomplete.length === 0
       ? "APPLIED_FILE_MISSING"
       : "APPLIED_FILE_CHANGED",
-    `The migration history in ${database} does not match migrations/; nothing was applied:\n${lines.join("\n")}`,
+    `The migration history in database '${database}' does not match migrations/ (refused before anything ran):\n${lines.join("\n")}`,
     { hint: hints.join(" "), details: { problems } },
   );
 };

@@ -144,7 +144,11 @@ export const checkDdlInScratch = async (
       const name = userFacingName(t, db);
       // Replicated tables would register in Keeper and ON CLUSTER would reach other hosts.
       if (engineName(t.engine).startsWith("Replicated") || t.cluster_name !== undefined) {
-        check.notChecked.push(`${name}: replicated or clustered tables are not created in scratch`);
+        check.notChecked.push(
+          ch.target.kind === "chdb"
+            ? `${name}: replicated or clustered — the embedded engine cannot run it (\`moose migrate\` to chdb:// refuses the file; \`moose dev\` runs it on its plain engine)`
+            : `${name}: replicated or clustered tables are not created in scratch`,
+        );
         skipped.add(t.name);
         continue;
       }

@@ -6,6 +6,7 @@ import { foldFiles } from "../core/fold";
 
 import { MooseError, ExitCode } from "../errors";
 import { describeDelta, isTopicDelta, type Delta } from "../core/deltas";
+import { engineOf, isReplicated } from "../core/engines";
 import { planMigration } from "../core/plan";
 
 import { olapStateHash, streamStateHash } from "../core/hash";
@@ -43,6 +44,8 @@ export interface MigrateResult {
   alreadyApplied: number;
   /** Applied files whose changed content this run recorded (`--accept-changed`). */
   accepted: string[];
+  /** `--accept-changed` ids whose content had not changed: nothing recorded. */
+  unchangedAccepts: string[];
   warnings: ModelWarning[];
 }
 
@@ -75,6 +78,8 @@ export interface StatusResult {
   incomplete: string[];
   drift: DriftEntry[];
   unmigrated: string[];
+  /** A `migrate` is running now (its lock is held by a live holder): who. */
+  lockHeldBy?: string;
   warnings: ModelWarning[];
 }
 
@@ -203,6 +208,35 @@ const refuseTopicsWithoutKafka = (
   );
 };
 
+/**
+ * The embedded engine has no Keeper and no `{shard}`/`{replica}` macros: a file creating a
+ * Replicated table or one ON CLUSTER would fail there part-way, so it is refused before
+ * anything runs. (`moose dev` runs such tables as their plain engines; the files keep them.)
+ */
+const refuseReplicatedOnEmbedded = (
+  pending: readonly StoredMigration[],
+  defaultDb: string,
+): void => {
+  const found = pending.flatMap((m) =>
+    m.file.deltas.flatMap((d) => {
+      const t = d.type === "CreateTable" ? d.table : d.type === "RecreateTable" ? d.after : null;
+      if (!t) return [];
+      const replicated = isReplicated(engineOf(t.engine).name);
+      if (!replicated && t.cluster_name === undefined) return [];
+      const why = replicated ? engineOf(t.engine).name : `ON CLUSTER ${t.cluster_name ?? ""}`;
+      return [`'${t.database ?? defaultDb}.${t.name}' (${why}) in ${m.file.id}`];
+    }),
+  );
+  if (found.length === 0) return;
+  throw new MooseError(
+    "ENGINE_UNSUPPORTED_LOCALLY",
+    `The embedded engine (chdb://) cannot create replicated or clustered tables: ${found.slice(0, 5).join(", ")}${found.length > 5 ? ` and ${found.length - 5} more` : ""}. Nothing was applied.`,
+    {
+      hint: "Migrate a ClickHouse server with Keeper and the {shard}/{replica} macros (or ClickHouse Cloud) instead; for local work, `moose dev` runs these tables on their plain engines.",
+    },
+  );
+};
+
 /** What `migrate` and `--status` start from: the project, its target, the fold and the code. */
 const prepare = (opts: GlobalOptions) => {
   const ctx = loadProject(opts);
@@ -272,15 +306,39 @@ export const migrate = async (
         onEvent({ kind: "lock-takeover", from: lock.tookOverFrom });
       try {
         const live = await readAppliedState(ctx, ch, true, history);
-        const accepted = await recordAccepted(ctx, live, accept);
+        if (accept.size > 0) {
+          // Accepting an edit says the database already is what the edited file describes:
+          // checked, or the next --status would report drift nobody can clear.
+          const check = await readLiveState(ctx, ch, live.appliedState, code, kafka);
+          if (check.drift.length > 0)
+            throw new MooseError(
+              "APPLIED_FILE_CHANGED",
+              `The edited content of ${[...accept].map((id) => `migrations/${id}.yaml`).join(", ")} does not match database '${ctx.defaultDb}'; nothing was recorded:\n${check.drift.map(describeDrift).join("\n")}`,
+              {
+                hint: `--accept-changed is for edits the database already reflects. Restore the file from version control (e.g. \`git checkout <commit> -- migrations/<id>.yaml\`) and put the change in a new file with \`moose generate migration --save${history.targetFlag}\`.`,
+                details: { drift: check.drift },
+              },
+            );
+        }
+        const { accepted, unchanged } = await recordAccepted(ctx, live, accept);
         const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
         const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
+        if (live.devManaged && pending.length > 0)
+          throw new MooseError(
+            "DEV_TARGET_IN_USE",
+            `Database '${ctx.defaultDb}' at ${target.display} is moose dev's local database: it follows the code of the project dev runs in, so files from here (${pending.map((m) => `'${m.file.id}'`).join(", ")}) are not applied to it. Nothing was applied.`,
+            {
+              hint: `Point --clickhouse-url at the database you deploy to. To have these files in dev's database, commit them in the project \`moose dev\` runs in: it applies them on its next cycle.`,
+            },
+          );
+        if (target.kind === "chdb") refuseReplicatedOnEmbedded(pending, ctx.defaultDb);
         const result: MigrateResult = {
           command: "migrate",
           total: ctx.migrations.length,
           applied: [],
           alreadyApplied: appliedIds.size,
           accepted,
+          unchangedAccepts: unchanged,
           warnings: ctx.warnings,
         };
         checkAcceptedIds(
@@ -400,8 +458,9 @@ const recordAccepted = async (
   ctx: ProjectContext,
   live: AppliedState,
   accept: ReadonlySet<string>,
-): Promise<string[]> => {
+): Promise<{ accepted: string[]; unchanged: string[] }> => {
   const out: string[] = [];
+  const unchanged: string[] = [];
   for (const id of accept) {
     const progress = live.journalState.applied.find((a) => a.id === id);
     const m = ctx.migrations.find((f) => f.file.id === id);
@@ -414,7 +473,10 @@ const recordAccepted = async (
           exitCode: ExitCode.Usage,
         },
       );
-    if (checksumMatches(m, progress.checksum)) continue;
+    if (checksumMatches(m, progress.checksum)) {
+      unchanged.push(id);
+      continue;
+    }
     const now = journalChecksum(m);
     await live.journal.append({
       migration_id: id,
@@ -428,7 +490,7 @@ const recordAccepted = async (
     progress.checksum = now;
     out.push(id);
   }
-  return out;
+  return { accepted: out, unchanged };
 };
 
 /**
@@ -485,8 +547,14 @@ export const migrationStatus = async (opts: GlobalOptions): Promise<StatusResult
       const drift = live.devManaged ? [] : checked.drift;
       const unmigrated = offline.length === 0 ? offline : checked.unmigrated;
       const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
+      const lockHeldBy = await new MigrationLock(
+        ch,
+        ctx.defaultDb,
+        ctx.config.clickhouse_config.migrations_table,
+      ).holder();
       return {
         command: "status",
+        ...(lockHeldBy === undefined ? {} : { lockHeldBy }),
         applied: [...appliedIds],
         pending: ctx.migrations.filter((m) => !appliedIds.has(m.file.id)).map((m) => m.file.id),
         // A half-applied file that was deleted (one way out of a failure) is no longer pending.

@@ -18,6 +18,14 @@ const text = z.preprocess(
   z.string(),
 );
 
+/** `at line L, column C` of a TOML parse error, when the parser says where. */
+const tomlWhere = (e: unknown): string => {
+  const { line, column } = (e ?? {}) as { line?: unknown; column?: unknown };
+  return typeof line === "number"
+    ? ` at line ${line}${typeof column === "number" ? `, column ${column}` : ""}`
+    : "";
+};
+
 /** `moose.config.toml`: Moose's keys, defaults as Moose's; unknown keys are kept, never errors. */
 export const configSchema = z.looseObject({
   source_dir: text.default("app"),
@@ -121,9 +129,9 @@ export const loadConfig = (root: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (e) {
     throw new MooseError(
       "CONFIG_INVALID",
-      `${CONFIG_FILE} is not valid TOML: ${errorText(e).split("\n")[0]}`,
+      `${CONFIG_FILE} is not valid TOML${tomlWhere(e)}: ${errorText(e).split("\n")[0]}`,
       {
-        hint: "Fix the TOML syntax at the line shown.",
+        hint: `Fix the TOML syntax${tomlWhere(e) ? " there" : ""} (a section header is [name], a value is key = "text" or key = 123).`,
       },
     );
   }

@@ -72,6 +72,22 @@ export const parseClickHouseUrl = (
     try {
       u = new URL(raw);
     } catch {
+      // The host part after the last `@` (the password may hold `@`): a port out of range is
+      // the common mistake there, said as such.
+      const hostPart = raw
+        .slice(raw.indexOf("//") + 2)
+        .split(/[/?#]/, 1)[0]!
+        .split("@")
+        .pop()!;
+      const port = /:(\d+)$/.exec(hostPart)?.[1];
+      if (port !== undefined && Number(port) > 65535)
+        throw new MooseError(
+          "URL_INVALID",
+          `ClickHouse URL ${maskUrl(raw)} has port ${port}, outside 1-65535`,
+          {
+            hint: "ClickHouse's HTTP port is 8123 (8443 with TLS); moose dev's is 18123 by default.",
+          },
+        );
       throw new MooseError("URL_INVALID", `ClickHouse URL ${maskUrl(raw)} cannot be parsed`, {
         hint: `Expected http(s)://user:password@host:port/database. ${ENCODE_HINT}`,
       });

@@ -241,7 +241,7 @@ export const foldFiles = (
           "MIGRATION_FOLD_FAILED",
           `Migration '${file.id}' does not apply to the state before it: delta ${i + 1} (${delta.type}): ${e.message}`,
           {
-            hint: "A committed file was edited or files were merged out of order. Run `moose migrate --validate` to see every problem, then fix or regenerate the file.",
+            hint: `A committed file was edited or files were merged out of order: restore it from version control, or fix or regenerate it (\`moose migrate --validate\` lists every problem). If [clickhouse_config] db_name changed since the files were written (it is '${defaultDatabase}' now), set it back: the files name each table with its database.`,
           },
         );
       }

@@ -307,7 +307,7 @@ const untagLocalTags = (doc: Document): void => {
 export const parseMigrationFile = (text: string, source: string): MigrationFile => {
   const invalid = (
     what: string,
-    hint = "Fix the file by hand, or delete it and run `moose generate migration --save` again.",
+    hint = "If the file was already applied somewhere, restore it from version control (`git checkout -- <file>`): applied files are history. If it is new, fix it by hand, or delete it and run `moose generate migration --save` again.",
   ) =>
     new MooseError(
       "MIGRATION_FILE_INVALID",
@@ -360,7 +360,7 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
   if (findings.length > 0)
     throw invalid(
       `its SQL text is not exactly one expression / statement where it is used:\n${describeFindings(findings)}`,
-      "Each field holds one expression (a view's selectSql one SELECT; each RawSql item one statement): no `;` (not even a trailing one), no comments in expressions. Fix the file by hand, or delete it and run `moose generate migration --save` again.",
+      "Each field holds one expression (a view's selectSql one SELECT; each RawSql item one statement): no `;` (not even a trailing one), no comments in expressions. If the file was already applied somewhere, restore it from version control; if it is new, fix it by hand, or delete it and run `moose generate migration --save` again.",
     );
   return { ...top.data, deltas };
 };

@@ -238,6 +238,12 @@ export class MigrationLock {
     };
   }
 
+  /** Who holds the lock now (a live holder), or undefined when it is free. Reads, never takes. */
+  async holder(): Promise<string | undefined> {
+    const { info } = await this.latest();
+    return info && this.freeBecause(info) === null ? info.holder : undefined;
+  }
+
   /** Marks the current lock released, whoever holds it (`moose migrate --break-lock`). */
   async break(): Promise<{ broken: boolean; holder?: string }> {
     const { n, info } = await this.latest();

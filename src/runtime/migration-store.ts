@@ -129,6 +129,14 @@ const writePendingFile = (p: string, file: MigrationFile | undefined): PendingWr
 export const prepareEngineDir = (dir: string): void => {
   if (dir === ":memory:") return;
   onDisk("create the embedded database directory", dir, () => {
+    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
+      throw new MooseError(
+        "FILESYSTEM_ERROR",
+        `The embedded database path ${dir} is a file, not a directory`,
+        {
+          hint: `chdb://<path> names a directory the engine keeps its data in: move the file away, or point --clickhouse-url at another path (e.g. chdb://.moose/clickhouse).`,
+        },
+      );
     fs.mkdirSync(dir, { recursive: true });
     fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
   });

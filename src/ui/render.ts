@@ -144,6 +144,8 @@ export const renderMigrate = (r: MigrateResult, out: Output): void => {
   renderModelWarnings(r.warnings, out);
   for (const id of r.accepted)
     out.line(`Recorded the changed content of applied migration '${id}' (--accept-changed)`);
+  for (const id of r.unchangedAccepts)
+    out.line(`Applied migration '${id}' is unchanged: nothing to accept`);
   if (r.total === 0) out.line("No migration files found in ./migrations/");
   else if (r.applied.length === 0)
     out.line(`All ${r.total} migration delta file(s) already applied`);
@@ -175,8 +177,11 @@ export const renderStatus = (r: StatusResult, out: Output): void => {
   out.line(`Applied: ${r.applied.length}`);
   for (const id of r.applied) out.line(`  ✓ ${id}`);
   out.line(`Pending: ${r.pending.length}`);
-  for (const id of r.pending)
-    out.line(`  • ${id}${r.incomplete.includes(id) ? " (interrupted: will resume)" : ""}`);
+  const interrupted = r.lockHeldBy
+    ? ` (in progress: lock held by ${r.lockHeldBy})`
+    : " (interrupted: will resume)";
+  for (const id of r.pending) out.line(`  • ${id}${r.incomplete.includes(id) ? interrupted : ""}`);
+  if (r.lockHeldBy) out.line(`A migration is running now (lock held by ${r.lockHeldBy})`);
   if (r.drift.length > 0) {
     out.line("Drift between the migration log and the database:");
     for (const d of r.drift) out.line(describeDrift(d));

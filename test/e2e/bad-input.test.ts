@@ -101,7 +101,7 @@ const CASES: Case[] = [
     args: () => ["generate", "migration"],
     exit: 1,
     code: "CONFIG_INVALID",
-    names: () => ["moose.config.toml", "not valid TOML"],
+    names: () => ["moose.config.toml", "not valid TOML at line 1"],
   },
   {
     name: "config: wrong types",
@@ -172,7 +172,7 @@ const CASES: Case[] = [
     args: () => ["migrate", "--clickhouse-url", `http://u:${ENC_SECRET}@127.0.0.1:99999`],
     exit: 1,
     code: "URL_INVALID",
-    names: () => ["99999"],
+    names: () => ["port 99999, outside 1-65535"],
   },
   {
     name: "url: port not a number",
@@ -453,6 +453,13 @@ const CASES: Case[] = [
     exit: 1,
     code: "FILESYSTEM_ERROR",
     names: (dir) => [path.join(dir, "moose.config.toml", "ch"), "ENOTDIR"],
+  },
+  {
+    name: "fs: chdb data path is a file",
+    args: (dir) => ["migrate", "--clickhouse-url", `chdb://${path.join(dir, "moose.config.toml")}`],
+    exit: 1,
+    code: "FILESYSTEM_ERROR",
+    names: (dir) => [`${path.join(dir, "moose.config.toml")} is a file, not a directory`],
   },
   {
     name: "fs: --hints names a directory",

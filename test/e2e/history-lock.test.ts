@@ -72,7 +72,7 @@ describe("tamper-evident history", () => {
       expect(r.code, `${args.join(" ")}: ${r.out}${r.err}`).toBe(1);
       expect(r.err).toContain("Error [APPLIED_FILE_CHANGED]");
       expect(r.err).toContain(`migrations/${p.id}.yaml was changed after it was applied`);
-      expect(r.err).toContain("nothing was applied");
+      expect(r.err).toContain("refused before anything ran");
       expect(r.err).toContain(`moose migrate --accept-changed ${p.id} --clickhouse-url chdb://`);
       expect(r.err).toContain("git checkout");
       expect(r.err).not.toMatch(/^\s+at /m);
@@ -151,6 +151,60 @@ describe("tamper-evident history", () => {
     const acceptGone = p.run("migrate", "--accept-changed", p.id);
     expect(acceptGone.code).toBe(1);
     expect(acceptGone.err).toContain("APPLIED_FILE_MISSING");
+  });
+
+  it("--accept-changed refuses an edit the database does not reflect", () => {
+    const p = appliedProject();
+    fs.writeFileSync(p.file, p.text.replace(/data_type: Float64/, "data_type: Int64"));
+    const r = p.run("migrate", "--accept-changed", p.id);
+    expect(r.code, r.out + r.err).toBe(1);
+    expect(r.err).toContain(
+      `The edited content of migrations/${p.id}.yaml does not match database '${DB}'; nothing was recorded`,
+    );
+    expect(r.err).toContain("Float64");
+    expect(
+      chdbShell(p.data, `SELECT count() AS n FROM ${DB}.${JOURNAL} WHERE event = 'accepted'`)[0]!.n,
+    ).toBe(0);
+    // An unchanged file: said, nothing recorded.
+    fs.writeFileSync(p.file, p.text);
+    const same = p.run("migrate", "--accept-changed", p.id);
+    expect(same.code).toBe(0);
+    expect(same.out).toContain(`Applied migration '${p.id}' is unchanged: nothing to accept`);
+  });
+
+  it("migrate refuses moose dev's database and a replicated table on the embedded engine, before anything runs", () => {
+    const p = appliedProject();
+    fs.writeFileSync(path.join(p.root, "app", "index.ts"), MODEL_2);
+    expect(p.run("generate", "migration", "--save").code).toBe(0);
+    chdbShell(p.data, `CREATE TABLE ${DB}._moose_dev (x UInt8) ENGINE = Memory`);
+    const dev = p.run("migrate");
+    expect(dev.code, dev.out + dev.err).toBe(1);
+    expect(dev.err).toContain("Error [DEV_TARGET_IN_USE]");
+    expect(dev.err).toContain("is moose dev's local database");
+    chdbShell(p.data, `DROP TABLE ${DB}._moose_dev`);
+
+    fs.writeFileSync(
+      path.join(p.root, "app", "index.ts"),
+      MODEL_2.replace(
+        'Key } from "@514labs/moose-lib"',
+        'Key, ClickHouseEngines } from "@514labs/moose-lib"',
+      ) +
+        `export interface R { id: Key<string> }\nexport const TR = new OlapTable<R>("R", { orderByFields: ["id"], engine: ClickHouseEngines.ReplicatedMergeTree });\n`,
+    );
+    const g = p.run("generate", "migration", "--save");
+    expect(g.code, g.out + g.err).toBe(0);
+    expect(g.out + g.err).toContain("the embedded engine cannot run it");
+    const r = p.run("migrate");
+    expect(r.code, r.out + r.err).toBe(1);
+    expect(r.err).toContain("Error [ENGINE_UNSUPPORTED_LOCALLY]");
+    expect(r.err).toContain(`'${DB}.R' (ReplicatedMergeTree)`);
+    // Nothing of either file ran.
+    expect(
+      chdbShell(
+        p.data,
+        `SELECT name FROM system.columns WHERE database = '${DB}' AND table = 'T' ORDER BY position`,
+      ).map((c) => c.name),
+    ).toEqual(["id", "n"]);
   });
 
   it("refuses to resume a half-applied file whose content changed since it started", () => {
@@ -245,6 +299,10 @@ describe("the migration lock", () => {
       acquired_at: new Date().toISOString(),
       expires_at: inMinutes(10),
     });
+    const status = p.run("migrate", "--status");
+    expect(status.out).toContain(
+      `A migration is running now (lock held by ci@${os.hostname()}:${pid})`,
+    );
     const busy = p.run("migrate");
     expect(busy.code).toBe(1);
     expect(busy.err).toContain(
