@@ -33,6 +33,8 @@ const DB = "fault";
 const JOURNAL = "_moose_migrations";
 const ROWS = 2_000;
 const COPY_ROWS = 40_000;
+/** Every kill point in every mode (hours), instead of CI's spread. */
+const FAULT_ALL = process.env.FAULT_TRIALS === "all";
 
 const V1 = `import { OlapTable, Key } from "@514labs/moose-lib";
 export interface A { id: Key<string>; n: number; s: string; gone: string }
@@ -205,7 +207,7 @@ const killPoints = (statements: readonly RecordedStatement[]): KillPoint[] => {
   const changes = statements.filter((s) => s.cls === "change");
   const opsDone = statements.filter((s) => s.cls === "op_done").length;
   const copyAt = changes.findIndex((s) => /^\s*insert\s+into\s+\S*__moose_recreate/i.test(s.text));
-  if (process.env.FAULT_TRIALS === "all") {
+  if (FAULT_ALL) {
     const modes: KillMode[] = ["before", "inflight", "after"];
     return [
       ...changes.flatMap((_, index) =>
@@ -236,39 +238,47 @@ describe("kill -9 during moose migrate, then one plain rerun", () => {
     expect(reference.counts.A).toBe(`${ROWS}/${ROWS}`);
   });
 
-  it("converges from every kill point", async () => {
-    const points = killPoints(reference.statements);
-    const converged: string[] = [];
-    for (const point of points) {
-      const label = `${point.mode} ${point.cls} #${point.index}`;
-      await resetToBase();
-      const killed = await migrateThroughProxy(point);
-      expect(killed.signal, `${label}: the run was not killed:\n${killed.out}`).toBe("SIGKILL");
+  it(
+    "converges from every kill point",
+    async () => {
+      const points = killPoints(reference.statements);
+      const converged: string[] = [];
+      for (const point of points) {
+        const label = `${point.mode} ${point.cls} #${point.index}`;
+        await resetToBase();
+        const killed = await migrateThroughProxy(point);
+        expect(killed.signal, `${label}: the run was not killed:\n${killed.out}`).toBe("SIGKILL");
 
-      const rerun = run(evolved, "migrate");
-      expect(rerun.code, `${label}: rerun\n${rerun.out}${rerun.err}`).toBe(0);
-      const status = run(evolved, "migrate", "--status");
-      expect(status.code, `${label}: status\n${status.out}${status.err}`).toBe(0);
-      expect(status.out).toContain("Up to date");
-      const gen = run(evolved, "generate", "migration");
-      expect(gen.out, `${label}: generate\n${gen.err}`).toContain("No changes detected");
-      expect(await schema(), label).toEqual(reference.schema);
-      expect(await counts(), label).toEqual(reference.counts);
-      const locks = await rows<{ name: string }>(
-        `SELECT name FROM system.tables WHERE database = '${DB}' AND startsWith(name, '${JOURNAL}_lock_')`,
+        const rerun = run(evolved, "migrate");
+        expect(rerun.code, `${label}: rerun\n${rerun.out}${rerun.err}`).toBe(0);
+        const status = run(evolved, "migrate", "--status");
+        expect(status.code, `${label}: status\n${status.out}${status.err}`).toBe(0);
+        expect(status.out).toContain("Up to date");
+        const gen = run(evolved, "generate", "migration");
+        expect(gen.out, `${label}: generate\n${gen.err}`).toContain("No changes detected");
+        expect(await schema(), label).toEqual(reference.schema);
+        expect(await counts(), label).toEqual(reference.counts);
+        const locks = await rows<{ name: string }>(
+          `SELECT name FROM system.tables WHERE database = '${DB}' AND startsWith(name, '${JOURNAL}_lock_')`,
+        );
+        expect(locks, `${label}: the rerun took the dead run's lock over and left none`).toEqual(
+          [],
+        );
+        const j = await journalOf(secondFile.id);
+        expect(j.applied, label).toBe(1);
+        expect(j.done, label).toEqual(
+          Array.from({ length: secondFile.deltas }, (_, i) => `${i}:1`),
+        );
+        converged.push(label);
+      }
+      // The figure the issue asks for: trials converged / total.
+      process.stdout.write(
+        `fault injection: ${converged.length}/${points.length} kill points converged\n`,
       );
-      expect(locks, `${label}: the rerun took the dead run's lock over and left none`).toEqual([]);
-      const j = await journalOf(secondFile.id);
-      expect(j.applied, label).toBe(1);
-      expect(j.done, label).toEqual(Array.from({ length: secondFile.deltas }, (_, i) => `${i}:1`));
-      converged.push(label);
-    }
-    // The figure the issue asks for: trials converged / total.
-    process.stdout.write(
-      `fault injection: ${converged.length}/${points.length} kill points converged\n`,
-    );
-    expect(converged).toHaveLength(points.length);
-  }, 900_000);
+      expect(converged).toHaveLength(points.length);
+    },
+    FAULT_ALL ? 4 * 3_600_000 : 900_000,
+  );
 });
 
 /*
