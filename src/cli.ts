@@ -28,9 +28,15 @@ interface CommonFlags extends DecisionFlags {
   verbose?: boolean;
 }
 
+/** Whether the URL came from MOOSE_CLICKHOUSE_CONFIG__URL (commander maps it to the flag). */
+const urlFromEnv = (flags: CommonFlags): boolean =>
+  flags.clickhouseUrl !== undefined &&
+  !process.argv.some((a) => a === "--clickhouse-url" || a.startsWith("--clickhouse-url="));
+
 const globalOptions = (flags: CommonFlags): GlobalOptions => ({
   root: process.cwd(),
   clickhouseUrl: flags.clickhouseUrl,
+  ...(urlFromEnv(flags) ? { clickhouseUrlFromEnv: true } : {}),
   ...(flags.kafkaBroker !== undefined ? { kafkaBroker: flags.kafkaBroker } : {}),
   env: process.env,
 });

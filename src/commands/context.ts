@@ -21,6 +21,8 @@ export interface GlobalOptions {
   /** Project root (the folder with moose.config.toml). */
   root: string;
   clickhouseUrl?: string;
+  /** `clickhouseUrl` came from MOOSE_CLICKHOUSE_CONFIG__URL, not from the command line. */
+  clickhouseUrlFromEnv?: boolean;
   env: NodeJS.ProcessEnv;
   /** How to open ClickHouse (tests wrap the real adapter to record statements). */
   connect?: (target: ClickHouseTarget) => ClickHousePort;

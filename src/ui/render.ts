@@ -168,6 +168,10 @@ export const renderValidate = (r: ValidateResult, out: Output): void => {
     out.line(
       `✓ ${r.history.applied} applied file(s) unchanged since they were applied to ${r.history.target}`,
     );
+  if (r.historyNotChecked)
+    out.line(
+      `History not checked (${r.historyNotChecked}; MOOSE_CLICKHOUSE_CONFIG__URL): pass --clickhouse-url to require it`,
+    );
   out.line(action("Validate", `${r.files.length} migration file(s) validated successfully`));
   out.result(r);
 };

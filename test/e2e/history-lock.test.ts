@@ -7,7 +7,7 @@
  * clean run leaves no lock table behind.
  */
 import { createHash } from "node:crypto";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -79,6 +79,14 @@ describe("tamper-evident history", () => {
     }
     // Offline --validate has no journal to hold the files to.
     expect(moose(p.root, "migrate", "--validate").code).toBe(0);
+    // A URL only in the environment that answers nowhere leaves the offline lint offline.
+    const envOnly = spawnSync(process.execPath, [CLI, "migrate", "--validate"], {
+      cwd: p.root,
+      encoding: "utf8",
+      env: { ...cleanEnv, MOOSE_CLICKHOUSE_CONFIG__URL: "http://127.0.0.1:9" },
+    });
+    expect(envOnly.status, envOnly.stderr).toBe(0);
+    expect(envOnly.stdout).toContain("History not checked (http://127.0.0.1:9 is unreachable");
     // Restored from version control: accepted again, and the validate with a target says so.
     fs.writeFileSync(p.file, p.text);
     fs.writeFileSync(path.join(p.root, "app", "index.ts"), MODEL_1);
