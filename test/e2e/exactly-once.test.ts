@@ -183,7 +183,8 @@ describe("a BackfillTable killed during its copy is copied once", () => {
 });
 
 describe("a RawSql INSERT killed mid-run needs an answer", () => {
-  const rerunRaw = (...args: string[]) => moose(raw, "migrate", ...args, "--clickhouse-url", direct);
+  const rerunRaw = (...args: string[]) =>
+    moose(raw, "migrate", ...args, "--clickhouse-url", direct);
 
   it("ran on the server: STEP_OUTCOME_UNKNOWN, then --resolve done; the rows are there once", async () => {
     const at = await changeIndex(raw, /moose-migrate .* step 1 \*\/ INSERT/);
