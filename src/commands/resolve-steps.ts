@@ -16,7 +16,8 @@ export interface Resolution {
 const usage = (message: string, hint: string) =>
   new MooseError("USAGE", message, { hint, exitCode: ExitCode.Usage });
 
-const FORM = "Write it as `--resolve <file-id>:<step> done` or `--resolve <file-id>:<step> rerun` (the STEP_OUTCOME_UNKNOWN error names both).";
+const FORM =
+  "Write it as `--resolve <file-id>:<step> done` or `--resolve <file-id>:<step> rerun` (the STEP_OUTCOME_UNKNOWN error names both).";
 
 /** `["a:3", "done", "b:1", "rerun"]` (commander's collected values) → resolutions. */
 export const parseResolutions = (raw: readonly string[]): Resolution[] => {
@@ -27,7 +28,10 @@ export const parseResolutions = (raw: readonly string[]): Resolution[] => {
     const m = /^(.+):(\d+)$/.exec(spec.trim());
     if (!m) throw usage(`--resolve ${spec}: expected <file-id>:<step>`, FORM);
     if (action !== "done" && action !== "rerun")
-      throw usage(`--resolve ${spec}: expected done or rerun after it, got ${action ?? "nothing"}`, FORM);
+      throw usage(
+        `--resolve ${spec}: expected done or rerun after it, got ${action ?? "nothing"}`,
+        FORM,
+      );
     out.push({ fileId: m[1]!.replace(/\.ya?ml$/, ""), step: Number(m[2]), action });
   }
   return out;

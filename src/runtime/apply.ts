@@ -201,7 +201,8 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     }
     await batcher.settle();
   } catch (e) {
-    if (e instanceof GroupStepError) throw await failure(input, base, state, e.index, e.cause, done);
+    if (e instanceof GroupStepError)
+      throw await failure(input, base, state, e.index, e.cause, done);
     throw e;
   }
   await journal.append({

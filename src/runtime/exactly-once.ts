@@ -48,7 +48,8 @@ export interface OnceStep {
 }
 
 /** The comment that tags a step's statements (found again in system.processes). */
-const tagOf = (s: OnceStep) => `/* moose-migrate ${s.fileId.replace(/\*\//g, "")} step ${s.index + 1} */`;
+const tagOf = (s: OnceStep) =>
+  `/* moose-migrate ${s.fileId.replace(/\*\//g, "")} step ${s.index + 1} */`;
 
 /** Whether running the step twice could apply it twice (then it is journaled statement by statement). */
 export const needsOnce = (statements: readonly SqlStatement[], type: string): boolean =>

@@ -144,7 +144,9 @@ export class StepBatcher {
 
   /** Queues a batchable step; the open group runs first when the step conflicts or it is full. */
   async queue(step: QueuedStep): Promise<void> {
-    const clash = this.group.some((q) => q.keys.some((k) => step.keys.some((s) => conflicts(k, s))));
+    const clash = this.group.some((q) =>
+      q.keys.some((k) => step.keys.some((s) => conflicts(k, s))),
+    );
     if (clash || this.group.length >= this.limits.steps) await this.runGroup();
     this.group.push(step);
   }
@@ -183,7 +185,7 @@ export class StepBatcher {
     this.group = [];
     if (group.length === 0) return;
     if (!this.fenced) await this.checkLock();
-    for (let k = 0; k < group.length; ) {
+    for (let k = 0; k < group.length;) {
       const unit = this.unitAt(group, k);
       try {
         await this.runUnit(unit);
