@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { parseResolutions } from "./commands/resolve-steps";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ExitCode, MooseError, errorText, filesystemError, isMooseError } from "./errors";
 import { maskSecrets } from "./config/url";
@@ -268,19 +269,20 @@ program
     new Option(
       "--validate",
       "offline check of the files (fold, conflicts); needs no server",
-    ).conflicts(["status", "breakLock", "acceptDataLoss", "acceptChanged", "waitLock"]),
+    ).conflicts(["status", "breakLock", "acceptDataLoss", "acceptChanged", "waitLock", "resolve"]),
   )
   .addOption(
     new Option(
       "--status",
       "show applied / pending / drift without changing anything (exit 4 if not up to date)",
-    ).conflicts(["breakLock", "acceptDataLoss", "acceptChanged", "waitLock"]),
+    ).conflicts(["breakLock", "acceptDataLoss", "acceptChanged", "waitLock", "resolve"]),
   )
   .addOption(
     new Option("--break-lock", "release a migration lock left by a dead process").conflicts([
       "acceptDataLoss",
       "acceptChanged",
       "waitLock",
+      "resolve",
     ]),
   )
   .addOption(
@@ -317,6 +319,12 @@ program
         .filter((x) => x !== ""),
     ]),
   )
+  .addOption(
+    new Option(
+      "--resolve <file-id:step done|rerun...>",
+      "say what became of a step whose outcome is unknown (STEP_OUTCOME_UNKNOWN): done journals it without running it, rerun runs it again (repeatable)",
+    ).argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]),
+  )
   .action(
     run<
       CommonFlags & {
@@ -326,6 +334,7 @@ program
         waitLock?: number | true;
         acceptChanged?: string[];
         acceptDataLoss?: string[];
+        resolve?: string[];
       }
     >(async (flags) => {
       const opts = globalOptions(flags);
@@ -350,6 +359,7 @@ program
           waitLockMs: waitLockS * 1000,
           ...(flags.acceptChanged ? { acceptChanged: flags.acceptChanged } : {}),
           ...(flags.acceptDataLoss ? { acceptDataLoss: flags.acceptDataLoss } : {}),
+          ...(flags.resolve ? { resolve: parseResolutions(flags.resolve) } : {}),
         }),
         output,
       );

@@ -63,7 +63,9 @@ export type ErrorCode =
   | "INTERNAL"
   | "DATA_LOSS_RISK"
   | "FILESYSTEM_ERROR"
-  | "CLICKHOUSE_AUTH_FAILED";
+  | "CLICKHOUSE_AUTH_FAILED"
+  | "STEP_OUTCOME_UNKNOWN"
+  | "BACKFILL_TARGET_NOT_EMPTY";
 
 export interface MooseErrorOptions {
   hint?: string;

@@ -36,6 +36,8 @@ import {
   type ProjectContext,
 } from "./context";
 import type { ModelWarning } from "../model/warnings";
+import { batchLimits } from "../runtime/journal-batch";
+import { checkResolutions, recordResolutions, type Resolution } from "./resolve-steps";
 
 export interface MigrateResult {
   command: "migrate";
@@ -57,6 +59,8 @@ export interface MigrateOptions {
   acceptChanged?: readonly string[];
   /** `--accept-data-loss <id>`: pending files applied although their type changes lose values. */
   acceptDataLoss?: readonly string[];
+  /** `--resolve <id>:<step> done|rerun`: what became of a step whose outcome is unknown. */
+  resolve?: readonly Resolution[];
 }
 
 export interface ValidateResult {
@@ -277,6 +281,7 @@ export const migrate = async (
     ctx.migrations.map((m) => m.file.id),
     "committed",
   );
+  checkResolutions(options.resolve ?? [], ctx.migrations);
   return withClickHouse(opts, target, (ch) =>
     withKafka(opts, ctx, kafkaWanted(ctx, target, committed, code), async (kafka) => {
       // The live state is read before the lock only when the offline check found something.
@@ -323,6 +328,7 @@ export const migrate = async (
             );
         }
         const { accepted, unchanged } = await recordAccepted(ctx, live, accept);
+        await recordResolutions(options.resolve ?? [], live, ctx.migrations);
         const appliedIds = new Set(live.journalState.applied.map((a) => a.id));
         const pending = ctx.migrations.filter((m) => !appliedIds.has(m.file.id));
         if (live.devManaged && pending.length > 0)
@@ -438,6 +444,8 @@ export const migrate = async (
             targetFlag: targetFlag(opts, target),
             fence: () => lock.assertHeld(),
             acceptDataLoss: options.acceptDataLoss?.includes(m.file.id) === true,
+            ...(progress ? { inFlight: progress.inFlight, resumeAt: progress.resumeAt } : {}),
+            batch: batchLimits(opts.env),
           });
           result.applied.push(m.file.id);
           filesState = foldFiles([m.file], ctx.defaultDb, filesState);

@@ -150,6 +150,10 @@ const target = (map: InfraMap, tableIdValue: string): string => {
   return qualified(tableDatabase(table, map.default_database), table.name) + onCluster(table);
 };
 
+/** `ALTER TABLE <table> ` as every single-action ALTER of `tableIdValue` starts (batches merge them). */
+export const alterPrefix = (map: InfraMap, tableIdValue: string): string =>
+  `ALTER TABLE ${target(map, tableIdValue)} `;
+
 const modifyColumnStatements = (t: string, before: Column, after: Column): SqlStatement[] => {
   const onlyComment =
     JSON.stringify({ ...before, comment: undefined }) ===

@@ -13,9 +13,18 @@ import { applyTopicDelta } from "./apply-topic";
 import { olapStateHash } from "../core/hash";
 import { viewId, type InfraMap } from "../core/infra-map";
 import { lifecycleViolation } from "../core/lifecycle";
-import { renderDelta } from "../core/render-sql";
+import { renderDelta, type SqlStatement } from "../core/render-sql";
 import { revertFailedColumnChange } from "./failed-mutation";
-import type { Journal, JournalRow } from "./journal";
+import type { InFlightStatement, Journal, JournalRow, NewJournalRow } from "./journal";
+import {
+  DEFAULT_BATCH,
+  GroupStepError,
+  StepBatcher,
+  batchKeys,
+  mergePrefixOf,
+  type BatchLimits,
+} from "./journal-batch";
+import { backfillOnce, needsOnce, runRawSqlOnce, type OnceStep } from "./exactly-once";
 import { MIGRATIONS_DIR, journalChecksum, type StoredMigration } from "./migration-store";
 import { recreateTable } from "./recreate-table";
 import { precheckDataLoss } from "./data-safety";
@@ -61,6 +70,12 @@ export interface ApplyFileInput {
   fence?: () => Promise<void>;
   /** `--accept-data-loss <this file>`: the data-safety precheck is skipped (and journaled so). */
   acceptDataLoss?: boolean;
+  /** Non-repeatable statements the journal has as started with no outcome (delta index → which). */
+  inFlight?: ReadonlyMap<number, InFlightStatement>;
+  /** `--resolve`d steps: delta index → statement to continue from. */
+  resumeAt?: ReadonlyMap<number, number>;
+  /** How many steps share one journal write (default DEFAULT_BATCH). */
+  batch?: BatchLimits;
 }
 
 type JournalBase = Pick<JournalRow, "migration_id" | "parent_state_hash" | "file_checksum">;
@@ -88,7 +103,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
       );
     }
   }
-  const resumed = input.opsDone.size > 0;
+  const resumed = input.opsDone.size > 0 || (input.inFlight?.size ?? 0) > 0;
   // Type changes that would lose values stop the file here, before any of its deltas runs.
   const accepted = input.acceptDataLoss === true;
   if (!accepted)
@@ -114,50 +129,81 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
   });
   // Deltas done so far (journaled earlier or run now), for the failure report.
   const done = new Set(input.opsDone);
-  for (const [i, delta] of file.deltas.entries()) {
-    const description = describeDelta(delta, input.nameOf);
-    const skip = input.opsDone.has(i);
-    // A create of an object that is already there as recorded (an adopted object) is a no-op.
-    const present = !skip && alreadyPresent(state, delta);
-    input.onEvent({
-      kind: "delta",
-      id: file.id,
-      index: i + 1,
-      total: file.deltas.length,
-      description,
-      skipped: skip || present,
-    });
-    if (present) {
-      await journal.append({
-        ...base,
-        event: "op_done",
-        op_index: i,
-        state_hash: "",
-        detail: `${description} (already present)`,
+  const fence = input.fence ?? (() => Promise.resolve());
+  // Cheap repeatable steps run in groups journaled with one INSERT (runtime/journal-batch.ts).
+  const batcher = new StepBatcher(input.ch, journal, input.batch ?? DEFAULT_BATCH, fence, (k) =>
+    done.add(k),
+  );
+  const opDone = (i: number, detail: string): NewJournalRow => ({
+    ...base,
+    event: "op_done",
+    op_index: i,
+    state_hash: "",
+    detail,
+  });
+  try {
+    for (const [i, delta] of file.deltas.entries()) {
+      const description = describeDelta(delta, input.nameOf);
+      const skip = input.opsDone.has(i);
+      // A create of an object that is already there as recorded (an adopted object) is a no-op.
+      const present = !skip && alreadyPresent(state, delta);
+      input.onEvent({
+        kind: "delta",
+        id: file.id,
+        index: i + 1,
+        total: file.deltas.length,
+        description,
+        skipped: skip || present,
       });
-      // Already in the state as recorded: nothing to fold.
-      done.add(i);
-      continue;
-    }
-    if (!skip) {
-      // A run that lost the lock stops here, before it writes (outside the failure report:
-      // nothing about this delta failed).
-      await input.fence?.();
-      try {
-        await runDelta({ ...input, label: file.id }, delta, state);
-      } catch (e) {
-        throw await failure(input, base, state, i, e, done);
+      if (present) {
+        // Already in the state as recorded: nothing to run or fold.
+        batcher.record(opDone(i, `${description} (already present)`));
+        done.add(i);
+        continue;
       }
-      await journal.append({
-        ...base,
-        event: "op_done",
-        op_index: i,
-        state_hash: "",
-        detail: description,
-      });
+      if (!skip) {
+        const keys = batchKeys(delta, state);
+        if (keys) {
+          let statements: SqlStatement[];
+          try {
+            statements = renderDelta(delta, state);
+          } catch (e) {
+            await batcher.settle();
+            throw new GroupStepError(i, e);
+          }
+          const mergePrefix = mergePrefixOf(delta, statements, state);
+          await batcher.queue({
+            index: i,
+            delta,
+            keys,
+            statements,
+            ...(mergePrefix !== undefined ? { mergePrefix } : {}),
+            row: opDone(i, description),
+          });
+          applyDelta(state, delta);
+          continue;
+        }
+        // Everything before runs and is journaled, and the lock is checked: a run that lost
+        // the lock stops here, before it writes (outside the failure report).
+        await batcher.settle();
+        try {
+          await runAlone(input, base, i, delta, state, description);
+        } catch (e) {
+          if (isMooseError(e) && (e.code === "STEP_OUTCOME_UNKNOWN" || e.code === "LOCK_LOST"))
+            throw e;
+          throw await failure(input, base, state, i, e, done);
+        }
+        batcher.ranAlone();
+        await journal.append(opDone(i, description));
+      }
+      done.add(i);
+      applyDelta(state, delta);
     }
-    done.add(i);
-    applyDelta(state, delta);
+    await batcher.settle();
+  } catch (e) {
+    if (e instanceof GroupStepError)
+      throw await failure(input, base, state, e.index, e.cause, done);
+    throw e;
   }
   await journal.append({
     ...base,
@@ -167,6 +213,49 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     detail: "",
   });
   input.onEvent({ kind: "file-done", id: file.id });
+};
+
+/**
+ * A step journaled alone: a data step that must not run twice (runtime/exactly-once.ts), or
+ * anything else through `runDelta`.
+ */
+const runAlone = async (
+  input: ApplyFileInput,
+  base: JournalBase,
+  i: number,
+  delta: Delta,
+  state: InfraMap,
+  description: string,
+): Promise<void> => {
+  const file = input.migration.file;
+  const statements =
+    delta.type === "RawSql" || delta.type === "BackfillTable" ? renderDelta(delta, state) : [];
+  if (!needsOnce(statements, delta.type)) {
+    await runDelta({ ...input, label: file.id }, delta, state);
+    return;
+  }
+  const inFlight = input.inFlight?.get(i);
+  const resumeAt = input.resumeAt?.get(i);
+  const step: OnceStep = {
+    ch: input.ch,
+    fileId: file.id,
+    index: i,
+    description,
+    started: (k, n, sql) =>
+      input.journal.append({
+        ...base,
+        event: "op_started",
+        op_index: i,
+        state_hash: "",
+        detail: `statement ${k + 1}/${n}: ${sql}`,
+      }),
+    fence: input.fence ?? (() => Promise.resolve()),
+    ...(inFlight ? { inFlight } : {}),
+    ...(resumeAt !== undefined ? { resumeAt } : {}),
+    targetFlag: input.targetFlag ?? "",
+  };
+  if (delta.type === "BackfillTable") await backfillOnce(step, delta, state);
+  else await runRawSqlOnce(step, statements);
 };
 
 /** What carrying out one delta needs: the ports, and where its progress goes. */

@@ -7,9 +7,19 @@ import { TOOL_VERSION } from "../version";
  * `op_reverted i`: a delta journaled as done was undone (a dropped view put back after its new
  * definition failed), so a resume runs it again. `accepted`: the user accepted an applied
  * file's changed content (`moose migrate --accept-changed <id>`); its checksum is the new one.
+ * `op_started i` (detail `statement k/n: …`): a statement that must not run twice is about to
+ * run (runtime/exactly-once.ts); until `op_done i` its outcome is unknown. `op_resolved i`
+ * (detail `done k` / `rerun k`): the user said what became of it (`moose migrate --resolve`).
  */
 export type JournalEvent =
-  "started" | "op_done" | "op_reverted" | "applied" | "failed" | "accepted";
+  | "started"
+  | "op_started"
+  | "op_resolved"
+  | "op_done"
+  | "op_reverted"
+  | "applied"
+  | "failed"
+  | "accepted";
 
 export interface JournalRow {
   migration_id: string;
@@ -35,7 +45,27 @@ export interface FileProgress {
   lastError?: string;
   /** The file's checksum as last journaled (at start, when applied, or when a change was accepted). */
   checksum: string;
+  /** Non-repeatable statements started and not known to be done: delta index → which and what. */
+  inFlight: Map<number, InFlightStatement>;
+  /** Where a resolved step resumes: delta index → 0-based statement to run next. */
+  resumeAt: Map<number, number>;
 }
+
+/** A non-repeatable statement journaled as started (`op_started`) with no outcome yet. */
+export interface InFlightStatement {
+  /** 0-based statement of the delta. */
+  statement: number;
+  /** The journaled detail: `statement k/n: <sql>`. */
+  detail: string;
+  at: string;
+  who: string;
+}
+
+/** `statement k/n: …` → k - 1; the detail format `op_started` rows are written in. */
+export const startedStatement = (detail: string): number => {
+  const m = /^statement (\d+)\//.exec(detail);
+  return m ? Number(m[1]) - 1 : 0;
+};
 
 export interface JournalState {
   /** Applied files in the order they were applied. */
@@ -74,12 +104,26 @@ export class Journal {
     );
   }
 
-  private seq = 0;
+  private seq = 0n;
 
-  async append(row: Omit<JournalRow, "tool_version" | "who" | "at">): Promise<void> {
-    // seq orders rows across processes: wall-clock microseconds plus a per-process counter.
-    const seq = BigInt(Date.now()) * 1000n + BigInt(this.seq++ % 1000);
-    const values = [
+  async append(row: NewJournalRow): Promise<void> {
+    await this.appendMany([row]);
+  }
+
+  /** Several rows in one INSERT (one round trip, one part): the batched `op_done`s of a group. */
+  async appendMany(rows: readonly NewJournalRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const who = quoteString(`${os.userInfo().username}@${os.hostname()}`);
+    const tuples = rows.map((row) => `(${this.values(row, who).join(", ")})`);
+    await this.ch.command(`INSERT INTO ${this.name} VALUES ${tuples.join(", ")}`);
+  }
+
+  private values(row: NewJournalRow, who: string): string[] {
+    // seq orders rows across processes: wall-clock milliseconds × 1000, and strictly increasing
+    // within the process (a batch of hundreds of rows is written within one millisecond).
+    const now = BigInt(Date.now()) * 1000n;
+    const seq = (this.seq = now > this.seq ? now : this.seq + 1n);
+    return [
       seq.toString(),
       quoteString(row.migration_id),
       quoteString(row.event),
@@ -88,13 +132,14 @@ export class Journal {
       quoteString(row.state_hash),
       quoteString(row.file_checksum),
       quoteString(TOOL_VERSION),
-      quoteString(`${os.userInfo().username}@${os.hostname()}`),
+      who,
       "now64(3)",
       quoteString(row.detail),
     ];
-    await this.ch.command(`INSERT INTO ${this.name} VALUES (${values.join(", ")})`);
   }
 }
+
+export type NewJournalRow = Omit<JournalRow, "tool_version" | "who" | "at">;
 
 /**
  * Folds journal rows into per-file progress. Whether the applied files form one history (no
@@ -113,11 +158,29 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
         parentStateHash: r.parent_state_hash,
         stateHash: "",
         checksum: "",
+        inFlight: new Map(),
+        resumeAt: new Map(),
       };
       byId.set(r.migration_id, p);
     }
     if (r.file_checksum !== "") p.checksum = r.file_checksum;
-    if (r.event === "op_done") p.opsDone.add(r.op_index);
+    if (r.event === "op_done") {
+      p.opsDone.add(r.op_index);
+      p.inFlight.delete(r.op_index);
+      p.resumeAt.delete(r.op_index);
+    }
+    if (r.event === "op_started")
+      p.inFlight.set(r.op_index, {
+        statement: startedStatement(r.detail),
+        detail: r.detail,
+        at: r.at,
+        who: r.who,
+      });
+    if (r.event === "op_resolved") {
+      const m = /^(done|rerun) (\d+)/.exec(r.detail);
+      p.inFlight.delete(r.op_index);
+      if (m) p.resumeAt.set(r.op_index, Number(m[2]) + (m[1] === "done" ? 1 : 0));
+    }
     if (r.event === "op_reverted") p.opsDone.delete(r.op_index);
     if (r.event === "failed") p.lastError = r.detail;
     if (r.event === "applied" && p.status !== "applied") {
