@@ -59,7 +59,8 @@ const save = async (d: DevProcess, root: string, text: string) => {
     (d.out() + d.err()).match(/\([^()\n]*app\/index\.ts[^()\n]*\)/g)?.length ?? 0;
   const before = reports();
   fs.writeFileSync(path.join(root, "app", "index.ts"), text);
-  await waitUntil("the cycle after a save", () => reports() > before);
+  // A loaded machine is slow, not wrong: a cycle may take a while.
+  await waitUntil("the cycle after a save", () => reports() > before, 90_000);
 };
 
 const columnsVia = async (c: ClickHouseClient, db: string, table = "T") =>
