@@ -10,6 +10,10 @@ export const ExitCode = {
   Usage: 2,
   DecisionNeeded: 3,
   StatusPendingOrDrift: 4,
+  /** `migrate` stopped by SIGINT (Ctrl-C) after journaling what was done: 128 + 2. */
+  Interrupted: 130,
+  /** `migrate` stopped by SIGTERM after journaling what was done: 128 + 15. */
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -63,7 +67,11 @@ export type ErrorCode =
   | "INTERNAL"
   | "DATA_LOSS_RISK"
   | "FILESYSTEM_ERROR"
-  | "CLICKHOUSE_AUTH_FAILED";
+  | "CLICKHOUSE_AUTH_FAILED"
+  | "MUTATION_TIMEOUT"
+  | "MUTATION_FAILED"
+  | "MUTATION_RUNNING"
+  | "INTERRUPTED";
 
 export interface MooseErrorOptions {
   hint?: string;

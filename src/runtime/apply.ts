@@ -19,6 +19,16 @@ import type { Journal, JournalRow } from "./journal";
 import { MIGRATIONS_DIR, journalChecksum, type StoredMigration } from "./migration-store";
 import { recreateTable } from "./recreate-table";
 import { precheckDataLoss } from "./data-safety";
+import {
+  mutationTable,
+  mutationsRunningError,
+  parseStarted,
+  runMutation,
+  runningMutations,
+  startedDetail,
+  touchedTables,
+  type FollowOptions,
+} from "./mutations";
 
 /** Progress of one file, reported to the UI as it happens. */
 export type ApplyEvent =
@@ -34,6 +44,15 @@ export type ApplyEvent =
     }
   /** A recreate is about to copy `rows` rows of `table` into its new schema. */
   | { kind: "copy"; id: string; table: string; rows: number }
+  /** A mutation `migrate` follows is still running: parts left, time since the ALTER. */
+  | {
+      kind: "mutation";
+      id: string;
+      table: string;
+      mutationIds: string[];
+      partsToDo: number;
+      elapsedMs: number;
+    }
   | { kind: "file-done"; id: string }
   /** Another run holds the lock; this one waits up to `waitMs`. */
   | { kind: "lock-wait"; holder: string; waitMs: number }
@@ -61,6 +80,10 @@ export interface ApplyFileInput {
   fence?: () => Promise<void>;
   /** `--accept-data-loss <this file>`: the data-safety precheck is skipped (and journaled so). */
   acceptDataLoss?: boolean;
+  /** `--mutation-timeout`: how long one delta's mutations are followed (no limit when absent). */
+  mutationTimeoutMs?: number;
+  /** `mutation_started` journal details per delta index (a resume follows them). */
+  mutationsStarted?: Map<number, string[]>;
 }
 
 type JournalBase = Pick<JournalRow, "migration_id" | "parent_state_hash" | "file_checksum">;
@@ -101,6 +124,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
       ...(input.nameOf ? { nameOf: input.nameOf } : {}),
       ...(input.targetFlag !== undefined ? { targetFlag: input.targetFlag } : {}),
     });
+  await refuseRunningMutations(input);
   input.onEvent({ kind: "file-start", id: file.id, deltas: file.deltas.length, resumed });
   await journal.append({
     ...base,
@@ -144,8 +168,10 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
       // nothing about this delta failed).
       await input.fence?.();
       try {
-        await runDelta({ ...input, label: file.id }, delta, state);
+        await runDelta({ ...input, label: file.id, follow: follow(input, base, i) }, delta, state);
       } catch (e) {
+        // Still running on the server (a timeout, an interrupt): nothing reverted or journaled.
+        if (isMooseError(e) && (e.code === "MUTATION_TIMEOUT" || e.code === "INTERRUPTED")) throw e;
         throw await failure(input, base, state, i, e, done);
       }
       await journal.append({
@@ -180,6 +206,8 @@ export interface DeltaRunner {
   nameOf?: (tableId: string) => string;
   /** The file's data loss was accepted: a recreate copies NULLs into required columns as defaults. */
   acceptDataLoss?: boolean;
+  /** How ALTERs that start mutations are followed (deadline, resume, journaling). */
+  follow?: FollowOptions & { resume?: readonly string[] };
 }
 
 /**
@@ -210,12 +238,71 @@ export const runDelta = async (run: DeltaRunner, delta: Delta, state: InfraMap):
     );
     return;
   }
+  const mutated = mutationTable(delta, state);
+  let resume = run.follow?.resume;
   for (const statement of renderDelta(delta, state)) {
+    if (statement.waitsForMutation && mutated) {
+      await runMutation(ch, mutated, statement.sql, {
+        ...run.follow,
+        ...(resume ? { resume } : {}),
+        label: run.label,
+        ...(statement.database !== undefined ? { database: statement.database } : {}),
+        onProgress: (p) => run.onEvent({ kind: "mutation", id: run.label, ...p }),
+      });
+      resume = undefined;
+      continue;
+    }
     await ch.command(statement.sql, {
       waitForMutation: statement.waitsForMutation,
       ...(statement.database !== undefined ? { database: statement.database } : {}),
     });
   }
+};
+
+/**
+ * A file does not start while a mutation runs on a table it changes (it would queue behind it,
+ * or be taken for it), unless an undone delta of this very file started it: that delta follows
+ * it to the end when it runs (resume).
+ */
+const refuseRunningMutations = async (input: ApplyFileInput): Promise<void> => {
+  const { file } = input.migration;
+  const undone = file.deltas.filter(
+    (d, i) => !input.opsDone.has(i) && !alreadyPresent(input.state, d),
+  );
+  const running = await runningMutations(input.ch, touchedTables(undone, input.state));
+  const ours = new Set(
+    [...(input.mutationsStarted ?? new Map<number, string[]>())]
+      .filter(([i]) => !input.opsDone.has(i))
+      .flatMap(([, details]) => parseStarted(details))
+      .map((m) => `${m.database}.${m.table}.${m.mutation_id}`),
+  );
+  const others = running.filter((m) => !ours.has(`${m.database}.${m.table}.${m.mutation_id}`));
+  if (others.length > 0) throw mutationsRunningError(file.id, others);
+};
+
+/** How delta `i` follows its mutations: the deadline, what an earlier run started, journaling. */
+const follow = (
+  input: ApplyFileInput,
+  base: JournalBase,
+  i: number,
+): FollowOptions & { resume?: readonly string[] } => {
+  const resume = parseStarted(input.mutationsStarted?.get(i)).map((m) => m.mutation_id);
+  return {
+    ...(input.mutationTimeoutMs !== undefined ? { timeoutMs: input.mutationTimeoutMs } : {}),
+    ...(resume.length > 0 ? { resume } : {}),
+    // Journaled before following: a run stopped now (timeout, signal, crash) lets the next
+    // one recognise the mutation as this delta's own.
+    onStarted: async (ms) => {
+      for (const m of ms)
+        await input.journal.append({
+          ...base,
+          event: "mutation_started",
+          op_index: i,
+          state_hash: "",
+          detail: startedDetail(m),
+        });
+    },
+  };
 };
 
 /** `1..3, 5` from 0-based delta indexes. */
@@ -324,7 +411,7 @@ const failure = async (
 
   // A type change ClickHouse could not cast: its mutation is killed and the column restored.
   const reverted =
-    delta.type === "ModifyTableColumn"
+    delta.type === "ModifyTableColumn" && server !== undefined
       ? await revertFailedColumnChange(ch, delta, state, e).catch(() => undefined)
       : undefined;
   const putBack = reverted ? undefined : await putBackDroppedView(input, base, state, i, done);

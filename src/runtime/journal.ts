@@ -7,9 +7,11 @@ import { TOOL_VERSION } from "../version";
  * `op_reverted i`: a delta journaled as done was undone (a dropped view put back after its new
  * definition failed), so a resume runs it again. `accepted`: the user accepted an applied
  * file's changed content (`moose migrate --accept-changed <id>`); its checksum is the new one.
+ * `mutation_started i`: delta i's ALTER started a mutation (detail: its database, table and
+ * mutation_id as JSON); a resume follows it instead of taking it for someone else's.
  */
 export type JournalEvent =
-  "started" | "op_done" | "op_reverted" | "applied" | "failed" | "accepted";
+  "started" | "op_done" | "op_reverted" | "applied" | "failed" | "accepted" | "mutation_started";
 
 export interface JournalRow {
   migration_id: string;
@@ -35,6 +37,8 @@ export interface FileProgress {
   lastError?: string;
   /** The file's checksum as last journaled (at start, when applied, or when a change was accepted). */
   checksum: string;
+  /** `mutation_started` details per delta index (runtime/mutations.ts reads them). */
+  mutations?: Map<number, string[]>;
 }
 
 export interface JournalState {
@@ -119,6 +123,11 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
     if (r.file_checksum !== "") p.checksum = r.file_checksum;
     if (r.event === "op_done") p.opsDone.add(r.op_index);
     if (r.event === "op_reverted") p.opsDone.delete(r.op_index);
+    if (r.event === "mutation_started")
+      (p.mutations ??= new Map()).set(r.op_index, [
+        ...(p.mutations.get(r.op_index) ?? []),
+        r.detail,
+      ]);
     if (r.event === "failed") p.lastError = r.detail;
     if (r.event === "applied" && p.status !== "applied") {
       p.status = "applied";
