@@ -220,8 +220,9 @@ export const runMutation = async (
   sql: string,
   opts: RunMutationOptions,
 ): Promise<void> => {
+  // Already journaled as this delta's: followed, not journaled again.
   if (opts.resume && opts.resume.length > 0)
-    await followMutations(ch, t, { ids: [...opts.resume] }, sql, opts);
+    await followMutations(ch, t, { ids: [...opts.resume] }, sql, { ...opts, onStarted: undefined });
   const known = await knownIds(ch, t);
   await ch.command(sql, {
     ...(opts.database !== undefined ? { database: opts.database } : {}),
