@@ -162,9 +162,15 @@ const chdbConnection = (path: string): Connection => {
 const READ_IDLE_TIMEOUT_MS = 300_000;
 
 export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnection => {
-  // One keep-alive agent for every client: connecting is bounded (CONNECT_TIMEOUT_MS), so an
-  // unreachable server is reported quickly even where statements have no deadline.
-  const agent = target.kind === "http" ? connectDeadlineAgent(target.url) : undefined;
+  // Connecting is bounded (CONNECT_TIMEOUT_MS), so an unreachable server is reported quickly
+  // even where statements have no deadline. One agent per client: each client expires the idle
+  // sockets it released, and would destroy a socket another client had picked up meanwhile.
+  const agents: { destroy(): void }[] = [];
+  const agentFor = (url: string) => {
+    const a = connectDeadlineAgent(url);
+    agents.push(a);
+    return a;
+  };
   /**
    * `timeoutMs` 0: no client-side deadline. DDL/DML run as long as ClickHouse takes (a row copy,
    * a backfill); ALTERs that start mutations return at once and are followed in
@@ -179,7 +185,7 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnectio
           password: target.password,
           ...(database !== undefined ? { database } : {}),
           request_timeout: timeoutMs,
-          ...(agent ? { http_agent: agent } : {}),
+          http_agent: agentFor(target.url),
           // Failures surface as MooseErrors; the client's own logger would print stacks.
           log: { level: ClickHouseLogLevel.OFF },
         });
@@ -299,7 +305,7 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnectio
         for (const c of byDatabase.values()) await c.close();
         if (writer !== client) await writer.close();
         await client.close();
-        agent?.destroy();
+        for (const a of agents) a.destroy();
       }),
   };
 };

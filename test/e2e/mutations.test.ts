@@ -131,9 +131,9 @@ afterAll(async () => {
 });
 
 describe("a slow mutation", () => {
-  it("--mutation-timeout stops with MUTATION_TIMEOUT and reverts nothing; the next run follows the same mutation to the end, with progress", async () => {
+  it("--mutation-timeout stops with MUTATION_TIMEOUT and reverts nothing; the next run follows the same mutation to the end, then a new slow one, with progress", async () => {
     const db = "mut_slow";
-    const p = await project(db);
+    const p = await project(db, model("Int64", "Int64"));
     proxy.reset();
     const timedOut = migrate(p.root, p.viaProxy, "--mutation-timeout", "1");
     expect(await timedOut.exited, timedOut.out()).toBe(1);
@@ -151,26 +151,35 @@ describe("a slow mutation", () => {
     expect(j.filter((r) => r.event === "mutation_started")).toHaveLength(1);
     expect(j.filter((r) => r.event === "applied")).toHaveLength(1); // the first file only
 
-    // The rerun finds the journaled mutation, follows it (progress after 2 s) and ends with it.
+    // The rerun finds the journaled mutation, follows it (progress after 2 s) and ends with it;
+    // then U's ALTER starts a mutation just as slow, followed the same way to its end.
     proxy.reset();
     const rerun = migrate(p.root, p.viaProxy);
     await rerun.until(
       /mutation mutation_\d+\.txt on 'mut_slow\.T': 5 part\(s\) to do, \d+ s elapsed/,
     );
     await sql(`SYSTEM START MERGES ${db}.T`);
+    await rerun.until(
+      /mutation mutation_\d+\.txt on 'mut_slow\.U': 5 part\(s\) to do, \d+ s elapsed/,
+    );
+    await sql(`SYSTEM START MERGES ${db}.U`);
     expect(await rerun.exited, rerun.out()).toBe(0);
     expect(reverts()).toEqual([]);
-    const mutations = await rows<{ n: string; done: string }>(
-      `SELECT toString(count()) AS n, toString(countIf(is_done)) AS done FROM system.mutations WHERE database = '${db}' AND table = 'T'`,
+    const mutations = await rows<{ table: string; n: string; done: string }>(
+      `SELECT table, toString(count()) AS n, toString(countIf(is_done)) AS done FROM system.mutations WHERE database = '${db}' GROUP BY table ORDER BY table`,
     );
-    expect(mutations).toEqual([{ n: "1", done: "1" }]);
+    expect(mutations).toEqual([
+      { table: "T", n: "1", done: "1" },
+      { table: "U", n: "1", done: "1" },
+    ]);
+    expect(await columnType(db, "m", "U")).toBe("Int64");
     const after = await journal(db);
     expect(after.filter((r) => r.event === "op_done" && r.op === 0)).toHaveLength(2); // file 1 and file 2, once each
     expect(after.filter((r) => r.event === "applied")).toHaveLength(2);
     expect(await rows(`SELECT toString(sum(n)) AS s FROM ${db}.T`)).toEqual([{ s: "12497500" }]);
     const status = moose(p.root, "migrate", "--status", "--clickhouse-url", p.direct);
     expect(status.code, status.out + status.err).toBe(0);
-  }, 60_000);
+  }, 120_000);
 
   it("a cast ClickHouse refuses is reported with ClickHouse's reason, then the column is put back", async () => {
     const db = "mut_cast";
@@ -193,7 +202,7 @@ describe("a slow mutation", () => {
     expect(r.err).toContain("column is back to its previous type");
     expect(await columnType(db, "s")).toBe("String");
     expect(await lockTables(db)).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("interrupting moose migrate", () => {
@@ -245,5 +254,5 @@ describe("interrupting moose migrate", () => {
     const done = (await journal(db)).filter((r) => r.event === "op_done");
     expect(done.map((r) => r.op).sort()).toEqual([0, 0, 1, 1]); // each delta of each file once
     expect(await lockTables(db)).toEqual([]);
-  }, 90_000);
+  }, 150_000);
 });
