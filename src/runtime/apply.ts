@@ -19,16 +19,8 @@ import type { Journal, JournalRow } from "./journal";
 import { MIGRATIONS_DIR, journalChecksum, type StoredMigration } from "./migration-store";
 import { recreateTable } from "./recreate-table";
 import { precheckDataLoss } from "./data-safety";
-import {
-  mutationTable,
-  mutationsRunningError,
-  parseStarted,
-  runMutation,
-  runningMutations,
-  startedDetail,
-  touchedTables,
-  type FollowOptions,
-} from "./mutations";
+import { mutationTable, runMutation, type FollowOptions } from "./mutations";
+import { followOptions, refuseRunningMutations } from "./mutation-journal";
 
 /** Progress of one file, reported to the UI as it happens. */
 export type ApplyEvent =
@@ -124,7 +116,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
       ...(input.nameOf ? { nameOf: input.nameOf } : {}),
       ...(input.targetFlag !== undefined ? { targetFlag: input.targetFlag } : {}),
     });
-  await refuseRunningMutations(input);
+  await refuseRunningMutations({ ...input, fileId: file.id, deltas: file.deltas });
   input.onEvent({ kind: "file-start", id: file.id, deltas: file.deltas.length, resumed });
   await journal.append({
     ...base,
@@ -168,7 +160,11 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
       // nothing about this delta failed).
       await input.fence?.();
       try {
-        await runDelta({ ...input, label: file.id, follow: follow(input, base, i) }, delta, state);
+        await runDelta(
+          { ...input, label: file.id, follow: followOptions(input, base, i) },
+          delta,
+          state,
+        );
       } catch (e) {
         // Still running on the server (a timeout, an interrupt): nothing reverted or journaled.
         if (isMooseError(e) && (e.code === "MUTATION_TIMEOUT" || e.code === "INTERRUPTED")) throw e;
@@ -257,52 +253,6 @@ export const runDelta = async (run: DeltaRunner, delta: Delta, state: InfraMap):
       ...(statement.database !== undefined ? { database: statement.database } : {}),
     });
   }
-};
-
-/**
- * A file does not start while a mutation runs on a table it changes (it would queue behind it,
- * or be taken for it), unless an undone delta of this very file started it: that delta follows
- * it to the end when it runs (resume).
- */
-const refuseRunningMutations = async (input: ApplyFileInput): Promise<void> => {
-  const { file } = input.migration;
-  const undone = file.deltas.filter(
-    (d, i) => !input.opsDone.has(i) && !alreadyPresent(input.state, d),
-  );
-  const running = await runningMutations(input.ch, touchedTables(undone, input.state));
-  const ours = new Set(
-    [...(input.mutationsStarted ?? new Map<number, string[]>())]
-      .filter(([i]) => !input.opsDone.has(i))
-      .flatMap(([, details]) => parseStarted(details))
-      .map((m) => `${m.database}.${m.table}.${m.mutation_id}`),
-  );
-  const others = running.filter((m) => !ours.has(`${m.database}.${m.table}.${m.mutation_id}`));
-  if (others.length > 0) throw mutationsRunningError(file.id, others);
-};
-
-/** How delta `i` follows its mutations: the deadline, what an earlier run started, journaling. */
-const follow = (
-  input: ApplyFileInput,
-  base: JournalBase,
-  i: number,
-): FollowOptions & { resume?: readonly string[] } => {
-  const resume = parseStarted(input.mutationsStarted?.get(i)).map((m) => m.mutation_id);
-  return {
-    ...(input.mutationTimeoutMs !== undefined ? { timeoutMs: input.mutationTimeoutMs } : {}),
-    ...(resume.length > 0 ? { resume } : {}),
-    // Journaled before following: a run stopped now (timeout, signal, crash) lets the next
-    // one recognise the mutation as this delta's own.
-    onStarted: async (ms) => {
-      for (const m of ms)
-        await input.journal.append({
-          ...base,
-          event: "mutation_started",
-          op_index: i,
-          state_hash: "",
-          detail: startedDetail(m),
-        });
-    },
-  };
 };
 
 /** `1..3, 5` from 0-based delta indexes. */

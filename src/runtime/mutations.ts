@@ -2,9 +2,9 @@ import { ClickHouseServerError, type ClickHousePort } from "../adapters/clickhou
 import { MooseError } from "../errors";
 import { qualified, quoteString } from "../core/sql-quote";
 import { interrupted } from "./interrupt";
-import { deltaTableId, isTopicDelta, type Delta } from "../core/deltas";
+import type { Delta } from "../core/deltas";
 import { engineOf, isReplicated } from "../core/engines";
-import { tableDatabase, tableId, type InfraMap } from "../core/infra-map";
+import { tableDatabase, type InfraMap } from "../core/infra-map";
 
 /**
  * ALTERs that start a mutation (a type change rewrites every part) are submitted without
@@ -277,40 +277,3 @@ export const mutationTable = (delta: Delta, state: InfraMap): MutationTable | un
     replicated: isReplicated(engineOf(table.engine).name),
   };
 };
-
-/** The tables a file's deltas change, as they are named now (new tables have no mutations). */
-export const touchedTables = (
-  deltas: readonly Delta[],
-  state: InfraMap,
-): { database: string; table: string }[] => {
-  const seen = new Map<string, { database: string; table: string }>();
-  for (const d of deltas) {
-    if (d.type === "CreateTable" || d.type === "RawSql" || isTopicDelta(d)) continue;
-    const table = state.tables[deltaTableId(d, (t) => tableId(t, state.default_database))];
-    if (!table) continue;
-    const database = tableDatabase(table, state.default_database);
-    seen.set(`${database}.${table.name}`, { database, table: table.name });
-  }
-  return [...seen.values()];
-};
-
-/** A `mutation_started` journal detail. */
-export const startedDetail = (m: MutationInfo): string =>
-  JSON.stringify({ database: m.database, table: m.table, mutation_id: m.mutation_id });
-
-/** The mutations journaled as started by a delta (details that do not parse are skipped). */
-export const parseStarted = (
-  details: readonly string[] | undefined,
-): { database: string; table: string; mutation_id: string }[] =>
-  (details ?? []).flatMap((d) => {
-    try {
-      const v = JSON.parse(d) as { database?: unknown; table?: unknown; mutation_id?: unknown };
-      return typeof v.database === "string" &&
-        typeof v.table === "string" &&
-        typeof v.mutation_id === "string"
-        ? [{ database: v.database, table: v.table, mutation_id: v.mutation_id }]
-        : [];
-    } catch {
-      return [];
-    }
-  });
