@@ -4,6 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { ExitCode, MooseError, errorText, filesystemError, isMooseError } from "./errors";
 import { maskSecrets } from "./config/url";
 import { generateMigration } from "./commands/generate";
+import { installInterruptHandlers } from "./runtime/interrupt";
 import { breakLock, migrate, migrationStatus, validateMigrations } from "./commands/migrate";
 import type { GlobalOptions } from "./commands/context";
 import { previewDecisions } from "./commands/decisions";
@@ -269,13 +270,28 @@ program
     new Option(
       "--validate",
       "offline check of the files (fold, conflicts); needs no server",
-    ).conflicts(["status", "breakLock", "acceptDataLoss", "acceptChanged", "waitLock", "resolve"]),
+    ).conflicts([
+      "status",
+      "breakLock",
+      "acceptDataLoss",
+      "acceptChanged",
+      "waitLock",
+      "resolve",
+      "mutationTimeout",
+    ]),
   )
   .addOption(
     new Option(
       "--status",
       "show applied / pending / drift without changing anything (exit 4 if not up to date)",
-    ).conflicts(["breakLock", "acceptDataLoss", "acceptChanged", "waitLock", "resolve"]),
+    ).conflicts([
+      "breakLock",
+      "acceptDataLoss",
+      "acceptChanged",
+      "waitLock",
+      "resolve",
+      "mutationTimeout",
+    ]),
   )
   .addOption(
     new Option("--break-lock", "release a migration lock left by a dead process").conflicts([
@@ -283,6 +299,7 @@ program
       "acceptChanged",
       "waitLock",
       "resolve",
+      "mutationTimeout",
     ]),
   )
   .addOption(
@@ -293,6 +310,17 @@ program
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0 || v.trim() === "")
         throw new InvalidArgumentError("expected a number of seconds (0 or more)");
+      return n;
+    }),
+  )
+  .addOption(
+    new Option(
+      "--mutation-timeout <seconds>",
+      "stop following a delta's mutation after this long (it keeps running; nothing is reverted; default: no limit)",
+    ).argParser((v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0 || v.trim() === "")
+        throw new InvalidArgumentError("expected a number of seconds (more than 0)");
       return n;
     }),
   )
@@ -335,6 +363,7 @@ program
         acceptChanged?: string[];
         acceptDataLoss?: string[];
         resolve?: string[];
+        mutationTimeout?: number;
       }
     >(async (flags) => {
       const opts = globalOptions(flags);
@@ -354,12 +383,22 @@ program
         return;
       }
       const waitLockS = flags.waitLock === true ? DEFAULT_WAIT_LOCK_S : (flags.waitLock ?? 0);
+      // Ctrl-C / SIGTERM: finish the statement in flight, journal, release the lock, exit
+      // 130 / 143 (INTERRUPTED); a second signal exits at once.
+      installInterruptHandlers((signal) =>
+        output.warn(
+          `${signal} received: stopping after the statement in flight (send it again to exit at once)...`,
+        ),
+      );
       renderMigrate(
         await migrate(opts, applyEventPrinter(output), {
           waitLockMs: waitLockS * 1000,
           ...(flags.acceptChanged ? { acceptChanged: flags.acceptChanged } : {}),
           ...(flags.acceptDataLoss ? { acceptDataLoss: flags.acceptDataLoss } : {}),
           ...(flags.resolve ? { resolve: parseResolutions(flags.resolve) } : {}),
+          ...(flags.mutationTimeout !== undefined
+            ? { mutationTimeoutMs: flags.mutationTimeout * 1000 }
+            : {}),
         }),
         output,
       );

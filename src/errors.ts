@@ -10,6 +10,10 @@ export const ExitCode = {
   Usage: 2,
   DecisionNeeded: 3,
   StatusPendingOrDrift: 4,
+  /** `migrate` stopped by SIGINT (Ctrl-C) after journaling what was done: 128 + 2. */
+  Interrupted: 130,
+  /** `migrate` stopped by SIGTERM after journaling what was done: 128 + 15. */
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -65,7 +69,11 @@ export type ErrorCode =
   | "FILESYSTEM_ERROR"
   | "CLICKHOUSE_AUTH_FAILED"
   | "STEP_OUTCOME_UNKNOWN"
-  | "BACKFILL_TARGET_NOT_EMPTY";
+  | "BACKFILL_TARGET_NOT_EMPTY"
+  | "MUTATION_TIMEOUT"
+  | "MUTATION_FAILED"
+  | "MUTATION_RUNNING"
+  | "INTERRUPTED";
 
 export interface MooseErrorOptions {
   hint?: string;

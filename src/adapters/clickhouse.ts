@@ -7,6 +7,7 @@ import {
 import { MooseError, errorText } from "../errors";
 import { maskSecrets, type ClickHouseTarget } from "../config/url";
 import { multiStatementProblem } from "../core/model-sql-guard";
+import { connectDeadlineAgent } from "./connect-deadline";
 import { chdbSession, httpExec, type ExecOutcome, type ExecRequest } from "./clickhouse-exec";
 
 /**
@@ -21,7 +22,8 @@ export interface ClickHousePort {
     settings?: Record<string, string | number>,
   ): Promise<T[]>;
   /**
-   * Runs DDL/DML. `waitForMutation` makes ALTERs return only when ClickHouse has finished them;
+   * Runs DDL/DML, with no client-side deadline. `waitForMutation` makes ALTERs return only when
+   * ClickHouse has finished them (runtime/mutations.ts follows them instead where it can);
    * `database` is the current database for unqualified names (view SELECTs are resolved at
    * creation time against it).
    */
@@ -153,8 +155,28 @@ const chdbConnection = (path: string): Connection => {
   }
 };
 
+/**
+ * Reads (catalog, system tables, the data-safety counts) wait at most this long for a byte:
+ * generous for a count over a large table, finite for a server that accepts and never answers.
+ */
+const READ_IDLE_TIMEOUT_MS = 300_000;
+
 export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnection => {
-  const httpClient = (database?: string): ClickHouseClient =>
+  // Connecting is bounded (CONNECT_TIMEOUT_MS), so an unreachable server is reported quickly
+  // even where statements have no deadline. One agent per client: each client expires the idle
+  // sockets it released, and would destroy a socket another client had picked up meanwhile.
+  const agents: { destroy(): void }[] = [];
+  const agentFor = (url: string) => {
+    const a = connectDeadlineAgent(url);
+    agents.push(a);
+    return a;
+  };
+  /**
+   * `timeoutMs` 0: no client-side deadline. DDL/DML run as long as ClickHouse takes (a row copy,
+   * a backfill); ALTERs that start mutations return at once and are followed in
+   * system.mutations (runtime/mutations.ts), never cut short by a request timeout.
+   */
+  const httpClient = (timeoutMs: number, database?: string): ClickHouseClient =>
     target.kind === "chdb"
       ? createClient({ connection: chdbConnection(target.path) })
       : createClient({
@@ -162,17 +184,20 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnectio
           username: target.username,
           password: target.password,
           ...(database !== undefined ? { database } : {}),
-          request_timeout: 30_000,
+          request_timeout: timeoutMs,
+          http_agent: agentFor(target.url),
           // Failures surface as MooseErrors; the client's own logger would print stacks.
           log: { level: ClickHouseLogLevel.OFF },
         });
-  const client = httpClient();
+  const client = httpClient(READ_IDLE_TIMEOUT_MS);
+  // The embedded engine is one session: its statements share the one client.
+  const writer = target.kind === "chdb" ? client : httpClient(0);
   // HTTP is stateless: statements that need a current database get a client bound to it.
   const byDatabase = new Map<string, ClickHouseClient>();
   const clientFor = (database: string | undefined): ClickHouseClient => {
-    if (database === undefined) return client;
+    if (database === undefined) return writer;
     let c = byDatabase.get(database);
-    if (!c) byDatabase.set(database, (c = httpClient(database)));
+    if (!c) byDatabase.set(database, (c = httpClient(0, database)));
     return c;
   };
   // The embedded engine is one stateful session (current database, settings) that `moose dev`'s
@@ -278,7 +303,9 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnectio
     close: () =>
       serial(async () => {
         for (const c of byDatabase.values()) await c.close();
+        if (writer !== client) await writer.close();
         await client.close();
+        for (const a of agents) a.destroy();
       }),
   };
 };

@@ -21,6 +21,7 @@ import { applyFile, type ApplyEvent } from "../runtime/apply";
 import { checkAcceptedIds } from "../runtime/data-safety";
 
 import { MigrationLock } from "../runtime/lock";
+import { throwIfInterrupted } from "../runtime/interrupt";
 import { checksumMatches, journalChecksum, type StoredMigration } from "../runtime/migration-store";
 import {
   desiredState,
@@ -61,6 +62,8 @@ export interface MigrateOptions {
   acceptDataLoss?: readonly string[];
   /** `--resolve <id>:<step> done|rerun`: what became of a step whose outcome is unknown. */
   resolve?: readonly Resolution[];
+  /** `--mutation-timeout <seconds>`: how long one delta's mutations are followed (no limit when absent). */
+  mutationTimeoutMs?: number;
 }
 
 export interface ValidateResult {
@@ -442,10 +445,18 @@ export const migrate = async (
             onEvent,
             nameOf: tableNamer(state, code),
             targetFlag: targetFlag(opts, target),
-            fence: () => lock.assertHeld(),
+            // A Ctrl-C / SIGTERM stops the run here, between deltas, with everything journaled.
+            fence: async () => {
+              throwIfInterrupted(m.file.id, "its next delta");
+              await lock.assertHeld();
+            },
             acceptDataLoss: options.acceptDataLoss?.includes(m.file.id) === true,
             ...(progress ? { inFlight: progress.inFlight, resumeAt: progress.resumeAt } : {}),
             batch: batchLimits(opts.env),
+            ...(options.mutationTimeoutMs !== undefined
+              ? { mutationTimeoutMs: options.mutationTimeoutMs }
+              : {}),
+            ...(progress?.mutations ? { mutationsStarted: progress.mutations } : {}),
           });
           result.applied.push(m.file.id);
           filesState = foldFiles([m.file], ctx.defaultDb, filesState);

@@ -28,6 +28,8 @@ import { backfillOnce, needsOnce, runRawSqlOnce, type OnceStep } from "./exactly
 import { MIGRATIONS_DIR, journalChecksum, type StoredMigration } from "./migration-store";
 import { recreateTable } from "./recreate-table";
 import { precheckDataLoss } from "./data-safety";
+import { mutationTable, runMutation, type FollowOptions } from "./mutations";
+import { followOptions, refuseRunningMutations } from "./mutation-journal";
 
 /** Progress of one file, reported to the UI as it happens. */
 export type ApplyEvent =
@@ -43,6 +45,15 @@ export type ApplyEvent =
     }
   /** A recreate is about to copy `rows` rows of `table` into its new schema. */
   | { kind: "copy"; id: string; table: string; rows: number }
+  /** A mutation `migrate` follows is still running: parts left, time since the ALTER. */
+  | {
+      kind: "mutation";
+      id: string;
+      table: string;
+      mutationIds: string[];
+      partsToDo: number;
+      elapsedMs: number;
+    }
   | { kind: "file-done"; id: string }
   /** Another run holds the lock; this one waits up to `waitMs`. */
   | { kind: "lock-wait"; holder: string; waitMs: number }
@@ -76,6 +87,10 @@ export interface ApplyFileInput {
   resumeAt?: ReadonlyMap<number, number>;
   /** How many steps share one journal write (default DEFAULT_BATCH). */
   batch?: BatchLimits;
+  /** `--mutation-timeout`: how long one delta's mutations are followed (no limit when absent). */
+  mutationTimeoutMs?: number;
+  /** `mutation_started` journal details per delta index (a resume follows them). */
+  mutationsStarted?: Map<number, string[]>;
 }
 
 type JournalBase = Pick<JournalRow, "migration_id" | "parent_state_hash" | "file_checksum">;
@@ -116,6 +131,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
       ...(input.nameOf ? { nameOf: input.nameOf } : {}),
       ...(input.targetFlag !== undefined ? { targetFlag: input.targetFlag } : {}),
     });
+  await refuseRunningMutations({ ...input, fileId: file.id, deltas: file.deltas });
   input.onEvent({ kind: "file-start", id: file.id, deltas: file.deltas.length, resumed });
   await journal.append({
     ...base,
@@ -189,7 +205,15 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
         try {
           await runAlone(input, base, i, delta, state, description);
         } catch (e) {
-          if (isMooseError(e) && (e.code === "STEP_OUTCOME_UNKNOWN" || e.code === "LOCK_LOST"))
+          // Not a failure of the delta: its outcome is the user's to say, the lock is gone, or
+          // it is still running on the server (a timeout, an interrupt) — nothing reverted.
+          if (
+            isMooseError(e) &&
+            (e.code === "STEP_OUTCOME_UNKNOWN" ||
+              e.code === "LOCK_LOST" ||
+              e.code === "MUTATION_TIMEOUT" ||
+              e.code === "INTERRUPTED")
+          )
             throw e;
           throw await failure(input, base, state, i, e, done);
         }
@@ -231,7 +255,11 @@ const runAlone = async (
   const statements =
     delta.type === "RawSql" || delta.type === "BackfillTable" ? renderDelta(delta, state) : [];
   if (!needsOnce(statements, delta.type)) {
-    await runDelta({ ...input, label: file.id }, delta, state);
+    await runDelta(
+      { ...input, label: file.id, follow: followOptions(input, base, i) },
+      delta,
+      state,
+    );
     return;
   }
   const inFlight = input.inFlight?.get(i);
@@ -269,6 +297,8 @@ export interface DeltaRunner {
   nameOf?: (tableId: string) => string;
   /** The file's data loss was accepted: a recreate copies NULLs into required columns as defaults. */
   acceptDataLoss?: boolean;
+  /** How ALTERs that start mutations are followed (deadline, resume, journaling). */
+  follow?: FollowOptions & { resume?: readonly string[] };
 }
 
 /**
@@ -299,7 +329,20 @@ export const runDelta = async (run: DeltaRunner, delta: Delta, state: InfraMap):
     );
     return;
   }
+  const mutated = mutationTable(delta, state);
+  let resume = run.follow?.resume;
   for (const statement of renderDelta(delta, state)) {
+    if (statement.waitsForMutation && mutated) {
+      await runMutation(ch, mutated, statement.sql, {
+        ...run.follow,
+        ...(resume ? { resume } : {}),
+        label: run.label,
+        ...(statement.database !== undefined ? { database: statement.database } : {}),
+        onProgress: (p) => run.onEvent({ kind: "mutation", id: run.label, ...p }),
+      });
+      resume = undefined;
+      continue;
+    }
     await ch.command(statement.sql, {
       waitForMutation: statement.waitsForMutation,
       ...(statement.database !== undefined ? { database: statement.database } : {}),
@@ -413,7 +456,7 @@ const failure = async (
 
   // A type change ClickHouse could not cast: its mutation is killed and the column restored.
   const reverted =
-    delta.type === "ModifyTableColumn"
+    delta.type === "ModifyTableColumn" && server !== undefined
       ? await revertFailedColumnChange(ch, delta, state, e).catch(() => undefined)
       : undefined;
   const putBack = reverted ? undefined : await putBackDroppedView(input, base, state, i, done);

@@ -10,6 +10,8 @@ import { TOOL_VERSION } from "../version";
  * `op_started i` (detail `statement k/n: …`): a statement that must not run twice is about to
  * run (runtime/exactly-once.ts); until `op_done i` its outcome is unknown. `op_resolved i`
  * (detail `done k` / `rerun k`): the user said what became of it (`moose migrate --resolve`).
+ * `mutation_started i`: delta i's ALTER started a mutation (detail: its database, table and
+ * mutation_id as JSON); a resume follows it instead of taking it for someone else's.
  */
 export type JournalEvent =
   | "started"
@@ -19,7 +21,8 @@ export type JournalEvent =
   | "op_reverted"
   | "applied"
   | "failed"
-  | "accepted";
+  | "accepted"
+  | "mutation_started";
 
 export interface JournalRow {
   migration_id: string;
@@ -49,6 +52,8 @@ export interface FileProgress {
   inFlight: Map<number, InFlightStatement>;
   /** Where a resolved step resumes: delta index → 0-based statement to run next. */
   resumeAt: Map<number, number>;
+  /** `mutation_started` details per delta index (runtime/mutations.ts reads them). */
+  mutations?: Map<number, string[]>;
 }
 
 /** A non-repeatable statement journaled as started (`op_started`) with no outcome yet. */
@@ -182,6 +187,11 @@ export const summarizeJournal = (rows: readonly JournalRow[]): JournalState => {
       if (m) p.resumeAt.set(r.op_index, Number(m[2]) + (m[1] === "done" ? 1 : 0));
     }
     if (r.event === "op_reverted") p.opsDone.delete(r.op_index);
+    if (r.event === "mutation_started")
+      (p.mutations ??= new Map()).set(r.op_index, [
+        ...(p.mutations.get(r.op_index) ?? []),
+        r.detail,
+      ]);
     if (r.event === "failed") p.lastError = r.detail;
     if (r.event === "applied" && p.status !== "applied") {
       p.status = "applied";

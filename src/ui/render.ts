@@ -108,9 +108,30 @@ export const renderGenerate = (r: GenerateResult, out: Output, cwd: string): voi
   out.result(r);
 };
 
-export const applyEventPrinter =
-  (out: Output) =>
-  (e: ApplyEvent): void => {
+/** A mutation is shown once it has run this long (most finish in milliseconds). */
+const MUTATION_SHOWN_AFTER_MS = 2_000;
+
+/**
+ * Progress lines of a followed mutation: on a terminal when the parts left change (at most
+ * every second) or every 5 s; elsewhere (CI logs) every 30 s.
+ */
+const mutationThrottle = (tty: boolean) => {
+  let last: { at: number; parts: number; key: string } | undefined;
+  return (e: Extract<ApplyEvent, { kind: "mutation" }>): boolean => {
+    if (e.elapsedMs < MUTATION_SHOWN_AFTER_MS) return false;
+    const key = `${e.id} ${e.table} ${e.mutationIds.join(",")}`;
+    const since = last && last.key === key ? e.elapsedMs - last.at : Infinity;
+    const due = tty
+      ? since >= 5_000 || (since >= 1_000 && last!.parts !== e.partsToDo)
+      : since >= 30_000;
+    if (due) last = { at: e.elapsedMs, parts: e.partsToDo, key };
+    return due;
+  };
+};
+
+export const applyEventPrinter = (out: Output, tty = process.stdout.isTTY === true) => {
+  const showMutation = mutationThrottle(tty);
+  return (e: ApplyEvent): void => {
     switch (e.kind) {
       case "plan":
         out.line(`Found ${e.total} migration delta file(s) (${e.unapplied} unapplied)`);
@@ -126,6 +147,12 @@ export const applyEventPrinter =
       case "copy":
         out.line(`        copying ${e.rows} row(s) of '${e.table}' into its new schema...`);
         return;
+      case "mutation":
+        if (showMutation(e))
+          out.line(
+            `        mutation ${e.mutationIds.join(", ") || "(queued)"} on '${e.table}': ${e.partsToDo} part(s) to do, ${Math.round(e.elapsedMs / 1000)} s elapsed...`,
+          );
+        return;
       case "file-done":
         out.line(`  ✓ Migration '${e.id}' applied successfully`);
         return;
@@ -139,6 +166,7 @@ export const applyEventPrinter =
         return;
     }
   };
+};
 
 export const renderMigrate = (r: MigrateResult, out: Output): void => {
   renderModelWarnings(r.warnings, out);
