@@ -100,11 +100,16 @@ const migrate = (root: string, target: string, ...args: string[]) => {
     child,
     out: () => out,
     exited,
+    // A loaded machine takes a while to load the project: slow, not wrong.
     until: (re: RegExp) =>
-      waitUntil(`${re} in migrate's output:\n${out}`, () => {
-        if (child.exitCode !== null) throw new Error(`migrate exited ${child.exitCode}:\n${out}`);
-        return re.test(out);
-      }),
+      waitUntil(
+        `${re} in migrate's output:\n${out}`,
+        () => {
+          if (child.exitCode !== null) throw new Error(`migrate exited ${child.exitCode}:\n${out}`);
+          return re.test(out);
+        },
+        90_000,
+      ),
   };
 };
 
