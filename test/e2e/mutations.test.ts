@@ -186,6 +186,43 @@ describe("a slow mutation", () => {
     expect(status.code, status.out + status.err).toBe(0);
   }, 120_000);
 
+  it("kill -9 while a long mutation runs: one plain rerun follows the same mutation, the change lands once", async () => {
+    const db = "mut_kill";
+    const p = await project(db, model("Int64", "Int64"));
+    const killed = migrate(p.root, p.direct);
+    // Killed once T's mutation is started and journaled (it is held by the stopped merges).
+    await waitUntil(
+      "T's mutation to start",
+      async () => (await journal(db)).some((r) => r.event === "mutation_started"),
+      90_000,
+    );
+    killed.child.kill("SIGKILL");
+    await killed.exited;
+    // The mutation goes on without the client; merges resume.
+    await sql(`SYSTEM START MERGES ${db}.T`);
+    await sql(`SYSTEM START MERGES ${db}.U`);
+    const rerun = migrate(p.root, p.direct);
+    expect(await rerun.exited, rerun.out()).toBe(0);
+    expect(rerun.out()).toContain("Took over the migration lock");
+    const mutations = await rows<{ table: string; n: string; done: string }>(
+      `SELECT table, toString(count()) AS n, toString(countIf(is_done)) AS done FROM system.mutations WHERE database = '${db}' GROUP BY table ORDER BY table`,
+    );
+    // One ALTER per table: the dead run's mutation on T was followed, not sent again.
+    expect(mutations).toEqual([
+      { table: "T", n: "1", done: "1" },
+      { table: "U", n: "1", done: "1" },
+    ]);
+    expect(await columnType(db, "n")).toBe("Int64");
+    expect(
+      await rows(`SELECT toString(sum(n)) AS s, toString(uniqExact(id)) AS u FROM ${db}.T`),
+    ).toEqual([{ s: "12497500", u: "5000" }]);
+    const ops = (await journal(db)).filter((r) => r.event === "op_done" && r.op === 0);
+    expect(ops).toHaveLength(2); // file 1 and file 2, once each
+    expect(await lockTables(db)).toEqual([]);
+    const status = moose(p.root, "migrate", "--status", "--clickhouse-url", p.direct);
+    expect(status.code, status.out + status.err).toBe(0);
+  }, 180_000);
+
   it("a cast ClickHouse refuses is reported with ClickHouse's reason, then the column is put back", async () => {
     const db = "mut_cast";
     const root = makeProject({ dbName: db, model: model("Int32") });
