@@ -44,6 +44,9 @@ const globalOptions = (flags: CommonFlags): GlobalOptions => ({
 });
 const interactive = () => process.stdin.isTTY === true && process.stdout.isTTY === true;
 
+/** migrate's options that only a run applying files takes (the other modes exclude them). */
+const APPLY_ONLY = ["acceptDataLoss", "acceptChanged", "waitLock", "resolve", "mutationTimeout"];
+
 /** `--wait-lock` with no value: long enough for a typical deploy's migration, short of a CI timeout. */
 const DEFAULT_WAIT_LOCK_S = 600;
 
@@ -270,36 +273,17 @@ program
     new Option(
       "--validate",
       "offline check of the files (fold, conflicts); needs no server",
-    ).conflicts([
-      "status",
-      "breakLock",
-      "acceptDataLoss",
-      "acceptChanged",
-      "waitLock",
-      "resolve",
-      "mutationTimeout",
-    ]),
+    ).conflicts(["status", "breakLock", ...APPLY_ONLY]),
   )
   .addOption(
     new Option(
       "--status",
       "show applied / pending / drift without changing anything (exit 4 if not up to date)",
-    ).conflicts([
-      "breakLock",
-      "acceptDataLoss",
-      "acceptChanged",
-      "waitLock",
-      "resolve",
-      "mutationTimeout",
-    ]),
+    ).conflicts(["breakLock", ...APPLY_ONLY]),
   )
   .addOption(
     new Option("--break-lock", "release a migration lock left by a dead process").conflicts([
-      "acceptDataLoss",
-      "acceptChanged",
-      "waitLock",
-      "resolve",
-      "mutationTimeout",
+      ...APPLY_ONLY,
     ]),
   )
   .addOption(

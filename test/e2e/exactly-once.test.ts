@@ -19,7 +19,12 @@ import { chdbShell } from "../support/chdb-shell";
 import { CLI, cleanEnv, moose } from "../support/cli";
 import { startDev, type DevProcess } from "../support/dev";
 import { makeProject } from "../support/golden";
-import { startKillProxy, type KillPoint, type KillProxy } from "../support/kill-proxy";
+import {
+  migrateThrough,
+  startKillProxy,
+  type KillPoint,
+  type KillProxy,
+} from "../support/kill-proxy";
 
 const DB = "once";
 const JOURNAL = "_moose_migrations";
@@ -68,24 +73,8 @@ const reset = async () => {
   });
 };
 
-/**
- * `moose migrate` of `root` through the proxy (in this process: never spawnSync here), killed
- * at `point` when given.
- */
-const killedRun = (root: string, point?: KillPoint) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) => {
-    proxy.reset();
-    const child = spawn(process.execPath, [CLI, "migrate", "--clickhouse-url", viaProxy], {
-      cwd: root,
-      env: cleanEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (out += b.toString()));
-    if (point) proxy.arm(child, point);
-    child.on("exit", (code, signal) => resolve({ code, signal, out }));
-  });
+/** `moose migrate` of `root` through the proxy, killed at `point` when given. */
+const killedRun = (root: string, point?: KillPoint) => migrateThrough(proxy, root, viaProxy, point);
 
 const clean = new Map<string, string[]>();
 

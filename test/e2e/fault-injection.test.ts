@@ -22,6 +22,7 @@ import { CLI, cleanEnv, moose } from "../support/cli";
 import { startDev, type DevProcess } from "../support/dev";
 import { makeProject } from "../support/golden";
 import {
+  migrateThrough,
   startKillProxy,
   type KillMode,
   type KillPoint,
@@ -136,20 +137,7 @@ const resetToBase = async () => {
 };
 
 /** `moose migrate` of the evolved project through the proxy, killed at `point` when given. */
-const migrateThroughProxy = (point?: KillPoint) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) => {
-    proxy.reset();
-    const child = spawn(process.execPath, [CLI, "migrate", "--clickhouse-url", viaProxy], {
-      cwd: evolved,
-      env: cleanEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (out += b.toString()));
-    if (point) proxy.arm(child, point);
-    child.on("exit", (code, signal) => resolve({ code, signal, out }));
-  });
+const migrateThroughProxy = (point?: KillPoint) => migrateThrough(proxy, evolved, viaProxy, point);
 
 let reference: {
   schema: Record<string, string>[];

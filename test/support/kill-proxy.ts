@@ -1,5 +1,6 @@
 import http from "node:http";
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { CLI, cleanEnv } from "./cli";
 
 /**
  * A ClickHouse HTTP proxy that kills its client with SIGKILL at a chosen statement: the fault
@@ -136,3 +137,27 @@ export const startKillProxy = async (
       }),
   };
 };
+
+/**
+ * `moose migrate` of the project at `root` against `url` (the proxy's), in its own process,
+ * killed at `point` when given; resolves with its exit and output.
+ */
+export const migrateThrough = (
+  proxy: KillProxy,
+  root: string,
+  url: string,
+  point?: KillPoint,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> =>
+  new Promise((resolve) => {
+    proxy.reset();
+    const child = spawn(process.execPath, [CLI, "migrate", "--clickhouse-url", url], {
+      cwd: root,
+      env: cleanEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+    if (point) proxy.arm(child, point);
+    child.on("exit", (code, signal) => resolve({ code, signal, out }));
+  });
