@@ -44,6 +44,15 @@ const globalOptions = (flags: CommonFlags): GlobalOptions => ({
 });
 const interactive = () => process.stdin.isTTY === true && process.stdout.isTTY === true;
 
+/** A repeatable list of file ids: `--x a,b --x c.yaml` → [a, b, c]. */
+const fileIds = (v: string, prev: string[] | undefined): string[] => [
+  ...(prev ?? []),
+  ...v
+    .split(",")
+    .map((x) => x.trim().replace(/\.ya?ml$/, ""))
+    .filter((x) => x !== ""),
+];
+
 /** migrate's options that only a run applying files takes (the other modes exclude them). */
 const APPLY_ONLY = ["acceptDataLoss", "acceptChanged", "waitLock", "resolve", "mutationTimeout"];
 
@@ -311,25 +320,13 @@ program
   .option(
     "--accept-changed <id>",
     "record the changed content of an applied file as intended (repeatable, or comma-separated)",
-    (v: string, prev: string[] = []) => [
-      ...prev,
-      ...v
-        .split(",")
-        .map((x) => x.trim().replace(/\.ya?ml$/, ""))
-        .filter((x) => x !== ""),
-    ],
+    fileIds,
   )
   .addOption(
     new Option(
       "--accept-data-loss <file-id>",
       "apply this file although its type changes lose values the new types cannot hold (repeatable, or comma-separated)",
-    ).argParser((v: string, prev: string[] | undefined) => [
-      ...(prev ?? []),
-      ...v
-        .split(",")
-        .map((x) => x.trim().replace(/\.ya?ml$/, ""))
-        .filter((x) => x !== ""),
-    ]),
+    ).argParser(fileIds),
   )
   .addOption(
     new Option(

@@ -87,16 +87,14 @@ const run = (root: string, ...args: string[]) => moose(root, ...args, "--clickho
 const rows = async <T>(query: string): Promise<T[]> =>
   (await ch.query({ query, format: "JSONEachRow" })).json<T>();
 
-/** The database as the file left it: every user table's engine, keys and columns. */
-const schema = async () =>
-  rows<Record<string, string>>(
-    `SELECT t.name AS name, t.engine_full AS engine, t.sorting_key AS sorting,
+/** The database as the file left it: every user table's engine, keys and columns (one query). */
+const SCHEMA_QUERY = `SELECT t.name AS name, t.engine_full AS engine, t.sorting_key AS sorting,
             arrayStringConcat(groupArray(concat(c.name, ' ', c.type, ' ', c.default_kind, ' ', c.default_expression)), ', ') AS columns
      FROM system.tables t
      LEFT JOIN (SELECT table, name, type, default_kind, default_expression, position FROM system.columns WHERE database = '${DB}' ORDER BY position) c ON c.table = t.name
      WHERE t.database = '${DB}' AND NOT startsWith(t.name, '_moose')
-     GROUP BY t.name, t.engine_full, t.sorting_key ORDER BY t.name`,
-  );
+     GROUP BY t.name, t.engine_full, t.sorting_key ORDER BY t.name`;
+const schema = async () => rows<Record<string, string>>(SCHEMA_QUERY);
 
 /** Each user table's row count and distinct ids. */
 const counts = async () => {
@@ -278,15 +276,7 @@ describe("kill -9 of moose migrate on the embedded engine", () => {
   const dir = path.join(os.tmpdir(), `moose-fault-embedded-${process.pid}`);
   const url = `chdb://${dir}`;
   const q = (sql: string) => chdbShell(dir, sql);
-  const embeddedSchema = () =>
-    q(
-      `SELECT t.name AS name, t.engine_full AS engine, t.sorting_key AS sorting,
-              arrayStringConcat(groupArray(concat(c.name, ' ', c.type, ' ', c.default_kind, ' ', c.default_expression)), ', ') AS columns
-       FROM system.tables t
-       LEFT JOIN (SELECT table, name, type, default_kind, default_expression, position FROM system.columns WHERE database = '${DB}' ORDER BY position) c ON c.table = t.name
-       WHERE t.database = '${DB}' AND NOT startsWith(t.name, '_moose')
-       GROUP BY t.name, t.engine_full, t.sorting_key ORDER BY t.name`,
-    );
+  const embeddedSchema = () => q(SCHEMA_QUERY);
   const embeddedCounts = () =>
     Object.fromEntries(
       embeddedSchema().map((t) => {

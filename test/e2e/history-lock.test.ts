@@ -52,6 +52,13 @@ const appliedProject = () => {
   };
 };
 
+/** T's columns in order, as the database holds them. */
+const columnsOfT = (data: string) =>
+  chdbShell(
+    data,
+    `SELECT name FROM system.columns WHERE database = '${DB}' AND table = 'T' ORDER BY position`,
+  ).map((c) => c.name);
+
 const lockTables = (data: string) =>
   chdbShell(
     data,
@@ -118,12 +125,7 @@ describe("tamper-evident history", () => {
     const r = p.run("migrate");
     expect(r.code, r.out + r.err).toBe(1);
     expect(r.err).toContain("APPLIED_FILE_CHANGED");
-    expect(
-      chdbShell(
-        p.data,
-        `SELECT name FROM system.columns WHERE database = '${DB}' AND table = 'T' ORDER BY position`,
-      ).map((c) => c.name),
-    ).toEqual(["id", "n"]);
+    expect(columnsOfT(p.data)).toEqual(["id", "n"]);
   });
 
   it("--accept-changed records the new content and who accepted it; a deleted file is refused", () => {
@@ -207,12 +209,7 @@ describe("tamper-evident history", () => {
     expect(r.err).toContain("Error [ENGINE_UNSUPPORTED_LOCALLY]");
     expect(r.err).toContain(`'${DB}.R' (ReplicatedMergeTree)`);
     // Nothing of either file ran.
-    expect(
-      chdbShell(
-        p.data,
-        `SELECT name FROM system.columns WHERE database = '${DB}' AND table = 'T' ORDER BY position`,
-      ).map((c) => c.name),
-    ).toEqual(["id", "n"]);
+    expect(columnsOfT(p.data)).toEqual(["id", "n"]);
   });
 
   it("refuses to resume a half-applied file whose content changed since it started", () => {

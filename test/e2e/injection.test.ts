@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { chdbShell } from "../support/chdb-shell";
 import { moose } from "../support/cli";
+import { col } from "../support/fixtures";
 import { makeProject } from "../support/golden";
 
 /*
@@ -86,16 +87,8 @@ const snapshot = () =>
 
 const files = (root: string) => fs.readdirSync(path.join(root, "migrations")).sort();
 
-const column = (name: string, extra: Record<string, unknown> = {}) => ({
-  name,
-  data_type: "String",
-  required: true,
-  unique: false,
-  primary_key: false,
-  default: null,
-  annotations: [],
-  ...extra,
-});
+/** A column as a hand-written file holds it (extra fields may be anything a file could say). */
+const column = (name: string, extra: Record<string, unknown> = {}) => ({ ...col(name), ...extra });
 
 /** A hand-written file carrying the same texts in every SQL-bearing delta field. */
 const evilFile = (id: string) => {

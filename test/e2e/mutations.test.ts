@@ -9,14 +9,13 @@
  * refused; SIGINT / SIGTERM mid-file exit 130 / 143 with the lock released and the journal
  * resumable. A proxy in front of the endpoint records every statement sent.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, cleanEnv, moose } from "../support/cli";
+import { moose } from "../support/cli";
 import { startDev, waitUntil, type DevProcess } from "../support/dev";
 import { makeProject } from "../support/golden";
-import { startKillProxy, type KillProxy } from "../support/kill-proxy";
+import { spawnMigrate, startKillProxy, type KillProxy } from "../support/kill-proxy";
 
 const JOURNAL = "_moose_migrations";
 
@@ -87,26 +86,20 @@ const project = async (db: string, second = model("Int64")) => {
 
 /** `moose migrate` in its own process; `until` lets the test act on its output while it runs. */
 const migrate = (root: string, target: string, ...args: string[]) => {
-  const child = spawn(process.execPath, [CLI, "migrate", "--clickhouse-url", target, ...args], {
-    cwd: root,
-    env: cleanEnv,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr.on("data", (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const { child, out: output, exited: ended } = spawnMigrate(root, target, ...args);
+  const exited = ended.then((e) => e.code);
   return {
     child,
-    out: () => out,
+    out: output,
     exited,
     // A loaded machine takes a while to load the project: slow, not wrong.
     until: (re: RegExp) =>
       waitUntil(
-        `${re} in migrate's output:\n${out}`,
+        `${re} in migrate's output`,
         () => {
-          if (child.exitCode !== null) throw new Error(`migrate exited ${child.exitCode}:\n${out}`);
-          return re.test(out);
+          if (child.exitCode !== null)
+            throw new Error(`migrate exited ${child.exitCode}:\n${output()}`);
+          return re.test(output());
         },
         90_000,
       ),

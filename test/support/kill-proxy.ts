@@ -138,26 +138,31 @@ export const startKillProxy = async (
   };
 };
 
-/**
- * `moose migrate` of the project at `root` against `url` (the proxy's), in its own process,
- * killed at `point` when given; resolves with its exit and output.
- */
-export const migrateThrough = (
+/** `moose migrate` of the project at `root` against `url`, in its own process, its output collected. */
+export const spawnMigrate = (root: string, url: string, ...args: string[]) => {
+  const child = spawn(process.execPath, [CLI, "migrate", "--clickhouse-url", url, ...args], {
+    cwd: root,
+    env: cleanEnv,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { child, out: () => out, exited };
+};
+
+/** `moose migrate` through the proxy, killed at `point` when given; its exit and output. */
+export const migrateThrough = async (
   proxy: KillProxy,
   root: string,
   url: string,
   point?: KillPoint,
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> =>
-  new Promise((resolve) => {
-    proxy.reset();
-    const child = spawn(process.execPath, [CLI, "migrate", "--clickhouse-url", url], {
-      cwd: root,
-      env: cleanEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (out += b.toString()));
-    if (point) proxy.arm(child, point);
-    child.on("exit", (code, signal) => resolve({ code, signal, out }));
-  });
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> => {
+  proxy.reset();
+  const run = spawnMigrate(root, url);
+  if (point) proxy.arm(run.child, point);
+  return { ...(await run.exited), out: run.out() };
+};
