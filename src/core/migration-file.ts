@@ -1,4 +1,6 @@
 import YAML, { isNode, isScalar, type Document } from "yaml";
+import { emitSeqItemYaml } from "./yaml-emit";
+import { fastLoadYaml } from "./yaml-fast";
 import { z } from "zod";
 import { MooseError } from "../errors";
 import { DELTA_TYPES, type Delta, type DeltaType } from "./deltas";
@@ -304,16 +306,23 @@ const untagLocalTags = (doc: Document): void => {
   });
 };
 
-export const parseMigrationFile = (text: string, source: string): MigrationFile => {
-  const invalid = (
-    what: string,
-    hint = "If the file was already applied somewhere, restore it from version control (`git checkout -- <file>`): applied files are history. If it is new, fix it by hand, or delete it and run `moose generate migration --save` again.",
-  ) =>
-    new MooseError(
-      "MIGRATION_FILE_INVALID",
-      `Migration file ${source} is not a valid delta file: ${what}`,
-      { hint },
-    );
+const hashIsText = (raw: unknown): boolean => {
+  const r = raw as { parent_state_hash?: unknown; parent_stream_hash?: unknown } | null;
+  return (
+    typeof r === "object" &&
+    r !== null &&
+    typeof r.parent_state_hash !== "number" &&
+    typeof r.parent_stream_hash !== "number"
+  );
+};
+
+/**
+ * The file's value: the fast reader (core/yaml-fast.ts) when it can, else the `yaml` library,
+ * which reads the reference's tags, keeps a digits-only hash as written, and words errors.
+ */
+const readYaml = (text: string, invalid: (what: string) => MooseError): unknown => {
+  const fast = fastLoadYaml(text);
+  if (fast !== undefined && hashIsText(fast)) return fast;
   const doc = YAML.parseDocument(text, { version: "1.2", uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0)
     throw invalid(`YAML syntax error: ${doc.errors[0]!.message.split("\n")[0]}`);
@@ -332,7 +341,20 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
       return undefined;
     },
   });
-  const raw: unknown = doc.toJS();
+  return doc.toJS() as unknown;
+};
+
+export const parseMigrationFile = (text: string, source: string): MigrationFile => {
+  const invalid = (
+    what: string,
+    hint = "If the file was already applied somewhere, restore it from version control (`git checkout -- <file>`): applied files are history. If it is new, fix it by hand, or delete it and run `moose generate migration --save` again.",
+  ) =>
+    new MooseError(
+      "MIGRATION_FILE_INVALID",
+      `Migration file ${source} is not a valid delta file: ${what}`,
+      { hint },
+    );
+  const raw = readYaml(text, invalid);
   const top = file.safeParse(raw);
   if (!top.success)
     throw invalid(
@@ -557,7 +579,8 @@ const YAML_OPTIONS = {
 } as const;
 
 /**
- * Each delta's YAML by its JSON. With `indentSeq: false` a one-item sequence renders exactly as
+ * Each delta's YAML: core/yaml-emit.ts writes the common ones as `yaml` would; the others go
+ * through the `yaml` library, cached by their JSON. With `indentSeq: false` a one-item sequence renders exactly as
  * the item does under `deltas:`, so a file is its header, the items and `created_at` joined.
  * `moose dev` rewrites pending.yaml on every save with mostly the same deltas: rendering only
  * the new ones keeps a save fast on a large project (the yaml library is the slow part).
@@ -567,6 +590,8 @@ const DELTA_YAML_CACHE_MAX = 10_000;
 
 const renderDeltaItem = (d: Delta): string => {
   const ordered = orderDelta(d);
+  const fast = emitSeqItemYaml(ordered);
+  if (fast !== undefined) return fast;
   const key = JSON.stringify(ordered);
   let text = deltaYaml.get(key);
   if (text === undefined) {
