@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: TypeScript loads only when a model is compiled.
+import "./lazy-typescript";
 import { parseResolutions } from "./commands/resolve-steps";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ExitCode, MooseError, errorText, filesystemError, isMooseError } from "./errors";

@@ -1,9 +1,4 @@
-import {
-  ClickHouseLogLevel,
-  createClient,
-  type ClickHouseClient,
-  type ClickHouseSettings,
-} from "@clickhouse/client";
+import type { ClickHouseClient, ClickHouseSettings } from "@clickhouse/client";
 import { MooseError, errorText } from "../errors";
 import { maskSecrets, type ClickHouseTarget } from "../config/url";
 import { multiStatementProblem } from "../core/model-sql-guard";
@@ -121,7 +116,7 @@ const networkCode = (e: unknown): string | undefined => {
     : undefined;
 };
 
-type Connection = Parameters<typeof createClient>[0] extends infer O
+type Connection = Parameters<typeof import("@clickhouse/client").createClient>[0] extends infer O
   ? O extends { connection?: infer C }
     ? C
     : never
@@ -176,10 +171,13 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnectio
    * a backfill); ALTERs that start mutations return at once and are followed in
    * system.mutations (runtime/mutations.ts), never cut short by a request timeout.
    */
+  // The vendor client is loaded when a command first connects: offline commands never do.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const vendor = require("@clickhouse/client") as typeof import("@clickhouse/client");
   const httpClient = (timeoutMs: number, database?: string): ClickHouseClient =>
     target.kind === "chdb"
-      ? createClient({ connection: chdbConnection(target.path) })
-      : createClient({
+      ? vendor.createClient({ connection: chdbConnection(target.path) })
+      : vendor.createClient({
           url: target.url,
           username: target.username,
           password: target.password,
@@ -187,7 +185,7 @@ export const connectClickHouse = (target: ClickHouseTarget): ClickHouseConnectio
           request_timeout: timeoutMs,
           http_agent: agentFor(target.url),
           // Failures surface as MooseErrors; the client's own logger would print stacks.
-          log: { level: ClickHouseLogLevel.OFF },
+          log: { level: vendor.ClickHouseLogLevel.OFF },
         });
   const client = httpClient(READ_IDLE_TIMEOUT_MS);
   // The embedded engine is one session: its statements share the one client.

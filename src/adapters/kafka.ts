@@ -1,14 +1,10 @@
-import {
-  ConfigResourceTypes,
-  ConfigSource,
-  Kafka,
-  logLevel,
-  type Admin,
-  type KafkaConfig,
-  type SASLOptions,
-} from "kafkajs";
+import type { Admin, KafkaConfig, SASLOptions } from "kafkajs";
 import { MooseError } from "../errors";
 import { describeKafkaTarget, type KafkaTarget } from "../config/kafka";
+
+/** kafkajs, loaded when a command first talks to a broker (most never do). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkajs = (): typeof import("kafkajs") => require("kafkajs") as typeof import("kafkajs");
 
 /** A topic as the broker reports it. */
 export interface BrokerTopic {
@@ -136,7 +132,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 const clientConfig = (target: KafkaTarget): KafkaConfig => ({
   clientId: "moose-migrate",
   brokers: target.brokers,
-  logLevel: logLevel.NOTHING,
+  logLevel: kafkajs().logLevel.NOTHING,
   ...(target.ssl ? { ssl: target.ssl.ca ? { ca: target.ssl.ca } : true } : {}),
   // Our mechanism names are kafkajs's; TypeScript cannot match a union-typed field against
   // kafkajs's union of per-mechanism option types, hence the cast.
@@ -152,7 +148,7 @@ const clientConfig = (target: KafkaTarget): KafkaConfig => ({
 const probeBroker = async (target: KafkaTarget, action: string): Promise<void> => {
   const deadline = target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const share = Math.max(100, Math.floor(deadline / target.brokers.length));
-  const admin = new Kafka({
+  const admin = new (kafkajs().Kafka)({
     ...clientConfig(target),
     connectionTimeout: share,
     authenticationTimeout: share,
@@ -198,10 +194,11 @@ const configText = (configs: Record<string, string>): string =>
     .map(([k, v]) => `${k}=${v}`)
     .join(", ");
 
-const DYNAMIC_SOURCES = new Set<number>([ConfigSource.TOPIC_CONFIG]);
+const isDynamicSource = (source: number): boolean =>
+  source === Number(kafkajs().ConfigSource.TOPIC_CONFIG);
 
 export const connectKafka = (target: KafkaTarget): KafkaPort => {
-  const kafka = new Kafka({
+  const kafka = new (kafkajs().Kafka)({
     ...clientConfig(target),
     connectionTimeout: 3000,
     requestTimeout: 10000,
@@ -226,7 +223,7 @@ export const connectKafka = (target: KafkaTarget): KafkaPort => {
     if (names.length === 0) return new Map<string, TopicConfigs>();
     const res = await a.describeConfigs({
       includeSynonyms: false,
-      resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+      resources: names.map((name) => ({ type: kafkajs().ConfigResourceTypes.TOPIC, name })),
     });
     const out = new Map<string, TopicConfigs>();
     for (const r of res.resources) {
@@ -237,7 +234,7 @@ export const connectKafka = (target: KafkaTarget): KafkaPort => {
         if (c.configValue === null || c.configValue === undefined) continue;
         effective[c.configName] = c.configValue;
         const source = (c as { configSource?: number }).configSource;
-        if (source !== undefined ? DYNAMIC_SOURCES.has(source) : !c.isDefault)
+        if (source !== undefined ? isDynamicSource(source) : !c.isDefault)
           dynamic[c.configName] = c.configValue;
       }
       out.set(r.resourceName, { effective, dynamic });
@@ -304,7 +301,7 @@ export const connectKafka = (target: KafkaTarget): KafkaPort => {
             validateOnly: false,
             resources: [
               {
-                type: ConfigResourceTypes.TOPIC,
+                type: kafkajs().ConfigResourceTypes.TOPIC,
                 name,
                 configEntries: Object.entries(configs).map(([n, value]) => ({ name: n, value })),
               },

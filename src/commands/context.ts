@@ -39,6 +39,8 @@ export interface ProjectContext {
   migrations: StoredMigration[];
   /** Warnings from loading the models (type errors outside them, tsconfig problems). */
   warnings: ModelWarning[];
+  /** Whether one-shot loads use the model cache (`MOOSE_MODEL_CACHE=off` turns it off). */
+  modelCache?: boolean;
 }
 
 export const loadProject = (
@@ -53,6 +55,7 @@ export const loadProject = (
     defaultDb: config.clickhouse_config.db_name,
     migrations: read.migrations ? readMigrations(opts.root) : [],
     warnings: [],
+    modelCache: opts.env.MOOSE_MODEL_CACHE?.trim().toLowerCase() !== "off",
   };
 };
 
@@ -129,6 +132,7 @@ export const desiredState = (
     root: ctx.root,
     sourceDir: ctx.config.source_dir,
     defaultDatabase: ctx.defaultDb,
+    cache: ctx.modelCache === true,
   });
   ctx.warnings.push(...warnings);
   // With the streaming engine off, streams are not the tool's business: the topics stay as

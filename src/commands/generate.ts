@@ -9,8 +9,9 @@ import { tableNamer, type InfraMap } from "../core/infra-map";
 import type { BlockedChange } from "../core/lifecycle";
 import {
   nextMigrationId,
-  parseMigrationFile,
-  serializeMigrationFile,
+  readMigrationFile,
+  renderMigrationFile,
+  sameYamlValue,
   slugOf,
   type MigrationFile,
 } from "../core/migration-file";
@@ -165,9 +166,16 @@ const namesOf = (
  * Checks that the tool itself accepts what it is about to write: the YAML reads back to the same
  * file, and the committed files plus this one fold and fork nowhere (`migrate --validate`).
  */
-const checkWritable = (ctx: ProjectContext, file: MigrationFile, yaml: string): InfraMap => {
-  const reread = parseMigrationFile(yaml, `${MIGRATIONS_DIR}/${file.id}.yaml`);
-  if (serializeMigrationFile(reread) !== yaml)
+const checkWritable = (
+  ctx: ProjectContext,
+  file: MigrationFile,
+  written: { text: string; value: unknown },
+): InfraMap => {
+  const { file: reread, value } = readMigrationFile(
+    written.text,
+    `${MIGRATIONS_DIR}/${file.id}.yaml`,
+  );
+  if (!sameYamlValue(value, written.value))
     throw new MooseError(
       "INTERNAL",
       `The file generated for '${file.id}' does not read back as written`,
@@ -306,8 +314,9 @@ export const generateMigration = async (
       created_at: createdAt.toISOString(),
     };
     result.file = file;
-    result.yaml = serializeMigrationFile(file);
-    const after = checkWritable(ctx, file, result.yaml);
+    const written = renderMigrationFile(file);
+    result.yaml = written.text;
+    const after = checkWritable(ctx, file, written);
     result.checks.fold = true;
     const check = await checkDdl(plan, after);
     if (check) {
@@ -324,7 +333,7 @@ export const generateMigration = async (
       );
     }
     if (!opts.save || opts.preview) return { ...result, status: "dry-run" };
-    return { ...result, status: "written", path: writeMigration(ctx.root, file) };
+    return { ...result, status: "written", path: writeMigration(ctx.root, file, result.yaml) };
   };
 
   return target

@@ -1,5 +1,6 @@
-import YAML, { isNode, isScalar, type Document } from "yaml";
-import { emitSeqItemYaml } from "./yaml-emit";
+import type { Document } from "yaml";
+import type YAMLNamespace from "yaml";
+import { emitMapYaml, emitSeqItemYaml } from "./yaml-emit";
 import { fastLoadYaml } from "./yaml-fast";
 import { z } from "zod";
 import { MooseError } from "../errors";
@@ -8,6 +9,13 @@ import { ENGINE_NAMES, ENGINE_PARAMS, isEngineName, makeEngine } from "./engines
 import { deltaSqlFindings } from "./infra-sql-guard";
 import { describeFindings } from "./model-sql-guard";
 import type { Column, DataType, EngineName, Table, Topic } from "./infra-map";
+
+/**
+ * The `yaml` library, loaded on first use: the fast reader and writer (yaml-fast.ts,
+ * yaml-emit.ts) handle ordinary files without it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yamlLib = (): typeof YAMLNamespace => require("yaml") as typeof YAMLNamespace;
 
 /** A committed delta file (Moose's `MigrationFile`). */
 export interface MigrationFile {
@@ -288,7 +296,8 @@ const formatIssues = (issues: readonly z.core.$ZodIssue[]): string =>
 // that it cannot read back; we read both that form and plain maps.
 
 const untagLocalTags = (doc: Document): void => {
-  YAML.visit(doc, {
+  const { isNode, isScalar } = yamlLib();
+  yamlLib().visit(doc, {
     Node(_key, node) {
       const tag = isNode(node) ? node.tag : undefined;
       if (!tag || !tag.startsWith("!") || tag.startsWith("!!") || tag.startsWith("tag:"))
@@ -323,6 +332,8 @@ const hashIsText = (raw: unknown): boolean => {
 const readYaml = (text: string, invalid: (what: string) => MooseError): unknown => {
   const fast = fastLoadYaml(text);
   if (fast !== undefined && hashIsText(fast)) return fast;
+  const YAML = yamlLib();
+  const { isScalar } = YAML;
   const doc = YAML.parseDocument(text, { version: "1.2", uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0)
     throw invalid(`YAML syntax error: ${doc.errors[0]!.message.split("\n")[0]}`);
@@ -344,7 +355,17 @@ const readYaml = (text: string, invalid: (what: string) => MooseError): unknown 
   return doc.toJS() as unknown;
 };
 
-export const parseMigrationFile = (text: string, source: string): MigrationFile => {
+export const parseMigrationFile = (text: string, source: string): MigrationFile =>
+  readMigrationFile(text, source).file;
+
+/**
+ * The file and the plain value its YAML reads as (what `renderMigrationFile` wrote, when the
+ * writer and the reader agree: generate checks that before writing).
+ */
+export const readMigrationFile = (
+  text: string,
+  source: string,
+): { file: MigrationFile; value: unknown } => {
   const invalid = (
     what: string,
     hint = "If the file was already applied somewhere, restore it from version control (`git checkout -- <file>`): applied files are history. If it is new, fix it by hand, or delete it and run `moose generate migration --save` again.",
@@ -355,6 +376,14 @@ export const parseMigrationFile = (text: string, source: string): MigrationFile 
       { hint },
     );
   const raw = readYaml(text, invalid);
+  return { file: migrationFileFrom(raw, source, invalid), value: raw };
+};
+
+const migrationFileFrom = (
+  raw: unknown,
+  source: string,
+  invalid: (what: string, hint?: string) => MooseError,
+): MigrationFile => {
   const top = file.safeParse(raw);
   if (!top.success)
     throw invalid(
@@ -588,38 +617,66 @@ const YAML_OPTIONS = {
 const deltaYaml = new Map<string, string>();
 const DELTA_YAML_CACHE_MAX = 10_000;
 
-const renderDeltaItem = (d: Delta): string => {
-  const ordered = orderDelta(d);
+const renderDeltaItem = (ordered: Record<string, unknown>): string => {
   const fast = emitSeqItemYaml(ordered);
   if (fast !== undefined) return fast;
   const key = JSON.stringify(ordered);
   let text = deltaYaml.get(key);
   if (text === undefined) {
-    text = YAML.stringify([ordered], YAML_OPTIONS);
+    text = yamlLib().stringify([ordered], YAML_OPTIONS);
     if (deltaYaml.size >= DELTA_YAML_CACHE_MAX) deltaYaml.clear();
     deltaYaml.set(key, text);
   }
   return text;
 };
 
-export const serializeMigrationFile = (f: MigrationFile): string => {
-  const header = YAML.stringify(
-    {
-      id: f.id,
-      description: f.description,
-      parent_state_hash: f.parent_state_hash,
-      ...(f.parent_stream_hash !== undefined ? { parent_stream_hash: f.parent_stream_hash } : {}),
-    },
-    YAML_OPTIONS,
-  );
+export const serializeMigrationFile = (f: MigrationFile): string => renderMigrationFile(f).text;
+
+/**
+ * The file's text and the plain value it holds (Moose's field order, no undefined fields):
+ * reading the text back must give exactly that value (`sameYamlValue`).
+ */
+export const renderMigrationFile = (f: MigrationFile): { text: string; value: unknown } => {
+  const head = {
+    id: f.id,
+    description: f.description,
+    parent_state_hash: f.parent_state_hash,
+    ...(f.parent_stream_hash !== undefined ? { parent_stream_hash: f.parent_stream_hash } : {}),
+  };
+  const header = emitMapYaml(head) ?? yamlLib().stringify(head, YAML_OPTIONS);
+  const ordered = f.deltas.map(orderDelta);
   const deltas =
-    f.deltas.length === 0 ? "deltas: []\n" : `deltas:\n${f.deltas.map(renderDeltaItem).join("")}`;
-  return header + deltas + YAML.stringify({ created_at: f.created_at }, YAML_OPTIONS);
+    ordered.length === 0 ? "deltas: []\n" : `deltas:\n${ordered.map(renderDeltaItem).join("")}`;
+  const tail = { created_at: f.created_at };
+  return {
+    text: header + deltas + (emitMapYaml(tail) ?? yamlLib().stringify(tail, YAML_OPTIONS)),
+    value: { ...head, deltas: ordered, created_at: f.created_at },
+  };
+};
+
+/**
+ * Whether two plain values are equal as YAML data: same scalars (NaN equals NaN), same
+ * sequences, same maps once keys holding undefined (never written) are left out.
+ */
+export const sameYamlValue = (a: unknown, b: unknown): boolean => {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => sameYamlValue(x, b[i]));
+  const keys = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined);
+  const ea = keys(a);
+  const eb = keys(b);
+  if (ea.length !== eb.length) return false;
+  const bo = b as Record<string, unknown>;
+  return ea.every(
+    ([k, v]) => Object.prototype.hasOwnProperty.call(bo, k) && sameYamlValue(v, bo[k]),
+  );
 };
 
 /** The whole file in one `YAML.stringify` (the reference `serializeMigrationFile` must equal). */
 export const serializeMigrationFileWhole = (f: MigrationFile): string =>
-  YAML.stringify(
+  yamlLib().stringify(
     {
       id: f.id,
       description: f.description,

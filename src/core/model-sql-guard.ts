@@ -143,7 +143,22 @@ const w = (s: string): string => s.toUpperCase();
  * What is wrong with `text` as a `kind`, or nothing. Lexed in every context it can be spliced
  * into, so a reading that only one context would give cannot slip through.
  */
-export const fragmentProblems = (raw: string, kind: FragmentKind): string[] => {
+export const fragmentProblems = (raw: string, kind: FragmentKind): readonly string[] => {
+  // The same types, defaults and keys recur on every table of a project: each text is lexed once.
+  const key = `${kind}\0${raw}`;
+  let problems = checkedFragments.get(key);
+  if (problems === undefined) {
+    problems = lexedProblems(raw, kind);
+    if (checkedFragments.size >= CHECKED_FRAGMENTS_MAX) checkedFragments.clear();
+    checkedFragments.set(key, problems);
+  }
+  return problems;
+};
+
+const checkedFragments = new Map<string, readonly string[]>();
+const CHECKED_FRAGMENTS_MAX = 50_000;
+
+const lexedProblems = (raw: string, kind: FragmentKind): readonly string[] => {
   const out = new Set<string>();
   // What the renderer splices inside its own `CODEC(…)` (render-sql's columnProperties).
   const text = kind === "codec" ? raw.replace(/^CODEC\(([\s\S]*)\)$/, "$1") : raw;

@@ -10,20 +10,29 @@
  * generated deltas; generate reads every file back before writing it.
  */
 
-import YAML from "yaml";
+import type YAML from "yaml";
+
+/** The `yaml` library, loaded only when a string needs it. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yamlLibrary = (): typeof YAML => require("yaml") as typeof YAML;
 
 // The file's options (core/migration-file.ts), for the strings handed to `yaml`.
 const YAML_SCALAR_OPTIONS = { lineWidth: 0, singleQuote: true, version: "1.2" } as const;
 
 // A string `yaml` writes plain (checked against it in the tests): safe characters, no leading
-// indicator, no double or edge spaces, and not text the core schema would read as another type.
-const PLAIN = /^[A-Za-z0-9_(][A-Za-z0-9_.()/=,<>+* -]*$/;
+// indicator, no double or edge spaces, no `: ` or final `:`, and not text the core schema
+// would read as another type.
+const PLAIN = /^[A-Za-z0-9_(][A-Za-z0-9_.()/=,<>+*: -]*$/;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const CORE_SCALAR =
   /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|0o[0-7]+|[-+]?[0-9]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*))?$/;
 
 const plainString = (s: string): boolean =>
-  PLAIN.test(s) && !s.endsWith(" ") && !s.includes("  ") && !CORE_SCALAR.test(s);
+  PLAIN.test(s) &&
+  !s.endsWith(" ") &&
+  !s.includes("  ") &&
+  !/:( |$)/.test(s) &&
+  !CORE_SCALAR.test(s);
 
 /**
  * A string `yaml` quotes, quoted by `yaml` itself (as a lone scalar, which it quotes the same
@@ -32,9 +41,12 @@ const plainString = (s: string): boolean =>
  */
 const quotedCache = new Map<string, string>();
 const quoted = (s: string): string => {
+  // A leading `'` cannot be plain, and with single quotes preferred `yaml` double-quotes a
+  // text holding one: printable ASCII without `"` or `\` goes in as is (a SQL string default).
+  if (/^'[\x20-\x7e]*$/.test(s) && !/["\\]/.test(s)) return `"${s}"`;
   let q = quotedCache.get(s);
   if (q === undefined) {
-    const text = YAML.stringify(s, YAML_SCALAR_OPTIONS);
+    const text = yamlLibrary().stringify(s, YAML_SCALAR_OPTIONS);
     const line = text.endsWith("\n") ? text.slice(0, -1) : text;
     if (line.includes("\n") || !(line.startsWith("'") || line.startsWith('"')))
       throw new Unsupported();
@@ -107,6 +119,18 @@ const seqLines = (items: readonly unknown[], indent: number, out: string[]): voi
       out[start] = `${pad}- ${out[start]!.slice(indent + 2)}`;
     } else out.push(`${pad}- ${scalar(item)}\n`);
   }
+};
+
+/** `value` as the block mapping `yaml` would write at the top of a document, or undefined. */
+export const emitMapYaml = (value: object): string | undefined => {
+  const out: string[] = [];
+  try {
+    mapLines(value, 0, out);
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+  return out.join("");
 };
 
 /** `value` as the one-item block sequence `yaml` would write, or undefined (see above). */

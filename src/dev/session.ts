@@ -242,8 +242,10 @@ export class DevSession {
       try {
         this.ctx.warnings = [];
         const changed = changes.models;
+        // The session's loader keeps the compiler between saves; the one-shot model cache
+        // would only add a write per save.
         this.code = desiredState(this.ctx, this.committed, (src) =>
-          this.loaderFor(src).load(changed),
+          this.loaderFor({ ...src, cache: false }).load(changed),
         );
         this.stale.code = false;
       } catch (e) {

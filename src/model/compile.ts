@@ -3,6 +3,7 @@ import path from "node:path";
 import ts from "typescript";
 import { MooseError } from "../errors";
 import { affectedFiles, snapshotProgram, type ProgramSnapshot } from "./affected";
+import type { CacheRecord } from "./compile-cache";
 import { createLoaderHost } from "./compiler-host";
 import { columnInjector, findConstructions, type Constructions } from "./inject-columns";
 import { ModelScope, ScopeIndex, type ScopeSpans } from "./model-scope";
@@ -23,6 +24,12 @@ export interface CompiledProject {
   recompiled: readonly string[];
   /** How many project files kept their earlier results. */
   reused: number;
+  /**
+   * What the model cache (compile-cache.ts) must find unchanged to reuse this compile: every
+   * file it read, the paths looked for in vain, the type-root folders; undefined when a
+   * resolution cannot be re-validated from the disk.
+   */
+  cacheInputs: () => Pick<CacheRecord, "read" | "absent" | "dirs"> | undefined;
 }
 
 /** Compiles the project again and again, redoing only what the changes since the last time can reach. */
@@ -65,6 +72,21 @@ const diagnosticText = (d: ts.Diagnostic, root: string): string =>
     where: diagnosticWhere(d, root),
     message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
   });
+
+/**
+ * The folders whose listing decides which `@types` packages join the program: the configured
+ * type roots, else every `node_modules/@types` from the root up (listed even when missing, so
+ * one appearing is noticed). None when `types` names the packages.
+ */
+const typeRootDirs = (root: string, options: ts.CompilerOptions): string[] => {
+  if (options.types !== undefined) return [];
+  if (options.typeRoots !== undefined) return options.typeRoots.map((d) => path.resolve(root, d));
+  const dirs: string[] = [];
+  for (let dir = path.resolve(root); ; dir = path.dirname(dir)) {
+    dirs.push(path.join(dir, "node_modules", "@types"));
+    if (path.dirname(dir) === dir) return dirs;
+  }
+};
 
 /** typia's tags shim beside the SDK entry (`typia.ts` in dev, `typia.d.ts` when built). */
 const typiaEntry = (sdkEntry: string): string =>
@@ -263,6 +285,21 @@ export const createProjectCompiler = (
       },
       recompiled: redo.map((sf) => path.resolve(sf.fileName)),
       reused: userFiles.length - redo.length,
+      cacheInputs: () => {
+        const lookups = resolutions.lookups();
+        if (lookups === undefined) return undefined;
+        const read: { file: string; text?: string }[] = program
+          .getSourceFiles()
+          .filter((sf) => !program.isSourceFileDefaultLibrary(sf))
+          .map((sf) => ({ file: path.resolve(sf.fileName), text: sf.text }));
+        const absent = [...setup.inputs.absent, ...lookups.absent];
+        for (const file of [...setup.inputs.read, ...lookups.read]) read.push({ file });
+        // The root package.json is part of the compiler setup (setupKeyOf).
+        const manifest = path.join(root, "package.json");
+        if (fs.existsSync(manifest)) read.push({ file: manifest });
+        else absent.push(manifest);
+        return { read, absent, dirs: typeRootDirs(root, options) };
+      },
     };
   };
   return { compile };

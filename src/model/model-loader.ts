@@ -5,6 +5,8 @@ import type { InfraMap } from "../core/infra-map";
 import * as sdk from "../sdk/index";
 import { registry, resetRegistry } from "../sdk/registry";
 import { createProjectCompiler, type ProjectCompiler } from "./compile";
+import { compileCacheKey, readCompileCache, writeCompileCache } from "./compile-cache";
+import type { ModuleResolver } from "./resolve-modules";
 import { withLoadWarnings, type ModelWarning } from "./warnings";
 import { runModules, type CompiledModules } from "./run-modules";
 import { infraMapFromResources } from "./to-infra-map";
@@ -20,7 +22,36 @@ export interface ModelSource {
   root: string;
   sourceDir: string;
   defaultDatabase: string;
+  /**
+   * Use and refresh the model cache under `.moose/cache/` (compile-cache.ts): one-shot commands
+   * do; `moose dev` keeps its own compiler state instead.
+   */
+  cache?: boolean;
 }
+
+/**
+ * The compiler. TypeScript itself is loaded on its first use (src/lazy-typescript.ts): a load
+ * the model cache answers never needs it.
+ */
+const projectCompiler = (entry: string, root: string): ProjectCompiler =>
+  createProjectCompiler(entry, root, sdkTypesEntry());
+
+/**
+ * `resolver`, also noting in `asked` each import the run resolved to a project file: the
+ * answers a cached compile gives the next run.
+ */
+const recordingResolver = (
+  resolver: ModuleResolver,
+  outputs: ReadonlyMap<string, string>,
+  asked: Record<string, Record<string, string>>,
+): ModuleResolver => {
+  return (name, from) => {
+    const resolved = resolver(name, from);
+    if (resolved && outputs.has(path.resolve(resolved.resolvedFileName)))
+      (asked[from] ??= {})[name] = path.resolve(resolved.resolvedFileName);
+    return resolved;
+  };
+};
 
 export interface LoadedModels {
   map: InfraMap;
@@ -78,17 +109,55 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
         },
       );
     }
-    compiler ??= createProjectCompiler(entry, root, sdkTypesEntry());
+    const cacheKey = src.cache === true ? compileCacheKey(entry, sdkTypesEntry()) : undefined;
+    if (compiler === undefined && cacheKey !== undefined) {
+      const hit = readCompileCache(root, cacheKey);
+      if (hit !== undefined) {
+        stats = { recompiled: [], reused: hit.outputs.size, files: [...hit.outputs.keys()] };
+        const resolver: ModuleResolver = (name, from) => {
+          const file = hit.answer(name, from);
+          return file === undefined
+            ? undefined
+            : ({ resolvedFileName: file } as ReturnType<ModuleResolver>);
+        };
+        return run(hit.outputs, resolver, hit.warnings);
+      }
+    }
+    compiler ??= projectCompiler(entry, root);
     const compiled = compiler.compile(changed);
     stats = {
       recompiled: compiled.recompiled,
       reused: compiled.reused,
       files: [...compiled.outputs.keys()],
     };
+    if (cacheKey === undefined) return run(compiled.outputs, compiled.resolver, compiled.warnings);
+    const asked: Record<string, Record<string, string>> = {};
+    const loaded = run(
+      compiled.outputs,
+      recordingResolver(compiled.resolver, compiled.outputs, asked),
+      compiled.warnings,
+    );
+    const inputs = compiled.cacheInputs();
+    if (inputs !== undefined)
+      writeCompileCache(root, cacheKey, {
+        ...inputs,
+        outputs: compiled.outputs,
+        answers: asked,
+        warnings: compiled.warnings,
+      });
+    return loaded;
+  };
+
+  /** Runs the emitted modules and builds the desired map from what they declared. */
+  const run = (
+    outputs: Map<string, string>,
+    resolver: ModuleResolver,
+    compileWarnings: readonly ModelWarning[],
+  ): LoadedModels => {
     resetRegistry();
     try {
-      runModules(entry, compiled.outputs, sdk, root, compiled.resolver, modules);
-      const warnings = [...compiled.warnings];
+      runModules(entry, outputs, sdk, root, resolver, modules);
+      const warnings = [...compileWarnings];
       const map = infraMapFromResources(registry().resources, src.defaultDatabase, (s) =>
         warnings.push({
           kind: "unmanaged",
@@ -98,7 +167,7 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
       );
       return { map, warnings };
     } catch (e) {
-      throw withLoadWarnings(e, compiled.warnings);
+      throw withLoadWarnings(e, compileWarnings);
     } finally {
       resetRegistry();
     }

@@ -1,5 +1,6 @@
 import path from "node:path";
 import ts from "typescript";
+import { MOOSE_LIB } from "./moose-lib-name";
 
 export interface ProjectCompilerSetup {
   /** What the code is checked and emitted with (always CommonJS). */
@@ -11,9 +12,9 @@ export interface ProjectCompilerSetup {
   resolutionOptions: ts.CompilerOptions;
   /** Problems in the project's tsconfig: reported as warnings, never fatal. */
   problems: ts.Diagnostic[];
+  /** The config files read (tsconfig.json and what it extends), and those looked for in vain. */
+  inputs: { read: string[]; absent: string[] };
 }
-
-const MOOSE_LIB = "@514labs/moose-lib";
 
 /**
  * The compiler options the loader type-checks and emits the user's code with: the project's own
@@ -35,16 +36,31 @@ export const projectCompilerSetup = (
   // Only the project's own tsconfig counts: one above the project root belongs to something
   // else (a monorepo's root config is still read through `extends`).
   const config = path.resolve(root, "tsconfig.json");
-  const ownConfig = ts.sys.fileExists(config) ? config : undefined;
+  const inputs = { read: [] as string[], absent: [] as string[] };
+  // The config host records what it reads, for the model cache (compile-cache.ts).
+  const configHost: ts.ParseConfigHost = {
+    useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames,
+    readDirectory: (...args) => ts.sys.readDirectory(...args),
+    fileExists: (f) => {
+      const exists = ts.sys.fileExists(f);
+      (exists ? inputs.read : inputs.absent).push(path.resolve(f));
+      return exists;
+    },
+    readFile: (f) => {
+      inputs.read.push(path.resolve(f));
+      return ts.sys.readFile(f);
+    },
+  };
+  const ownConfig = configHost.fileExists(config) ? config : undefined;
   let base: ts.CompilerOptions = { strict: true, target: ts.ScriptTarget.ES2022 };
   if (ownConfig) {
-    const read = ts.readConfigFile(ownConfig, (f) => ts.sys.readFile(f));
+    const read = ts.readConfigFile(ownConfig, (f) => configHost.readFile(f));
     if (read.error) {
       problems.push(read.error);
     } else {
       const parsed = ts.parseJsonConfigFileContent(
         read.config,
-        ts.sys,
+        configHost,
         path.dirname(ownConfig),
         undefined,
         ownConfig,
@@ -114,6 +130,7 @@ export const projectCompilerSetup = (
     options,
     resolutionOptions: resolutionOptionsFor(options, projectModule, projectResolution),
     problems,
+    inputs,
   };
 };
 
@@ -145,5 +162,3 @@ const resolutionOptionsFor = (
       return { ...options, moduleResolution: ts.ModuleResolutionKind.Node10 };
   }
 };
-
-export { MOOSE_LIB };

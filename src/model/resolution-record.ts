@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import type { Lookups } from "./resolve-modules";
-import { RACY_MS, stampOf } from "./user-files";
+import { RACY_MS, stampOf } from "./file-stamp";
 
 interface Resolution {
   resolved: ts.ResolvedModuleFull | undefined;
@@ -108,6 +108,23 @@ export class ResolutionRecord {
     return [...rec.byName.values()]
       .flatMap((r) => (r.resolved ? [path.resolve(r.resolved.resolvedFileName)] : []))
       .sort();
+  }
+
+  /**
+   * Where every recorded resolution looked, for the model cache: the paths that must stay
+   * absent and the files (package.json) that must keep their content; undefined when one of
+   * them is volatile (it cannot be re-validated from the disk alone).
+   */
+  lookups(): { absent: string[]; read: string[] } | undefined {
+    const absent: string[] = [];
+    const read: string[] = [];
+    for (const rec of this.files.values())
+      for (const r of rec.byName.values()) {
+        if (r.lookups === "volatile") return undefined;
+        absent.push(...r.lookups.absent);
+        read.push(...r.lookups.read);
+      }
+    return { absent, read };
   }
 
   /** Drops files no longer in the program. */

@@ -2,7 +2,7 @@ import Module, { SourceMap, createRequire } from "node:module";
 import path from "node:path";
 import vm from "node:vm";
 import { MooseError, errorText } from "../errors";
-import { MOOSE_LIB } from "./project-tsconfig";
+import { MOOSE_LIB } from "./moose-lib-name";
 import type { ModuleResolver } from "./resolve-modules";
 
 type ResolveFilename = (request: string, parent: unknown, ...rest: unknown[]) => string;

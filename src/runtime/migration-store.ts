@@ -71,12 +71,17 @@ export const readMigrations = (root: string): StoredMigration[] => {
   return out.sort((a, b) => (a.file.id < b.file.id ? -1 : 1));
 };
 
-export const writeMigration = (root: string, file: MigrationFile): string => {
+export const writeMigration = (
+  root: string,
+  file: MigrationFile,
+  /** The file's text when the caller already rendered (and read back) it. */
+  text: string = serializeMigrationFile(file),
+): string => {
   const dir = path.join(root, MIGRATIONS_DIR);
   onDisk("create the migrations directory", dir, () => fs.mkdirSync(dir, { recursive: true }));
   const p = path.join(dir, `${file.id}.yaml`);
   try {
-    fs.writeFileSync(p, serializeMigrationFile(file), { flag: "wx" });
+    fs.writeFileSync(p, text, { flag: "wx" });
   } catch (e) {
     // A disk that filled up half-way must not leave half a file that later reads as corrupt.
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") fs.rmSync(p, { force: true });

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { parseMigrationFile, serializeMigrationFileWhole } from "../../src/core/migration-file";
-import { emitSeqItemYaml } from "../../src/core/yaml-emit";
+import { emitMapYaml, emitSeqItemYaml } from "../../src/core/yaml-emit";
 import { fastLoadYaml } from "../../src/core/yaml-fast";
 
 const OPTIONS = {
@@ -171,8 +171,9 @@ describe("fast YAML writer", () => {
     const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/);
     const str = fc.oneof(
       fc.string({ maxLength: 12 }),
-      fc.stringMatching(/^[A-Za-z0-9_(][A-Za-z0-9_.()/=,<>+* '-]{0,12}$/),
+      fc.stringMatching(/^[A-Za-z0-9_(][A-Za-z0-9_.()/=,<>+*: '-]{0,12}$/),
       fc.constantFrom(...SCALAR_TEXTS),
+      fc.stringMatching(/^'[ -~]{0,10}$/),
     );
     const leaf = fc.oneof(str, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
     const tree = fc.letrec((tie) => ({
@@ -187,11 +188,13 @@ describe("fast YAML writer", () => {
     fc.assert(
       fc.property(fc.dictionary(key, tree, { minKeys: 1, maxKeys: 5 }), (v) => {
         const fast = emitSeqItemYaml(v);
+        const map = emitMapYaml(v);
+        if (map !== undefined) expect(map).toBe(YAML.stringify(v, OPTIONS));
         if (fast === undefined) return;
         answered++;
         expect(fast).toBe(YAML.stringify([v], OPTIONS));
       }),
-      { numRuns: 1500 },
+      { numRuns: 3000 },
     );
     expect(answered).toBeGreaterThan(300);
   });

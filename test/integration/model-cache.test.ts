@@ -1,0 +1,179 @@
+/*
+ * The model cache (src/model/compile-cache.ts): a one-shot load answered from `.moose/cache/`
+ * must give exactly what a load without the cache gives, and any change to what the compile
+ * read — a model, a shared type, a file an import now finds, tsconfig.json, package.json, the
+ * installed @types — must make the next load compile again.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadProject } from "../../src/commands/context";
+import { isMooseError } from "../../src/errors";
+import { compileCachePath } from "../../src/model/compile-cache";
+import { createModelLoader, type LoadedModels } from "../../src/model/model-loader";
+
+const write = (root: string, files: Record<string, string | null>): void => {
+  for (const [name, text] of Object.entries(files)) {
+    const file = path.join(root, name);
+    if (text === null) fs.rmSync(file, { force: true, recursive: true });
+    else {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, text);
+    }
+  }
+};
+
+const TSCONFIG = JSON.stringify({
+  compilerOptions: { strict: true, target: "ES2022", module: "CommonJS", moduleResolution: "node" },
+});
+
+const project = (): string => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "moose-model-cache-"));
+  write(root, {
+    "moose.config.toml": '[clickhouse_config]\ndb_name = "local"\n',
+    "package.json": JSON.stringify({ name: "p", private: true }),
+    "tsconfig.json": TSCONFIG,
+    "app/common/base.ts": `import { Key, DateTime } from "@514labs/moose-lib";\nexport interface Base { id: Key<string>; at: DateTime; }\n`,
+    "app/helpers/index.ts": `export const suffix = "_v1";\n`,
+    "app/models/a.ts": `import { OlapTable } from "@514labs/moose-lib";
+import type { Base } from "../common/base";
+import { suffix } from "../helpers";
+export interface A extends Base { kind: string; }
+export const ATable = new OlapTable<A>("A" + suffix, { orderByFields: ["id", "at"] });
+`,
+    // A type error outside the models: a warning both ways.
+    "app/util.ts": `export const n: number = "not a number";\n`,
+    "app/index.ts": `export * from "./models/a";\nexport * from "./util";\n`,
+  });
+  return root;
+};
+
+const src = (root: string, cache: boolean) => ({
+  root,
+  sourceDir: "app",
+  defaultDatabase: "local",
+  cache,
+});
+
+/** A one-shot load with the cache; `hit`: whether it compiled nothing. */
+const cachedLoad = (root: string): { models: LoadedModels; hit: boolean } => {
+  const loader = createModelLoader(src(root, true));
+  const models = loader.load();
+  return { models, hit: loader.stats!.recompiled.length === 0 };
+};
+
+const uncached = (root: string): LoadedModels => createModelLoader(src(root, false)).load();
+
+const columnsOf = (m: LoadedModels, table: string): string[] =>
+  Object.values(m.map.tables)
+    .find((t) => t.name === table)!
+    .columns.map((c) => c.name);
+
+/** Loads twice with the cache: the first compiles (a change was made), the second is a hit. */
+const expectMissThenHit = (root: string): LoadedModels => {
+  const first = cachedLoad(root);
+  expect(first.hit).toBe(false);
+  const second = cachedLoad(root);
+  expect(second.hit).toBe(true);
+  expect(second.models).toEqual(uncached(root));
+  expect(first.models).toEqual(second.models);
+  return second.models;
+};
+
+describe("the model cache", () => {
+  it("a second load is answered from the cache and equals an uncached load, warnings included", () => {
+    const root = project();
+    const first = cachedLoad(root);
+    expect(first.hit).toBe(false);
+    expect(fs.existsSync(compileCachePath(root))).toBe(true);
+    const second = cachedLoad(root);
+    expect(second.hit).toBe(true);
+    expect(second.models).toEqual(uncached(root));
+    expect(second.models.warnings.map((w) => w.where)).toEqual(["app/util.ts:1:14"]);
+    expect(Object.values(second.models.map.tables).map((t) => t.name)).toEqual(["A_v1"]);
+  });
+
+  it("an edit of the same size at once (a racy stamp) is seen", () => {
+    const root = project();
+    cachedLoad(root);
+    write(root, {
+      "app/models/a.ts": fs
+        .readFileSync(path.join(root, "app/models/a.ts"), "utf8")
+        .replace("kind", "kend"),
+    });
+    expect(columnsOf(expectMissThenHit(root), "A_v1")).toContain("kend");
+  });
+
+  it("an edit of a shared type reaches the table using it", () => {
+    const root = project();
+    cachedLoad(root);
+    write(root, {
+      "app/common/base.ts": `import { Key, DateTime } from "@514labs/moose-lib";\nexport interface Base { id: Key<string>; at: DateTime; tenant: string; }\n`,
+    });
+    expect(columnsOf(expectMissThenHit(root), "A_v1")).toContain("tenant");
+  });
+
+  it("a file an import now resolves to (helpers.ts before helpers/index.ts) is seen", () => {
+    const root = project();
+    cachedLoad(root);
+    write(root, { "app/helpers.ts": `export const suffix = "_v2";\n` });
+    const models = expectMissThenHit(root);
+    expect(Object.values(models.map.tables).map((t) => t.name)).toEqual(["A_v2"]);
+  });
+
+  it("tsconfig.json, package.json and a new @types package each make the next load compile", () => {
+    const root = project();
+    cachedLoad(root);
+    write(root, {
+      "tsconfig.json": JSON.stringify({ compilerOptions: { strict: false, target: "ES2022" } }),
+    });
+    expectMissThenHit(root);
+    write(root, { "package.json": JSON.stringify({ name: "p", private: true, version: "2.0.0" }) });
+    expectMissThenHit(root);
+    write(root, {
+      "node_modules/@types/extra/index.d.ts": `declare const extraGlobal: number;\n`,
+      "node_modules/@types/extra/package.json": JSON.stringify({
+        name: "@types/extra",
+        version: "1.0.0",
+        types: "index.d.ts",
+      }),
+    });
+    expectMissThenHit(root);
+  });
+
+  it("a blocking type error is not cached; the restored file is answered from the cache again", () => {
+    const root = project();
+    cachedLoad(root);
+    const good = fs.readFileSync(path.join(root, "app/models/a.ts"), "utf8");
+    write(root, { "app/models/a.ts": good.replace("kind: string;", "kind: NoSuchType;") });
+    let code: string | undefined;
+    try {
+      cachedLoad(root);
+    } catch (e) {
+      code = isMooseError(e) ? e.code : "other";
+    }
+    expect(code).toBe("MODEL_TYPE_ERROR");
+    // Still an error the second time: nothing from the failed load was kept.
+    expect(() => cachedLoad(root)).toThrow(/NoSuchType/);
+    // Back to the cached content: the cache answers again (it goes by content, not by time).
+    write(root, { "app/models/a.ts": good });
+    const back = cachedLoad(root);
+    expect(back.hit).toBe(true);
+    expect(back.models).toEqual(uncached(root));
+  });
+
+  it("a corrupt cache file is ignored and replaced", () => {
+    const root = project();
+    cachedLoad(root);
+    fs.writeFileSync(compileCachePath(root), "{ not json");
+    expectMissThenHit(root);
+  });
+
+  it("MOOSE_MODEL_CACHE=off turns it off for commands", () => {
+    const root = project();
+    const opts = (env: NodeJS.ProcessEnv) => ({ root, env });
+    expect(loadProject(opts({})).modelCache).toBe(true);
+    expect(loadProject(opts({ MOOSE_MODEL_CACHE: "off" })).modelCache).toBe(false);
+  });
+});
