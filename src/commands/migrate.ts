@@ -2,14 +2,14 @@ import { readAppliedState, type AppliedState, type HistoryOptions } from "./appl
 import type { ClickHousePort } from "../adapters/clickhouse";
 import type { KafkaPort } from "../adapters/kafka";
 import { checkChain, conflictError, recordsReach } from "../core/chain";
-import { foldFiles } from "../core/fold";
+import { changedInPlaceBy, foldFileInPlace } from "../core/fold";
 
 import { MooseError, ExitCode, isMooseError } from "../errors";
 import { describeDelta, isTopicDelta, type Delta } from "../core/deltas";
 import { engineOf, isReplicated } from "../core/engines";
 import { planMigration } from "../core/plan";
 
-import { olapStateHash, streamStateHash } from "../core/hash";
+import { createStateHasher, streamStateHash } from "../core/hash";
 import { cloneMap, tableNamer, type InfraMap } from "../core/infra-map";
 import { adoptedObjects, describeDrift, type DriftEntry } from "../core/reconcile";
 import { readLiveState } from "./live-state";
@@ -375,7 +375,13 @@ export const migrate = async (
         }
         // Where the files alone have brought this database (the journal's fold, then each file
         // applied in this run): a file's parent is this state, or the live one.
-        let filesState = live.appliedState;
+        // Folded in place and hashed incrementally: many pending files (a first deploy of a
+        // long history) cost their own changes, not the whole state per file.
+        const filesState = cloneMap(live.appliedState);
+        const filesHash = createStateHasher();
+        let filesChanged = new Set<string>();
+        const liveHash = createStateHasher();
+        let liveChanged = new Set<string>();
         for (const [n, m] of pending.entries()) {
           const progress = live.journalState.incomplete.get(m.file.id);
           const opsDone = progress?.opsDone ?? new Set<number>();
@@ -383,11 +389,14 @@ export const migrate = async (
             // Resuming a half-applied file: the journal, not the half-changed live schema, says where it started.
             state = structuredClone(live.appliedState);
           }
-          const actual = olapStateHash(state);
+          const actual = liveHash(state, liveChanged);
+          liveChanged = new Set();
+          const filesActual = filesHash(filesState, filesChanged);
+          filesChanged = new Set();
           // A file answering hand-made changes starts from the files' state; on the database it
           // was generated against, its leading records are what the live state adds to that.
           const fromFiles =
-            m.file.parent_state_hash === olapStateHash(filesState) &&
+            m.file.parent_state_hash === filesActual &&
             (m.file.parent_stream_hash === undefined ||
               m.file.parent_stream_hash === streamStateHash(filesState));
           const recordedDrift =
@@ -437,6 +446,8 @@ export const migrate = async (
           await applyFile({
             migration: m,
             state,
+            // applyFile changes `state` in place, table by table, as foldFileInPlace would.
+            stateHash: (s) => liveHash(s, changedInPlaceBy(m.file)),
             code,
             opsDone,
             journal: live.journal,
@@ -459,7 +470,7 @@ export const migrate = async (
             ...(progress?.mutations ? { mutationsStarted: progress.mutations } : {}),
           });
           result.applied.push(m.file.id);
-          filesState = foldFiles([m.file], ctx.defaultDb, filesState);
+          foldFileInPlace(filesState, m.file, ctx.defaultDb, filesChanged);
         }
         return result;
       } finally {

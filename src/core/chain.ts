@@ -1,8 +1,8 @@
 import { MooseError } from "../errors";
 import { deltaTableIdIn, type Delta } from "./deltas";
 import { diffMaps } from "./diff";
-import { foldFiles } from "./fold";
-import { olapStateHash, streamStateHash } from "./hash";
+import { foldFileInPlace, foldFiles } from "./fold";
+import { createStateHasher, streamStateHash } from "./hash";
 import { emptyInfraMap, type InfraMap } from "./infra-map";
 
 /** What the chain check needs of a file. */
@@ -55,6 +55,16 @@ export const recordsReach = (
 const answersDriftTo = (now: InfraMap, past: InfraMap, f: ChainFile, defaultDb: string) =>
   recordsReach(now, past, f, defaultDb);
 
+/** What the last `checkChain` computed before each file (see there). */
+let lastWalk:
+  | {
+      defaultDb: string;
+      files: readonly ChainFile[];
+      olap: readonly string[];
+      stream: readonly (string | undefined)[];
+    }
+  | undefined;
+
 /**
  * The offline check of a list of files (`migrate --validate`, and `generate` before it writes):
  * every file folds on the ones before it, and no two files fork from one parent state.
@@ -70,9 +80,26 @@ export const checkChain = (files: readonly ChainFile[], defaultDb: string): Chai
   /** Index of the first file that started from each OLAP state hash. */
   const seenAt = new Map<string, number>();
   const stateBefore = (i: number) => foldFiles(files.slice(0, i), defaultDb);
-  let state = emptyInfraMap(defaultDb);
+  // One map folded in place and hashed incrementally: a long history costs each file's own
+  // changes, not the whole state per file.
+  const state = emptyInfraMap(defaultDb);
+  const hashOf = createStateHasher();
+  let changed = new Set<string>();
+  // A second walk over the same file objects (migrate checks the committed files, then the
+  // applied ones) reuses the hashes of their common prefix: the states there are the same.
+  const last = lastWalk?.defaultDb === defaultDb ? lastWalk : undefined;
+  let samePrefix = last !== undefined;
+  const olap: string[] = [];
+  const stream: (string | undefined)[] = [];
   files.forEach((f, i) => {
-    const actual = olapStateHash(state);
+    samePrefix &&= i < last!.files.length && last!.files[i] === f;
+    let actual: string;
+    if (samePrefix) actual = last!.olap[i]!;
+    else {
+      actual = hashOf(state, changed);
+      changed = new Set();
+    }
+    olap.push(actual);
     if (!seenAt.has(actual)) seenAt.set(actual, i);
     const past = seenAt.get(f.parent_state_hash);
     const sibling =
@@ -82,8 +109,10 @@ export const checkChain = (files: readonly ChainFile[], defaultDb: string): Chai
       f.parent_state_hash,
       sibling ? [...(byParent.get(f.parent_state_hash) ?? []), f] : [f],
     );
+    stream.push(undefined);
     if (f.parent_stream_hash !== undefined) {
-      const streamActual = streamStateHash(state);
+      const streamActual = (samePrefix ? last!.stream[i] : undefined) ?? streamStateHash(state);
+      stream[i] = streamActual;
       byStreamParent.set(
         f.parent_stream_hash,
         f.parent_stream_hash === streamActual
@@ -91,8 +120,9 @@ export const checkChain = (files: readonly ChainFile[], defaultDb: string): Chai
           : [...(byStreamParent.get(f.parent_stream_hash) ?? []), f],
       );
     }
-    state = foldFiles([f], defaultDb, state);
+    foldFileInPlace(state, f, defaultDb, changed);
   });
+  lastWalk = { defaultDb, files: [...files], olap, stream };
   const conflicts = [...byParent, ...byStreamParent]
     .filter(([, fs]) => fs.length > 1)
     .map(([parent, fs]) => ({

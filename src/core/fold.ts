@@ -231,21 +231,48 @@ export const foldFiles = (
   start: InfraMap = emptyInfraMap(defaultDatabase),
 ): InfraMap => {
   const map = cloneMap(start);
-  for (const file of files) {
-    file.deltas.forEach((delta, i) => {
-      try {
-        applyDelta(map, delta);
-      } catch (e) {
-        if (!(e instanceof FoldError)) throw e;
-        throw new MooseError(
-          "MIGRATION_FOLD_FAILED",
-          `Migration '${file.id}' does not apply to the state before it: delta ${i + 1} (${delta.type}): ${e.message}`,
-          {
-            hint: `A committed file was edited or files were merged out of order: restore it from version control, or fix or regenerate it (\`moose migrate --validate\` lists every problem). If [clickhouse_config] db_name changed since the files were written (it is '${defaultDatabase}' now), set it back: the files name each table with its database.`,
-          },
-        );
-      }
-    });
-  }
+  for (const file of files) foldFileInPlace(map, file, defaultDatabase);
   return map;
+};
+
+/**
+ * The keys (`tables\0<id>`) of the tables a file's deltas change in place (every delta naming a
+ * `table_id`); the others replace or delete whole objects.
+ */
+export const changedInPlaceBy = (file: FoldInput): Set<string> => {
+  const keys = new Set<string>();
+  for (const delta of file.deltas) {
+    const id = (delta as { table_id?: unknown }).table_id;
+    if (typeof id === "string") keys.add(`tables\0${id}`);
+  }
+  return keys;
+};
+
+/**
+ * Applies one file's deltas to `map` itself (a walk over many files clones once, not once per
+ * file). `changedInPlace` collects the keys (`tables\0<id>`) of tables changed without being
+ * replaced, for an incremental state hash (core/hash.ts createStateHasher).
+ */
+export const foldFileInPlace = (
+  map: InfraMap,
+  file: FoldInput,
+  defaultDatabase: string,
+  changedInPlace?: Set<string>,
+): void => {
+  if (changedInPlace !== undefined)
+    for (const key of changedInPlaceBy(file)) changedInPlace.add(key);
+  file.deltas.forEach((delta, i) => {
+    try {
+      applyDelta(map, delta);
+    } catch (e) {
+      if (!(e instanceof FoldError)) throw e;
+      throw new MooseError(
+        "MIGRATION_FOLD_FAILED",
+        `Migration '${file.id}' does not apply to the state before it: delta ${i + 1} (${delta.type}): ${e.message}`,
+        {
+          hint: `A committed file was edited or files were merged out of order: restore it from version control, or fix or regenerate it (\`moose migrate --validate\` lists every problem). If [clickhouse_config] db_name changed since the files were written (it is '${defaultDatabase}' now), set it back: the files name each table with its database.`,
+        },
+      );
+    }
+  });
 };

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { engineHashText } from "./engines";
 import type { InfraMap, Engine, Table } from "./infra-map";
 
@@ -36,6 +36,90 @@ export const olapStateHash = (map: InfraMap): string => {
   const subset: Record<string, unknown> = {};
   for (const key of OLAP_KEYS) subset[key] = map[key];
   return sha256Hex(canonicalJson(subset));
+};
+
+/** Pieces between two kept hash states: fewer copies, at most this many pieces hashed again. */
+const CHECKPOINT_EVERY = 16;
+
+/**
+ * `olapStateHash` for a map folded one file at a time (the chain check over a long history):
+ * the canonical JSON of each table, view and other OLAP object is kept while the object is the
+ * same one and not changed in place, and the SHA-256 state is kept at every object, so each file
+ * costs the objects it touched plus hashing from the first changed object on, instead of
+ * serializing and hashing the whole state again. `changedInPlace`: keys (`tables\0<id>`) of
+ * objects a step mutated without replacing them. Gives exactly `olapStateHash(map)` (held by
+ * the tests).
+ */
+export const createStateHasher = (): ((
+  map: InfraMap,
+  changedInPlace: ReadonlySet<string>,
+) => string) => {
+  /** Each object's `"id":json` text, while it is the same object. */
+  const kept = new Map<string, { obj: unknown; entry: string }>();
+  /** The canonical JSON of the last call, cut into pieces (structure, objects). */
+  let lastPieces: string[] = [];
+  /** `states[k]`: the hash after the first k × CHECKPOINT_EVERY pieces of the last call. */
+  let states: Hash[] = [createHash("sha256")];
+  return (map, changedInPlace) => {
+    const seen = new Set<string>();
+    const pieces: string[] = ["{"];
+    let firstSection = true;
+    for (const key of [...OLAP_KEYS].sort()) {
+      const collection = map[key] as unknown;
+      if (collection === undefined) continue;
+      if (!firstSection) pieces.push(",");
+      firstSection = false;
+      if (collection === null || typeof collection !== "object" || Array.isArray(collection)) {
+        pieces.push(`${JSON.stringify(key)}:${canonicalJson(collection)}`);
+        continue;
+      }
+      pieces.push(`${JSON.stringify(key)}:{`);
+      // Insert in sorted order, then read back in the engine's order (integer-like keys
+      // first), exactly as JSON.stringify of sortKeys' object would.
+      const sorted: Record<string, string> = {};
+      const entries = collection as Record<string, unknown>;
+      for (const id of Object.keys(entries).sort()) {
+        const obj = entries[id];
+        if (obj === undefined) continue;
+        const cacheKey = `${key}\0${id}`;
+        seen.add(cacheKey);
+        const hit = kept.get(cacheKey);
+        if (hit !== undefined && hit.obj === obj && !changedInPlace.has(cacheKey))
+          sorted[id] = hit.entry;
+        else {
+          const entry = `${JSON.stringify(id)}:${canonicalJson(obj)}`;
+          kept.set(cacheKey, { obj, entry });
+          sorted[id] = entry;
+        }
+      }
+      let first = true;
+      for (const id of Object.keys(sorted)) {
+        if (!first) pieces.push(",");
+        first = false;
+        pieces.push(sorted[id]!);
+      }
+      pieces.push("}");
+    }
+    pieces.push("}");
+    for (const cacheKey of kept.keys()) if (!seen.has(cacheKey)) kept.delete(cacheKey);
+    // Resume hashing at the last kept state before the first piece that differs.
+    let same = 0;
+    const common = Math.min(pieces.length, lastPieces.length);
+    while (same < common && pieces[same] === lastPieces[same]) same++;
+    const kept0 = Math.min(Math.floor(same / CHECKPOINT_EVERY), states.length - 1);
+    const next = states.slice(0, kept0 + 1);
+    let h = next[kept0]!.copy();
+    for (let j = kept0 * CHECKPOINT_EVERY; j < pieces.length; j++) {
+      h.update(pieces[j]!, "utf8");
+      if ((j + 1) % CHECKPOINT_EVERY === 0) {
+        next.push(h);
+        h = h.copy();
+      }
+    }
+    states = next;
+    lastPieces = pieces;
+    return h.digest("hex");
+  };
 };
 
 /** The hash of the empty state (`2cef55d3…`), the parent of a project's first file. */

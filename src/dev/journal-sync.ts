@@ -1,6 +1,6 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
-import { foldFiles } from "../core/fold";
-import { olapStateHash } from "../core/hash";
+import { foldFileInPlace, foldFiles } from "../core/fold";
+import { createStateHasher } from "../core/hash";
 import { qualified } from "../core/sql-quote";
 import { Journal, summarizeJournal } from "../runtime/journal";
 import { checksumMatches, journalChecksum } from "../runtime/migration-store";
@@ -50,24 +50,27 @@ export const syncDevJournal = async (ch: ClickHousePort, ctx: ProjectContext): P
     state.applied.every((a, i) => checksumMatches(ctx.migrations[i]!, a.checksum));
   if (!isPrefix) await ch.command(`TRUNCATE TABLE ${qualified(ctx.defaultDb, table)}`);
   const start = isPrefix ? applied.length : 0;
-  let fold = foldFiles(
+  // Folded in place and hashed incrementally: a long history costs each file's own changes.
+  const fold = foldFiles(
     ctx.migrations.slice(0, start).map((m) => m.file),
     ctx.defaultDb,
   );
+  const hashOf = createStateHasher();
   for (const m of ctx.migrations.slice(start)) {
     const base = {
       migration_id: m.file.id,
       parent_state_hash: m.file.parent_state_hash,
       file_checksum: journalChecksum(m),
     };
-    fold = foldFiles([m.file], ctx.defaultDb, fold);
+    const changed = new Set<string>();
+    foldFileInPlace(fold, m.file, ctx.defaultDb, changed);
     const detail = DEV_JOURNAL_DETAIL;
     await journal.append({ ...base, event: "started", op_index: -1, state_hash: "", detail });
     await journal.append({
       ...base,
       event: "applied",
       op_index: m.file.deltas.length,
-      state_hash: olapStateHash(fold),
+      state_hash: hashOf(fold, changed),
       detail,
     });
   }

@@ -64,6 +64,11 @@ export interface ApplyFileInput {
   migration: StoredMigration;
   /** State the file applies to; mutated as deltas are folded in. */
   state: InfraMap;
+  /**
+   * The state's hash once the file is applied (default `olapStateHash`); a run over many files
+   * passes an incremental one (core/hash.ts createStateHasher).
+   */
+  stateHash?: (state: InfraMap) => string;
   /** Desired state from code, for the lifecycle re-check. */
   code: InfraMap;
   /** Delta indexes already journaled as done (resume). */
@@ -233,7 +238,7 @@ export const applyFile = async (input: ApplyFileInput): Promise<void> => {
     ...base,
     event: "applied",
     op_index: file.deltas.length,
-    state_hash: olapStateHash(state),
+    state_hash: (input.stateHash ?? olapStateHash)(state),
     detail: "",
   });
   input.onEvent({ kind: "file-done", id: file.id });
