@@ -38,7 +38,7 @@ export const snapshotProgram = (
  * `declare module "…" { … }` (augmenting another module for everyone). A JSON file is only ever
  * seen through its importers.
  */
-const affectsOthers = (sf: ts.SourceFile): boolean =>
+export const affectsOthers = (sf: ts.SourceFile): boolean =>
   (!ts.isExternalModule(sf) && path.extname(sf.fileName) !== ".json") ||
   sf.statements.some(
     (st) =>
@@ -46,7 +46,10 @@ const affectsOthers = (sf: ts.SourceFile): boolean =>
       (ts.isStringLiteral(st.name) || (st.flags & ts.NodeFlags.GlobalAugmentation) !== 0),
   );
 
-const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
+export const sameList = (
+  a: readonly string[] | undefined,
+  b: readonly string[] | undefined,
+): boolean =>
   a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
@@ -79,8 +82,16 @@ export const affectedFiles = (
   for (const [file, sf] of prev.project)
     if (!next.project.has(file) && affectsOthers(sf)) return "all";
 
+  return withImporters(changed, next.imports);
+};
+
+/** `changed` and every file importing one of them, transitively (grows and returns `changed`). */
+export const withImporters = (
+  changed: Set<string>,
+  imports: ReadonlyMap<string, readonly string[]>,
+): Set<string> => {
   const importers = new Map<string, string[]>();
-  for (const [file, deps] of next.imports)
+  for (const [file, deps] of imports)
     for (const dep of deps) {
       const list = importers.get(dep);
       if (list) list.push(file);

@@ -23,16 +23,23 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { RACY_MS, stampOf } from "./file-stamp";
+import type { CompileSeed } from "./compile";
 import type { ModelWarning } from "./warnings";
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** What a compile hands over to be cached. */
 export interface CacheRecord {
-  /** Every file whose content the compile depended on, with that content when it has it. */
-  read: readonly { file: string; text?: string }[];
-  /** Paths looked for and not found. */
-  absent: readonly string[];
+  /**
+   * Every file whose content the compile depended on, with that content when it has it;
+   * `project`: one of the project's own sources (a change there leaves the seed usable).
+   */
+  read: readonly { file: string; text?: string; project?: boolean }[];
+  /**
+   * Paths looked for and not found; `config`: by the tsconfig chain (one appearing changes the
+   * compiler setup; the others change some file's imports, which the seed compares).
+   */
+  absent: readonly { path: string; config?: boolean }[];
   /** Directories whose listing decided what the program includes (type roots). */
   dirs: readonly string[];
   /** Emitted JavaScript by absolute source path. */
@@ -40,6 +47,8 @@ export interface CacheRecord {
   /** Run-time answers: importing file → import text → resolved project file. */
   answers: Readonly<Record<string, Readonly<Record<string, string>>>>;
   warnings: readonly ModelWarning[];
+  /** Each project file's results, to seed the next compile when only project files changed. */
+  seed: CompileSeed;
 }
 
 interface Input {
@@ -48,26 +57,34 @@ interface Input {
   stamp: string;
   /** Whether the stamp alone can be trusted (the file was not modified just before writing). */
   trusted: boolean;
+  project: boolean;
 }
 
 interface CacheFile {
   format: number;
   key: string;
   inputs: Input[];
-  absent: string[];
+  absent: { path: string; config: boolean }[];
   dirs: { dir: string; names: string }[];
   outputs: [string, string][];
   answers: Record<string, Record<string, string>>;
   warnings: ModelWarning[];
+  seed: CompileSeed;
 }
 
-/** A cache hit: what the run step needs. */
-export interface CachedCompile {
-  outputs: Map<string, string>;
-  /** The import's resolved project file, or undefined (Node resolves it at run time). */
-  answer: (name: string, from: string) => string | undefined;
-  warnings: ModelWarning[];
-}
+/**
+ * What the cache gives: a hit (what the run step needs), or, when only project files changed,
+ * the seed for a compile that redoes just those and their importers.
+ */
+export type CachedCompile =
+  | {
+      kind: "hit";
+      outputs: Map<string, string>;
+      /** The import's resolved project file, or undefined (Node resolves it at run time). */
+      answer: (name: string, from: string) => string | undefined;
+      warnings: ModelWarning[];
+    }
+  | { kind: "seed"; seed: CompileSeed };
 
 export const compileCachePath = (root: string): string =>
   path.join(root, ".moose", "cache", "models.json");
@@ -114,26 +131,26 @@ const toolStamp = (): string => {
 export const compileCacheKey = (entry: string, sdkEntry: string): string =>
   JSON.stringify([FORMAT, path.resolve(entry), path.resolve(sdkEntry), toolStamp()]);
 
-/** Whether each input still has its recorded content; reads only what the stamp cannot vouch for. */
-const inputsHold = (inputs: readonly Input[]): { hold: boolean; rehashed: boolean } => {
-  let rehashed = false;
-  for (const input of inputs) {
-    const st = statOrUndefined(input.file);
-    if (st === undefined) return { hold: false, rehashed };
-    if (input.trusted && stampOf(st) === input.stamp) continue;
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(input.file);
-    } catch {
-      return { hold: false, rehashed };
-    }
-    if (sha1(bytes) !== input.hash) return { hold: false, rehashed };
-    rehashed = true;
+/** Whether the input still has its recorded content; reads it only when the stamp cannot vouch. */
+const inputHolds = (input: Input): "same" | "rehashed" | "changed" => {
+  const st = statOrUndefined(input.file);
+  if (st === undefined) return "changed";
+  if (input.trusted && stampOf(st) === input.stamp) return "same";
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(input.file);
+  } catch {
+    return "changed";
   }
-  return { hold: true, rehashed };
+  return sha1(bytes) === input.hash ? "rehashed" : "changed";
 };
 
-const inputOf = (file: string, text: string | undefined, now: number): Input | undefined => {
+const inputOf = (
+  file: string,
+  text: string | undefined,
+  project: boolean,
+  now: number,
+): Input | undefined => {
   const st = statOrUndefined(file);
   if (st === undefined) return undefined;
   let bytes: Buffer | string;
@@ -148,7 +165,7 @@ const inputOf = (file: string, text: string | undefined, now: number): Input | u
     typeof bytes === "string" && Buffer.byteLength(bytes) === st.size
       ? sha1(Buffer.from(bytes))
       : sha1(typeof bytes === "string" ? fs.readFileSync(file) : bytes);
-  return { file, hash, stamp: stampOf(st), trusted: st.mtimeMs < now - RACY_MS };
+  return { file, hash, stamp: stampOf(st), trusted: st.mtimeMs < now - RACY_MS, project };
 };
 
 const writeAtomically = (file: string, text: string): void => {
@@ -164,10 +181,10 @@ export const writeCompileCache = (root: string, key: string, record: CacheRecord
     const now = Date.now();
     const inputs: Input[] = [];
     const seen = new Set<string>();
-    for (const { file, text } of record.read) {
+    for (const { file, text, project } of record.read) {
       if (seen.has(file)) continue;
       seen.add(file);
-      const input = inputOf(file, text, now);
+      const input = inputOf(file, text, project === true, now);
       // A file read during the compile and gone now: nothing to vouch for, so no cache.
       if (input === undefined) return;
       inputs.push(input);
@@ -176,11 +193,14 @@ export const writeCompileCache = (root: string, key: string, record: CacheRecord
       format: FORMAT,
       key,
       inputs,
-      absent: [...new Set(record.absent)].filter((f) => !fs.existsSync(f)),
+      absent: [...new Map(record.absent.map((a) => [a.path, a.config === true]))]
+        .filter(([f]) => !fs.existsSync(f))
+        .map(([f, config]) => ({ path: f, config })),
       dirs: [...new Set(record.dirs)].map((dir) => ({ dir, names: listing(dir) })),
       outputs: [...record.outputs],
       answers: { ...record.answers },
       warnings: [...record.warnings],
+      seed: record.seed,
     };
     writeAtomically(compileCachePath(root), JSON.stringify(cache));
   } catch {
@@ -197,10 +217,21 @@ export const readCompileCache = (root: string, key: string): CachedCompile | und
     return undefined;
   }
   if (cache.format !== FORMAT || cache.key !== key) return undefined;
-  if (cache.absent.some((f) => fs.existsSync(f))) return undefined;
   if (cache.dirs.some((d) => listing(d.dir) !== d.names)) return undefined;
-  const { hold, rehashed } = inputsHold(cache.inputs);
-  if (!hold) return undefined;
+  let rehashed = false;
+  let projectChanged = false;
+  for (const input of cache.inputs) {
+    const held = inputHolds(input);
+    if (held === "changed") {
+      if (!input.project) return undefined;
+      projectChanged = true;
+    } else if (held === "rehashed") rehashed = true;
+  }
+  const appeared = cache.absent.filter((a) => fs.existsSync(a.path));
+  if (appeared.some((a) => a.config)) return undefined;
+  // A project file edited, or a path an import looked for now there: the compile redoes what
+  // that reaches (its imports are compared), from the seed.
+  if (projectChanged || appeared.length > 0) return { kind: "seed", seed: cache.seed };
   if (rehashed) {
     // Stamps that were racy are settled now: record them, so the next use only stats.
     const now = Date.now();
@@ -216,6 +247,7 @@ export const readCompileCache = (root: string, key: string): CachedCompile | und
   }
   const answers = cache.answers;
   return {
+    kind: "hit",
     outputs: new Map(cache.outputs),
     answer: (name, from) => answers[from]?.[name],
     warnings: cache.warnings,

@@ -1,8 +1,16 @@
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { MooseError } from "../errors";
-import { affectedFiles, snapshotProgram, type ProgramSnapshot } from "./affected";
+import {
+  affectedFiles,
+  affectsOthers,
+  sameList,
+  snapshotProgram,
+  withImporters,
+  type ProgramSnapshot,
+} from "./affected";
 import type { CacheRecord } from "./compile-cache";
 import { createLoaderHost } from "./compiler-host";
 import { columnInjector, findConstructions, type Constructions } from "./inject-columns";
@@ -30,13 +38,81 @@ export interface CompiledProject {
    * resolution cannot be re-validated from the disk.
    */
   cacheInputs: () => Pick<CacheRecord, "read" | "absent" | "dirs"> | undefined;
+  /** Every project file's results, for the model cache to seed a later process's compile. */
+  seedFiles: () => Record<string, SeedFile>;
 }
 
 /** Compiles the project again and again, redoing only what the changes since the last time can reach. */
 export interface ProjectCompiler {
-  /** `changed`: files a watcher reported (hints: every project file is checked for changes). */
-  compile(changed?: readonly string[]): CompiledProject;
+  /**
+   * `changed`: files a watcher reported (hints: every project file is checked for changes).
+   * `seed`: a previous process's results (the model cache), used by a first compile as a warm
+   * compile uses its own: only what changed since, and what imports it, is redone.
+   */
+  compile(changed?: readonly string[], seed?: CompileSeed): CompiledProject;
 }
+
+/** A diagnostic as the model cache keeps it (its file is the one it is stored under). */
+interface SavedDiagnostic {
+  start?: number;
+  length?: number;
+  code: number;
+  category: number;
+  message: string;
+}
+
+/** What the model cache keeps of one project file's compile. */
+export interface SeedFile {
+  /** SHA-1 of the text the results are for. */
+  hash: string;
+  imports: readonly string[];
+  /** A script, a global declaration or a module augmentation: a change redoes everything. */
+  global: boolean;
+  syntactic: readonly SavedDiagnostic[];
+  semantic: readonly SavedDiagnostic[];
+  scope: readonly (readonly [string, readonly { start: number; end: number }[]])[];
+  output: string;
+}
+
+/** A previous compile's per-file results, valid while nothing outside the project changed. */
+export type CompileSeed = Readonly<Record<string, SeedFile>>;
+
+const textHash = (text: string): string => createHash("sha1").update(text).digest("hex");
+
+const saveDiagnostic = (d: ts.Diagnostic): SavedDiagnostic => ({
+  ...(d.start !== undefined ? { start: d.start } : {}),
+  ...(d.length !== undefined ? { length: d.length } : {}),
+  code: d.code,
+  category: d.category,
+  message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
+});
+
+const restoreDiagnostic = (d: SavedDiagnostic, file: ts.SourceFile): ts.Diagnostic => ({
+  file,
+  start: d.start,
+  length: d.length,
+  code: d.code,
+  category: d.category,
+  messageText: d.message,
+});
+
+/**
+ * What a seed leaves to redo: the project files whose text or imports differ from the seed's,
+ * and their importers; "all" when a global file changed (or appeared, or went).
+ */
+const affectedBySeed = (seed: CompileSeed, next: ProgramSnapshot): ReadonlySet<string> | "all" => {
+  const changed = new Set<string>();
+  for (const [file, sf] of next.project) {
+    const old = seed[file];
+    if (old === undefined || old.hash !== textHash(sf.text)) {
+      if (affectsOthers(sf) || old?.global === true) return "all";
+      changed.add(file);
+    } else if (!sameList(old.imports, next.imports.get(file))) changed.add(file);
+  }
+  for (const [file, old] of Object.entries(seed))
+    if (!next.project.has(file) && old.global) return "all";
+  return withImporters(changed, next.imports);
+};
 
 /** What a compile keeps of one project file: valid while the file is not affected by a change. */
 interface FileResult {
@@ -144,7 +220,7 @@ export const createProjectCompiler = (
   const isUserFile = (file: string): boolean => !file.startsWith(sdkDir) && !inNodeModules(file);
   let state: State | undefined;
 
-  const compile = (changed: readonly string[] = []): CompiledProject => {
+  const compile = (changed: readonly string[] = [], seed?: CompileSeed): CompiledProject => {
     const setup = projectCompilerSetup(root, sdkEntry, typiaEntry(sdkEntry));
     const options = setup.options;
     const setupKey = setupKeyOf(root, options, setup.problems);
@@ -173,7 +249,10 @@ export const createProjectCompiler = (
     const userFiles = program
       .getSourceFiles()
       .filter((sf) => !sf.isDeclarationFile && isUserFile(path.resolve(sf.fileName)));
-    const affected = affectedFiles(state.snapshot, snapshot);
+    const seeded = state.snapshot === undefined && seed !== undefined;
+    const affected = seeded
+      ? affectedBySeed(seed, snapshot)
+      : affectedFiles(state.snapshot, snapshot);
     // From here on the kept results describe this program: a result is either still valid or
     // gone (and redone by the next compile if this one fails half-way).
     state.snapshot = snapshot;
@@ -182,6 +261,18 @@ export const createProjectCompiler = (
     for (const file of results.keys())
       if (affected === "all" || affected.has(file) || !snapshot.project.has(file))
         results.delete(file);
+    if (seeded && affected !== "all")
+      for (const sf of userFiles) {
+        const file = path.resolve(sf.fileName);
+        const kept = seed[file];
+        if (kept === undefined || affected.has(file)) continue;
+        results.set(file, {
+          syntactic: kept.syntactic.map((d) => restoreDiagnostic(d, sf)),
+          semantic: kept.semantic.map((d) => restoreDiagnostic(d, sf)),
+          scope: new Map(kept.scope.map(([f, spans]) => [f, [...spans]])),
+          output: kept.output,
+        });
+      }
     const redo = userFiles.filter(
       (sf) => results.get(path.resolve(sf.fileName))?.output === undefined,
     );
@@ -285,19 +376,43 @@ export const createProjectCompiler = (
       },
       recompiled: redo.map((sf) => path.resolve(sf.fileName)),
       reused: userFiles.length - redo.length,
+      seedFiles: () => {
+        const out: Record<string, SeedFile> = {};
+        for (const sf of userFiles) {
+          const file = path.resolve(sf.fileName);
+          const result = results.get(file);
+          if (result?.output === undefined) continue;
+          out[file] = {
+            hash: textHash(sf.text),
+            imports: snapshot.imports.get(file) ?? [],
+            global: affectsOthers(sf),
+            syntactic: result.syntactic.map(saveDiagnostic),
+            semantic: result.semantic.map(saveDiagnostic),
+            scope: [...result.scope].map(([f, spans]) => [f, [...spans]] as const),
+            output: result.output,
+          };
+        }
+        return out;
+      },
       cacheInputs: () => {
         const lookups = resolutions.lookups();
         if (lookups === undefined) return undefined;
-        const read: { file: string; text?: string }[] = program
+        const read: { file: string; text?: string; project?: boolean }[] = program
           .getSourceFiles()
           .filter((sf) => !program.isSourceFileDefaultLibrary(sf))
-          .map((sf) => ({ file: path.resolve(sf.fileName), text: sf.text }));
-        const absent = [...setup.inputs.absent, ...lookups.absent];
+          .map((sf) => {
+            const file = path.resolve(sf.fileName);
+            return { file, text: sf.text, project: isUserFile(file) };
+          });
+        const absent: { path: string; config?: boolean }[] = [
+          ...setup.inputs.absent.map((f) => ({ path: f, config: true })),
+          ...lookups.absent.map((f) => ({ path: f })),
+        ];
         for (const file of [...setup.inputs.read, ...lookups.read]) read.push({ file });
         // The root package.json is part of the compiler setup (setupKeyOf).
         const manifest = path.join(root, "package.json");
         if (fs.existsSync(manifest)) read.push({ file: manifest });
-        else absent.push(manifest);
+        else absent.push({ path: manifest, config: true });
         return { read, absent, dirs: typeRootDirs(root, options) };
       },
     };

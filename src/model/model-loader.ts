@@ -4,7 +4,7 @@ import { MooseError } from "../errors";
 import type { InfraMap } from "../core/infra-map";
 import * as sdk from "../sdk/index";
 import { registry, resetRegistry } from "../sdk/registry";
-import { createProjectCompiler, type ProjectCompiler } from "./compile";
+import { createProjectCompiler, type CompileSeed, type ProjectCompiler } from "./compile";
 import { compileCacheKey, readCompileCache, writeCompileCache } from "./compile-cache";
 import type { ModuleResolver } from "./resolve-modules";
 import { withLoadWarnings, type ModelWarning } from "./warnings";
@@ -110,9 +110,11 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
       );
     }
     const cacheKey = src.cache === true ? compileCacheKey(entry, sdkTypesEntry()) : undefined;
+    let seed: CompileSeed | undefined;
     if (compiler === undefined && cacheKey !== undefined) {
       const hit = readCompileCache(root, cacheKey);
-      if (hit !== undefined) {
+      if (hit?.kind === "seed") seed = hit.seed;
+      else if (hit !== undefined) {
         stats = { recompiled: [], reused: hit.outputs.size, files: [...hit.outputs.keys()] };
         const resolver: ModuleResolver = (name, from) => {
           const file = hit.answer(name, from);
@@ -124,7 +126,7 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
       }
     }
     compiler ??= projectCompiler(entry, root);
-    const compiled = compiler.compile(changed);
+    const compiled = compiler.compile(changed, seed);
     stats = {
       recompiled: compiled.recompiled,
       reused: compiled.reused,
@@ -144,6 +146,7 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
         outputs: compiled.outputs,
         answers: asked,
         warnings: compiled.warnings,
+        seed: compiled.seedFiles(),
       });
     return loaded;
   };

@@ -56,12 +56,24 @@ const src = (root: string, cache: boolean) => ({
   cache,
 });
 
-/** A one-shot load with the cache; `hit`: whether it compiled nothing. */
-const cachedLoad = (root: string): { models: LoadedModels; hit: boolean } => {
+/**
+ * A one-shot load with the cache; `hit`: whether it compiled nothing; `recompiled`: the project
+ * files it checked and emitted (relative, sorted).
+ */
+const cachedLoad = (root: string): { models: LoadedModels; hit: boolean; recompiled: string[] } => {
   const loader = createModelLoader(src(root, true));
   const models = loader.load();
-  return { models, hit: loader.stats!.recompiled.length === 0 };
+  const recompiled = loader.stats!.recompiled.map((f) => path.relative(root, f)).sort();
+  return { models, hit: recompiled.length === 0, recompiled };
 };
+
+const ALL_FILES = [
+  "app/common/base.ts",
+  "app/helpers/index.ts",
+  "app/index.ts",
+  "app/models/a.ts",
+  "app/util.ts",
+];
 
 const uncached = (root: string): LoadedModels => createModelLoader(src(root, false)).load();
 
@@ -92,6 +104,49 @@ describe("the model cache", () => {
     expect(second.models).toEqual(uncached(root));
     expect(second.models.warnings.map((w) => w.where)).toEqual(["app/util.ts:1:14"]);
     expect(Object.values(second.models.map.tables).map((t) => t.name)).toEqual(["A_v1"]);
+  });
+
+  it("after an edit, only the edited file and its importers are compiled again (seeded)", () => {
+    const root = project();
+    expect(cachedLoad(root).recompiled).toEqual(ALL_FILES);
+    write(root, { "app/util.ts": `export const n: number = "still not a number";\n` });
+    const edited = cachedLoad(root);
+    expect(edited.recompiled).toEqual(["app/index.ts", "app/util.ts"]);
+    expect(edited.models).toEqual(uncached(root));
+    expect(edited.models.warnings.map((w) => w.message)).toEqual([
+      "Type 'string' is not assignable to type 'number'.",
+    ]);
+    write(root, {
+      "app/common/base.ts": `import { Key, DateTime } from "@514labs/moose-lib";\nexport interface Base { id: Key<string>; at: DateTime; region: string; }\n`,
+    });
+    const shared = cachedLoad(root);
+    expect(shared.recompiled).toEqual(["app/common/base.ts", "app/index.ts", "app/models/a.ts"]);
+    expect(shared.models).toEqual(uncached(root));
+    expect(columnsOf(shared.models, "A_v1")).toContain("region");
+    // A change outside the project's sources (the compiler setup) redoes everything.
+    write(root, {
+      "tsconfig.json": JSON.stringify({ compilerOptions: { strict: true, target: "ES2023" } }),
+    });
+    expect(cachedLoad(root).recompiled).toEqual(ALL_FILES);
+  });
+
+  it("a seeded compile blocks on a type error in a model as a cold one does", () => {
+    const root = project();
+    cachedLoad(root);
+    const a = path.join(root, "app/models/a.ts");
+    write(root, {
+      "app/models/a.ts": fs.readFileSync(a, "utf8").replace("kind: string;", "kind: Missing;"),
+    });
+    const messages: string[] = [];
+    for (const load of [() => cachedLoad(root), () => uncached(root)])
+      try {
+        load();
+      } catch (e) {
+        messages.push(isMooseError(e) ? `${e.code}: ${e.message}` : "other");
+      }
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(/^MODEL_TYPE_ERROR/);
+    expect(messages[0]).toBe(messages[1]);
   });
 
   it("an edit of the same size at once (a racy stamp) is seen", () => {
