@@ -103,7 +103,10 @@ export interface ModelSqlCheck {
 export const checkModelSql = async (ch: ClickHousePort, map: InfraMap): Promise<ModelSqlCheck> => {
   const probes = modelProbes(map);
   if (probes.length === 0) return { parsed: 0 };
-  const list = probes.map((p) => quoteString(p.sql)).join(", ");
+  // The same text recurs on many tables (defaults, keys, index expressions): parsed once.
+  const distinct = [...new Set(probes.map((p) => p.sql))];
+  const position = new Map(distinct.map((sql, i) => [sql, i]));
+  const list = distinct.map((sql) => quoteString(sql)).join(", ");
   const sql = `SELECT arrayMap(q -> isNull(formatQuerySingleLineOrNull(q)), [${list}]) AS bad`;
   let bad: boolean[];
   try {
@@ -132,8 +135,8 @@ export const checkModelSql = async (ch: ClickHousePort, map: InfraMap): Promise<
       },
     );
   }
-  const findings: SqlFinding[] = probes.flatMap((p, i) =>
-    bad[i]
+  const findings: SqlFinding[] = probes.flatMap((p) =>
+    bad[position.get(p.sql)!]
       ? [
           {
             object: p.object,
