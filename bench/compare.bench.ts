@@ -66,6 +66,7 @@ const BIG = 1000;
 const DB = "local";
 
 const pad = (i: number): string => String(i).padStart(4, "0");
+const count = (n: number): string => n.toLocaleString("en-US");
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -222,7 +223,7 @@ const msGoal = (s: Stat, text: string, maxMs: number, strict = false) => ({
 // 1. generate N tables vs drizzle-kit generate
 
 const generateVsDrizzle = (n: number) => {
-  console.log(`\ngenerate, ${n} tables (${RUNS} runs each, alternating):`);
+  console.log(`\ngenerate, ${count(n)} tables (${RUNS} runs each, alternating):`);
   const moose = path.join(scratch, `moose-${n}`);
   const drizzle = path.join(scratch, `drizzle-${n}`);
   const tsx = path.join(scratch, `tsx-tmp-${n}`);
@@ -254,8 +255,16 @@ const generateVsDrizzle = (n: number) => {
       warm.drizzle.push(b);
     }
   }
-  add({ scenario: `generate ${n} tables, cold`, ours: stat(cold.ours), base: stat(cold.drizzle) });
-  add({ scenario: `generate ${n} tables, warm`, ours: stat(warm.ours), base: stat(warm.drizzle) });
+  add({
+    scenario: `generate ${count(n)} tables, cold`,
+    ours: stat(cold.ours),
+    base: stat(cold.drizzle),
+  });
+  add({
+    scenario: `generate ${count(n)} tables, warm`,
+    ours: stat(warm.ours),
+    base: stat(warm.drizzle),
+  });
 
   // One model edited: one file saved before; table i gains a column (a different table each
   // run, so our model cache never holds the edited project); undone after each run.
@@ -284,7 +293,7 @@ const generateVsDrizzle = (n: number) => {
     edited.drizzle.push(b.run);
   }
   add({
-    scenario: `generate ${n} tables, one model edited`,
+    scenario: `generate ${count(n)} tables, one model edited`,
     ours: stat(edited.ours),
     base: stat(edited.drizzle),
   });
@@ -387,7 +396,9 @@ const addHistory = (root: string, count: number) => {
 };
 
 const liveGenerate = (root: string) => {
-  console.log(`\nlive generate, ${BIG} tables, one model edited (${RUNS} runs each, alternating):`);
+  console.log(
+    `\nlive generate, ${count(BIG)} tables, one model edited (${RUNS} runs each, alternating):`,
+  );
   const ch = path.join(scratch, "ch-live");
   mooseMigrate(root, ch);
   const live: Run[] = [];
@@ -411,7 +422,7 @@ const liveGenerate = (root: string) => {
   const s = stat(live);
   const b = stat(offline);
   add({
-    scenario: `generate ${BIG} tables, 1 edit, live (vs offline)`,
+    scenario: `generate ${count(BIG)} tables, 1 edit, live (vs offline)`,
     ours: s,
     base: b,
     goal: ratioGoal(s, b, 1.3),
@@ -420,7 +431,9 @@ const liveGenerate = (root: string) => {
 };
 
 const migrateNothingPending = (first: string) => {
-  console.log(`\nmigrate with nothing pending, ${BIG} tables (${RUNS} runs each, alternating):`);
+  console.log(
+    `\nmigrate with nothing pending, ${count(BIG)} tables (${RUNS} runs each, alternating):`,
+  );
   const setups = [200, 20].map((files) => {
     const root = bigProject(`history-${files}`, first);
     addHistory(root, files - 1);
@@ -442,7 +455,7 @@ const migrateNothingPending = (first: string) => {
   for (const s of setups) {
     const st = stat(s.runs);
     add({
-      scenario: `migrate, nothing pending, ${BIG} tables, ${s.files} files`,
+      scenario: `migrate, nothing pending, ${count(BIG)} tables, ${s.files} files`,
       ours: st,
       goal: msGoal(st, "≤ 1000 ms", 1000),
     });
@@ -452,7 +465,7 @@ const migrateNothingPending = (first: string) => {
 };
 
 const migrateVsDirect = (first: string) => {
-  console.log(`\nmigrate one file creating ${BIG} tables (${RUNS} runs each, alternating):`);
+  console.log(`\nmigrate one file creating ${count(BIG)} tables (${RUNS} runs each, alternating):`);
   const root = bigProject("apply", first);
   const file = parseMigrationFile(fs.readFileSync(first, "utf8"), first);
   const statements = file.deltas.flatMap((d) =>
@@ -487,7 +500,7 @@ const migrateVsDirect = (first: string) => {
     `  (direct path as a whole process, node start-up included: ${cell(stat(directProcess))})`,
   );
   add({
-    scenario: `migrate ${BIG} CREATE TABLEs, fresh db (vs direct client)`,
+    scenario: `migrate ${count(BIG)} CREATE TABLEs, fresh db (vs direct client)`,
     ours: s,
     base: b,
     goal: ratioGoal(s, b, 1.2),
@@ -559,7 +572,7 @@ const main = () => {
       "Peak RSS: the node process only. drizzle-kit's cold runs also start esbuild's Go service (a",
       "child process, not counted); its warm runs start no process. Ours start none.",
       "Live generate: `generate migration --save --clickhouse-url chdb://…` against a database",
-      `holding the ${BIG} tables, vs the offline generate of another one-column edit.`,
+      `holding the ${count(BIG)} tables, vs the offline generate of another one-column edit.`,
       "migrate vs direct: ours is the whole `moose migrate` process; the baseline is connect +",
       "CREATE DATABASE + the same CREATE TABLEs through @clickhouse/client on chDB, timed inside",
       "its process (its whole-process figure is printed above).",
