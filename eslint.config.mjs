@@ -25,6 +25,8 @@ export default tseslint.config(
       "migrations/**",
       "app/**",
       "test/fixtures/**",
+      // The bench-only drizzle-kit install (bench/drizzle/package.json), not our code.
+      "bench/drizzle/**",
       "eslint.config.mjs",
       "vitest.config.mts",
     ],

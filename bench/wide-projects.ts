@@ -92,7 +92,7 @@ export const editMooseWideModel = (dir: string, i: number, extra: boolean): stri
   return file;
 };
 
-const drizzleTable = (i: number): string => `import {
+const drizzleTable = (i: number, extra = false): string => `import {
   pgTable,
   text,
   timestamp,
@@ -119,7 +119,7 @@ export const events${pad(i)} = pgTable(
     note: text("note"),
     scores: doublePrecision("scores").array().notNull(),
     region: text("region").notNull().default("eu"),
-    isActive: boolean("is_active").notNull(),
+    isActive: boolean("is_active").notNull(),${extra ? `\n    addedField: text("added_field"),` : ""}
   },
   (t) => [index("events_${pad(i)}_user_idx").on(t.userId)],
 );
@@ -139,4 +139,11 @@ export const writeDrizzleWideProject = (dir: string, n: number): void => {
   fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
   for (let i = 0; i < n; i++)
     fs.writeFileSync(path.join(dir, "src", "schema", `events_${pad(i)}.ts`), drizzleTable(i));
+};
+
+/** Rewrites drizzle table file `i` with or without one extra column; returns the file's path. */
+export const editDrizzleWideTable = (dir: string, i: number, extra: boolean): string => {
+  const file = path.join(dir, "src", "schema", `events_${pad(i)}.ts`);
+  fs.writeFileSync(file, drizzleTable(i, extra));
+  return file;
 };
