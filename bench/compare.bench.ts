@@ -150,9 +150,12 @@ const mooseGenerate = (root: string, extra: string[] = []): { run: Run; file: st
 };
 
 const mooseMigrate = (root: string, chdbDir: string): Run =>
-  measure("moose migrate", [CLI, "migrate", "--clickhouse-url", `chdb://${chdbDir}`], root, {
-    ...mooseEnv,
-  });
+  measure(
+    "moose migrate",
+    [CLI, "migrate", "--clickhouse-url", `chdb://${chdbDir}`],
+    root,
+    mooseEnv,
+  );
 
 /**
  * `drizzle-kit generate` with cwd = the project; TMPDIR = `tsxTmp`, so its TypeScript loader's
