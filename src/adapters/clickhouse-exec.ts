@@ -148,11 +148,19 @@ const SWEEP_OVERRIDES: Readonly<Record<string, string>> = {
  * afterwards, so the dev session's statements and the endpoint's requests never see each
  * other's. The caller serializes: one statement and its set-up at a time.
  */
+/**
+ * Settings every statement of the tool sets the same way (`flatten_nested = 0`, so Nested
+ * columns stay Nested): left applied between the tool's own statements on a chDB session.
+ */
+const KEEP = new Set(["flatten_nested"]);
+
 export const chdbSession = (client: ClickHouseClient) => {
   let current = "default";
   let info: { version: string; timezone: string } | undefined;
   /** Settings the session had changed when it opened; every statement leaves them like this. */
   let baseline: Map<string, string> | undefined;
+  /** KEEP settings the tool's statements left applied (name → value), until an outside one. */
+  const kept = new Map<string, string>();
 
   const run = async (sql: string): Promise<void> => {
     await client.command({ query: sql });
@@ -189,6 +197,9 @@ export const chdbSession = (client: ClickHouseClient) => {
     });
 
   const use = async (database: string): Promise<void> => {
+    // Every statement that moves the session elsewhere (an endpoint client's) moves it back,
+    // so the tracked database is the session's: a USE per DDL statement would cost a round trip.
+    if (current === database) return;
     await run(`USE ${quoteIdent(database)}`);
     current = database;
   };
@@ -204,13 +215,22 @@ export const chdbSession = (client: ClickHouseClient) => {
     fn: () => Promise<T>,
     sweep = false,
   ): Promise<T> => {
-    const entries = Object.entries(settings).filter(([k]) => k !== "readonly");
-    const bad = entries.find(([k]) => !IDENTIFIER.test(k));
+    const all = Object.entries(settings).filter(([k]) => k !== "readonly");
+    const bad = all.find(([k]) => !IDENTIFIER.test(k));
     if (bad) throw new UnknownSetting(bad[0]);
-    if (entries.length === 0 && !sweep) return fn();
+    if (all.length === 0 && !sweep && kept.size === 0) return fn();
     const base = (baseline ??= await changedSettings());
+    // A statement from outside (the endpoint's `sweep`) gets the baseline: kept settings go.
+    if (sweep && kept.size > 0) {
+      await run(resetTo(base, kept.keys()).join("; "));
+      kept.clear();
+    }
+    // The tool's own statements leave KEEP settings applied between them: one SET per session
+    // instead of a SET and a reset around every DDL statement.
+    const entries = all.filter(([k, v]) => sweep || !KEEP.has(k) || kept.get(k) !== String(v));
+    if (entries.length === 0 && !sweep) return fn();
     const restore = async () => {
-      const applied = entries.map(([k]) => k);
+      const applied = entries.map(([k]) => k).filter((k) => sweep || !KEEP.has(k));
       if (applied.length > 0) await run(resetTo(base, applied).join("; "));
       if (!sweep) return;
       const now = await changedSettings();
@@ -219,8 +239,10 @@ export const chdbSession = (client: ClickHouseClient) => {
     };
     try {
       // One SET: an unknown setting refuses the whole statement, nothing is half applied.
-      if (entries.length > 0)
+      if (entries.length > 0) {
         await run(`SET ${entries.map(([k, v]) => `${k} = ${literal(String(v))}`).join(", ")}`);
+        if (!sweep) for (const [k, v] of entries) if (KEEP.has(k)) kept.set(k, String(v));
+      }
       return await fn();
     } finally {
       await restore();
@@ -340,7 +362,9 @@ export const chdbSession = (client: ClickHouseClient) => {
         const created = [...(await temporaries())].filter((n) => !temporariesBefore?.has(n));
         for (const n of created) await run(`DROP TEMPORARY TABLE IF EXISTS ${quoteIdent(n)}`);
       }
-      // The statement may have dropped the database the session was in.
+      // The statement may have dropped the database the session was in, or moved it (USE):
+      // whatever it did, the session goes back to where it was.
+      current = "";
       await use(previous).catch(() => use("default"));
     }
   };
