@@ -1,7 +1,8 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import type { KafkaPort } from "../adapters/kafka";
 import { MooseError } from "../errors";
-import { checkChain, conflictError } from "../core/chain";
+import { conflictError } from "../core/chain";
+import { checkCommittedChain } from "./chain-cache";
 import type { Decision } from "../core/decisions";
 import { deltaTableIdIn, type Delta } from "../core/deltas";
 import { foldFiles } from "../core/fold";
@@ -183,8 +184,7 @@ const checkWritable = (
         hint: "Nothing was written. This is a bug in the tool; report it with the model change that caused it.",
       },
     );
-  const files = [...ctx.migrations.map((m) => m.file), reread];
-  const { state, conflicts } = checkChain(files, ctx.defaultDb);
+  const { state, conflicts } = checkCommittedChain(ctx, [reread]);
   if (conflicts.length > 0) throw conflictError(conflicts, { conflicts });
   return state;
 };

@@ -23,6 +23,8 @@ export interface ChainReport {
   /** The fold of every file. */
   state: InfraMap;
   conflicts: ChainConflict[];
+  /** The OLAP state hash before each file (what a later walk may be given as `known`). */
+  before: readonly string[];
 }
 
 /**
@@ -74,7 +76,15 @@ let lastWalk:
  * apart: two branches that each added only topics share the OLAP parent legitimately but fork
  * on the stream parent.
  */
-export const checkChain = (files: readonly ChainFile[], defaultDb: string): ChainReport => {
+export const checkChain = (
+  files: readonly ChainFile[],
+  defaultDb: string,
+  /**
+   * The state hash before each of the leading files, when a cache vouches for them (the same
+   * files, byte for byte, walked before): those files are folded without hashing.
+   */
+  known: readonly string[] = [],
+): ChainReport => {
   const byParent = new Map<string, ChainFile[]>();
   const byStreamParent = new Map<string, ChainFile[]>();
   /** Index of the first file that started from each OLAP state hash. */
@@ -95,6 +105,7 @@ export const checkChain = (files: readonly ChainFile[], defaultDb: string): Chai
     samePrefix &&= i < last!.files.length && last!.files[i] === f;
     let actual: string;
     if (samePrefix) actual = last!.olap[i]!;
+    else if (i < known.length) actual = known[i]!;
     else {
       actual = hashOf(state, changed);
       changed = new Set();
@@ -123,7 +134,15 @@ export const checkChain = (files: readonly ChainFile[], defaultDb: string): Chai
     foldFileInPlace(state, f, defaultDb, changed);
   });
   lastWalk = { defaultDb, files: [...files], olap, stream };
-  const conflicts = [...byParent, ...byStreamParent]
+  return { state, conflicts: conflictsOf(byParent, byStreamParent, defaultDb), before: olap };
+};
+
+const conflictsOf = (
+  byParent: ReadonlyMap<string, ChainFile[]>,
+  byStreamParent: ReadonlyMap<string, ChainFile[]>,
+  defaultDb: string,
+): ChainConflict[] =>
+  [...byParent, ...byStreamParent]
     .filter(([, fs]) => fs.length > 1)
     .map(([parent, fs]) => ({
       parent,
@@ -132,8 +151,6 @@ export const checkChain = (files: readonly ChainFile[], defaultDb: string): Chai
         ...new Set(fs.flatMap((f) => f.deltas.map((d) => deltaTableIdIn(d, defaultDb)))),
       ].sort(),
     }));
-  return { state, conflicts };
-};
 
 export const conflictError = (
   conflicts: readonly ChainConflict[],
