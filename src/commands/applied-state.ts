@@ -1,6 +1,7 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import { MooseError } from "../errors";
 import { checkChain } from "../core/chain";
+import { knownBefore } from "./chain-cache";
 import type { InfraMap } from "../core/infra-map";
 import { Journal, summarizeJournal, type JournalState } from "../runtime/journal";
 import { DEV_MARKER_TABLE } from "../runtime/dev-record";
@@ -66,10 +67,10 @@ export const readAppliedState = async (
   journalState.applied = journalState.applied.filter((a) => byId.has(a.id));
   // The applied files, in the order they were applied, must form one history: two branches'
   // files both applied here (siblings on one parent) are an error, never merged silently.
-  const { state, conflicts } = checkChain(
-    journalState.applied.map((a) => byId.get(a.id)!),
-    ctx.defaultDb,
-  );
+  const applied = journalState.applied.map((a) => byId.get(a.id)!);
+  // Applied in the committed order (the usual case), the remembered hashes of the committed
+  // files hold for them too.
+  const { state, conflicts } = checkChain(applied, ctx.defaultDb, knownBefore(ctx, applied));
   const fork = conflicts[0];
   if (fork)
     throw new MooseError(

@@ -30,6 +30,23 @@ const readCache = (root: string): ChainCache | undefined => {
   }
 };
 
+/**
+ * The remembered hash before each leading file of `files` that is the committed file at the
+ * same position, unchanged since it was remembered (by id and SHA-256 of its bytes).
+ */
+export const knownBefore = (ctx: ProjectContext, files: readonly ChainFile[]): string[] => {
+  const cached = ctx.modelCache === true ? readCache(ctx.root) : undefined;
+  const known: string[] = [];
+  if (cached?.db !== ctx.defaultDb) return known;
+  for (const [i, f] of files.entries()) {
+    const m = ctx.migrations[i];
+    const c = cached.files[i];
+    if (m?.file !== f || c === undefined || c.id !== f.id || c.checksum !== m.checksum) break;
+    known.push(c.before);
+  }
+  return known;
+};
+
 /** `checkChain` of the committed files (then `extra`), with the remembered hashes. */
 export const checkCommittedChain = (
   ctx: ProjectContext,
@@ -37,15 +54,9 @@ export const checkCommittedChain = (
 ): ChainReport => {
   const stored = ctx.migrations;
   const useCache = ctx.modelCache === true;
-  const cached = useCache ? readCache(ctx.root) : undefined;
-  const known: string[] = [];
-  if (cached?.db === ctx.defaultDb)
-    for (const [i, m] of stored.entries()) {
-      const c = cached.files[i];
-      if (c === undefined || c.id !== m.file.id || c.checksum !== m.checksum) break;
-      known.push(c.before);
-    }
-  const report = checkChain([...stored.map((m) => m.file), ...extra], ctx.defaultDb, known);
+  const files = stored.map((m) => m.file);
+  const known = knownBefore(ctx, files);
+  const report = checkChain([...files, ...extra], ctx.defaultDb, known);
   if (useCache && report.conflicts.length === 0 && known.length < stored.length) {
     const cache: ChainCache = {
       format: 1,

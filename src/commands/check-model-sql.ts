@@ -69,7 +69,10 @@ const tableProbes = (t: Table, defaultDb: string): Probe[] => {
       (x) => `ALTER TABLE ${T} ADD PROJECTION ${quoteIdent(p.name)} (${x})`,
     );
   // The whole statement too: whatever the pieces above do not cover (types, settings) is in it.
-  add(WHOLE, renderCreateTable(t, defaultDb), (x) => x);
+  // Parsed under one scratch name, so tables that differ only by name (and version) are one
+  // probe: the name is always quoted, never text from the model.
+  const probe = renderCreateTable({ ...t, name: T, version: null, database: defaultDb }, defaultDb);
+  add(WHOLE, renderCreateTable(t, defaultDb), () => probe);
   return out;
 };
 
