@@ -399,17 +399,17 @@ const addHistory = (root: string, count: number) => {
   }
 };
 
-const liveGenerate = (root: string) => {
-  console.log(
-    `\nlive generate, ${count(BIG)} tables, one model edited (${RUNS} runs each, alternating):`,
-  );
-  const ch = path.join(scratch, "ch-live");
-  mooseMigrate(root, ch);
+/**
+ * RUNS live generates against `url` and RUNS offline ones, alternating which goes first, each
+ * after a one-column edit of another table (from `firstTable` on, so the model cache misses),
+ * undone after the run.
+ */
+const liveVsOffline = (root: string, url: string, firstTable: number) => {
   const live: Run[] = [];
   const offline: Run[] = [];
-  let next = 0;
+  let next = firstTable;
   const once = (extra: string[]): Run => {
-    const i = next++ % BIG; // a table not edited by the run before: the model cache misses
+    const i = next++ % BIG;
     editMooseWideModel(root, i, true);
     const g = mooseGenerate(root, extra);
     mustContain(g.file, "AddTableColumn");
@@ -418,11 +418,20 @@ const liveGenerate = (root: string) => {
     return g.run;
   };
   for (let r = 0; r < RUNS; r++) {
-    // Alternating which goes first, so neither always follows the other.
-    if (r % 2 === 0) live.push(once(["--clickhouse-url", `chdb://${ch}`]));
+    if (r % 2 === 0) live.push(once(["--clickhouse-url", url]));
     offline.push(once([]));
-    if (r % 2 === 1) live.push(once(["--clickhouse-url", `chdb://${ch}`]));
+    if (r % 2 === 1) live.push(once(["--clickhouse-url", url]));
   }
+  return { live, offline };
+};
+
+const liveGenerate = (root: string) => {
+  console.log(
+    `\nlive generate, ${count(BIG)} tables, one model edited (${RUNS} runs each, alternating):`,
+  );
+  const ch = path.join(scratch, "ch-live");
+  mooseMigrate(root, ch);
+  const { live, offline } = liveVsOffline(root, `chdb://${ch}`, 0);
   const s = stat(live);
   const b = stat(offline);
   add({
@@ -534,23 +543,7 @@ const overHttp = (first: string) => {
       ours: n,
       goal: msGoal(n, "≤ 1000 ms", 1000),
     });
-    const live: Run[] = [];
-    const offline: Run[] = [];
-    let next = 200;
-    const once = (extra: string[]): Run => {
-      const i = next++ % BIG;
-      editMooseWideModel(root, i, true);
-      const g = mooseGenerate(root, extra);
-      mustContain(g.file, "AddTableColumn");
-      fs.rmSync(g.file);
-      editMooseWideModel(root, i, false);
-      return g.run;
-    };
-    for (let r = 0; r < RUNS; r++) {
-      if (r % 2 === 0) live.push(once(["--clickhouse-url", server.url]));
-      offline.push(once([]));
-      if (r % 2 === 1) live.push(once(["--clickhouse-url", server.url]));
-    }
+    const { live, offline } = liveVsOffline(root, server.url, 200);
     const l = stat(live);
     const o = stat(offline);
     add({

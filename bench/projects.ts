@@ -97,7 +97,8 @@ db_name = "local"
 migrate_with_deltas = true
 `;
 
-const TSCONFIG = {
+/** The bench projects' tsconfig.json. */
+export const TSCONFIG = {
   compilerOptions: {
     outDir: "dist",
     esModuleInterop: true,
@@ -109,16 +110,21 @@ const TSCONFIG = {
   },
 };
 
-/** Writes a Moose project with `n` tables into `dir` (created if missing). */
-export const writeBenchProject = (dir: string, n: number): void => {
+/** A bench project's skeleton: `app/models/`, moose.config.toml, package.json, tsconfig.json. */
+export const writeProjectSkeleton = (dir: string, name: string): void => {
   fs.mkdirSync(path.join(dir, "app", "models"), { recursive: true });
-  fs.mkdirSync(path.join(dir, "app", "common"), { recursive: true });
   fs.writeFileSync(path.join(dir, "moose.config.toml"), CONFIG);
   fs.writeFileSync(
     path.join(dir, "package.json"),
-    JSON.stringify({ name: "bench-project", private: true }, null, 2),
+    JSON.stringify({ name, private: true }, null, 2),
   );
   fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
+};
+
+/** Writes a Moose project with `n` tables into `dir` (created if missing). */
+export const writeBenchProject = (dir: string, n: number): void => {
+  writeProjectSkeleton(dir, "bench-project");
+  fs.mkdirSync(path.join(dir, "app", "common"), { recursive: true });
   for (let k = 0; k * MODELS_PER_SHARED < n; k++)
     fs.writeFileSync(path.join(dir, "app", "common", sharedFile(k)), sharedSource(k));
   const reexports: string[] = [];

@@ -6,30 +6,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { TSCONFIG, writeProjectSkeleton } from "./projects";
 
 const pad = (i: number): string => String(i).padStart(4, "0");
-
-const MOOSE_CONFIG = `language = "Typescript"
-source_dir = "app"
-
-[clickhouse_config]
-db_name = "local"
-
-[features]
-migrate_with_deltas = true
-`;
-
-const TSCONFIG = {
-  compilerOptions: {
-    outDir: "dist",
-    esModuleInterop: true,
-    strict: true,
-    target: "ES2022",
-    module: "CommonJS",
-    moduleResolution: "node",
-    skipLibCheck: true,
-  },
-};
 
 const mooseModel = (i: number, extra: boolean): string => `import {
   OlapTable,
@@ -67,13 +46,7 @@ export const Event${i}Table = new OlapTable<Event${i}>("events_${pad(i)}", {
 
 /** Moose project `dir` with `n` tables; model `edited` (if any) carries one extra column. */
 export const writeMooseWideProject = (dir: string, n: number, edited?: number): void => {
-  fs.mkdirSync(path.join(dir, "app", "models"), { recursive: true });
-  fs.writeFileSync(path.join(dir, "moose.config.toml"), MOOSE_CONFIG);
-  fs.writeFileSync(
-    path.join(dir, "package.json"),
-    JSON.stringify({ name: "bench-moose", private: true }, null, 2),
-  );
-  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
+  writeProjectSkeleton(dir, "bench-moose");
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     fs.writeFileSync(

@@ -599,7 +599,7 @@ const orderDelta = (d: Delta): Record<string, unknown> => {
 
 // No anchors/aliases (`&a1` / `*a1`) where a table and its topic share a column list: every
 // delta reads on its own, as in Moose's files.
-const YAML_OPTIONS = {
+export const YAML_OPTIONS = {
   indentSeq: false,
   lineWidth: 0,
   singleQuote: true,

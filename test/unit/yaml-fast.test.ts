@@ -8,17 +8,16 @@ import path from "node:path";
 import fc from "fast-check";
 import YAML from "yaml";
 import { describe, expect, it } from "vitest";
-import { parseMigrationFile, serializeMigrationFileWhole } from "../../src/core/migration-file";
+import {
+  parseMigrationFile,
+  serializeMigrationFileWhole,
+  YAML_OPTIONS,
+} from "../../src/core/migration-file";
 import { emitMapYaml, emitSeqItemYaml } from "../../src/core/yaml-emit";
 import { fastLoadYaml } from "../../src/core/yaml-fast";
 
-const OPTIONS = {
-  indentSeq: false,
-  lineWidth: 0,
-  singleQuote: true,
-  version: "1.2",
-  aliasDuplicateObjects: false,
-} as const;
+// The options files are written with.
+const OPTIONS = YAML_OPTIONS;
 
 const yamlFiles = (dir: string): string[] =>
   fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
