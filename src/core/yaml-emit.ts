@@ -60,7 +60,8 @@ const quoted = (s: string): string => {
 /** Thrown inside the emitter when a value is outside the subset; never escapes this module. */
 class Unsupported extends Error {}
 
-const spaces = (n: number): string => " ".repeat(n);
+const SPACES: string[] = [];
+const spaces = (n: number): string => (SPACES[n] ??= " ".repeat(n));
 
 const scalar = (v: unknown): string => {
   if (v === null) return "null";

@@ -24,9 +24,16 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
  * the YAML is serialized only for files written by hand or by another tool.
  */
 export const journalChecksum = (m: StoredMigration): string => {
-  const canonical = serializeMigrationFile(m.file);
-  return sha256(canonical);
+  // Asked for again by the history check and by apply: one serialization per file.
+  let sum = canonicalSums.get(m.file);
+  if (sum === undefined) {
+    sum = sha256(serializeMigrationFile(m.file));
+    canonicalSums.set(m.file, sum);
+  }
+  return sum;
 };
+
+const canonicalSums = new WeakMap<MigrationFile, string>();
 
 /** Whether a checksum the journal holds (byte or canonical, older journals hold bytes) is this file's. */
 export const checksumMatches = (m: StoredMigration, journaled: string): boolean =>

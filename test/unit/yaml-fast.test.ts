@@ -10,6 +10,7 @@ import YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import {
   parseMigrationFile,
+  sameYamlValue,
   serializeMigrationFileWhole,
   YAML_OPTIONS,
 } from "../../src/core/migration-file";
@@ -140,6 +141,17 @@ describe("fast YAML reader", () => {
     const hash = "0".repeat(64);
     const text = `id: 20260101_000000_000_x\ndescription: x\nparent_state_hash: ${hash}\ndeltas: []\ncreated_at: '2026-01-01T00:00:00Z'\n`;
     expect(parseMigrationFile(text, "x.yaml").parent_state_hash).toBe(hash);
+  });
+});
+
+describe("sameYamlValue (generate's read-back comparison)", () => {
+  it("equal as YAML data: undefined keys left out, NaN equals NaN; anything else differs", () => {
+    expect(sameYamlValue({ a: 1, b: undefined, c: [NaN] }, { c: [NaN], a: 1 })).toBe(true);
+    expect(sameYamlValue({ a: 1 }, { a: 1, b: null })).toBe(false);
+    expect(sameYamlValue({ a: [1, 2] }, { a: [1] })).toBe(false);
+    expect(sameYamlValue({ a: "1" }, { a: 1 })).toBe(false);
+    expect(sameYamlValue([{}], [[]])).toBe(false);
+    expect(sameYamlValue({ a: { b: undefined } }, { a: {} })).toBe(true);
   });
 });
 
