@@ -81,6 +81,17 @@ const splitPackage = (name: string): [string, string] => {
   return [parts.slice(0, n).join("/"), parts.slice(n).join("/")];
 };
 
+/** The `node_modules/<package>` folders the workspace fallback looks for, from `from` up. */
+const packageDirs = (name: string, from: string): string[] => {
+  if (name.startsWith(".") || path.isAbsolute(name) || name.startsWith("node:")) return [];
+  const [pkgName] = splitPackage(name);
+  const dirs: string[] = [];
+  for (let dir = path.dirname(from); ; dir = path.dirname(dir)) {
+    dirs.push(path.join(dir, "node_modules", pkgName));
+    if (path.dirname(dir) === dir) return dirs;
+  }
+};
+
 /**
  * A workspace package that has not been built: its package.json points at `dist/…` files that
  * do not exist yet. Its TypeScript entry (the built path mapped back to its sources, else
@@ -213,16 +224,29 @@ export const createModuleResolver = (
     const resolved = result.resolvedModule;
     if (!resolved) {
       const source = unbuiltWorkspaceEntry(name, containingFile);
+      if (source === undefined) {
+        // Unresolved (a Node built-in that @types/node declares as an ambient module, a missing
+        // package): it stays so while none of the paths TypeScript looked at, nor a package
+        // folder the workspace fallback would take, appears.
+        const found = lookupsOf(result, containingFile);
+        return {
+          resolved: undefined,
+          lookups:
+            found === "volatile"
+              ? found
+              : {
+                  absent: [...found.absent, ...packageDirs(name, containingFile)],
+                  read: found.read,
+                },
+        };
+      }
       return {
-        resolved:
-          source === undefined
-            ? undefined
-            : {
-                resolvedFileName: source,
-                extension: ts.Extension.Ts,
-                isExternalLibraryImport: false,
-                resolvedUsingTsExtension: false,
-              },
+        resolved: {
+          resolvedFileName: source,
+          extension: ts.Extension.Ts,
+          isExternalLibraryImport: false,
+          resolvedUsingTsExtension: false,
+        },
         lookups: "volatile",
       };
     }

@@ -218,6 +218,29 @@ describe("the model cache", () => {
     expect(back.models).toEqual(uncached(root));
   });
 
+  it("imports of ambient modules (Node built-ins declared by @types) are cached too", () => {
+    const root = project();
+    write(root, {
+      "node_modules/@types/fakenode/index.d.ts": `declare module "url" { export const marker: number; }\n`,
+      "node_modules/@types/fakenode/package.json": JSON.stringify({
+        name: "@types/fakenode",
+        version: "1.0.0",
+        types: "index.d.ts",
+      }),
+      "app/util.ts": `import type { marker } from "url";\nexport type M = typeof marker;\nexport const n: number = "not a number";\n`,
+    });
+    expect(cachedLoad(root).hit).toBe(false);
+    const second = cachedLoad(root);
+    expect(second.hit).toBe(true);
+    expect(second.models).toEqual(uncached(root));
+    // A package that would now answer the import is noticed.
+    write(root, {
+      "node_modules/url/package.json": JSON.stringify({ name: "url", types: "index.d.ts" }),
+      "node_modules/url/index.d.ts": `export const marker: string;\n`,
+    });
+    expect(cachedLoad(root).hit).toBe(false);
+  });
+
   it("a corrupt cache file is ignored and replaced", () => {
     const root = project();
     cachedLoad(root);
