@@ -5,13 +5,13 @@ import { parseResolutions } from "./commands/resolve-steps";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ExitCode, MooseError, errorText, filesystemError, isMooseError } from "./errors";
 import { maskSecrets } from "./config/url";
-import { generateMigration } from "./commands/generate";
 import { installInterruptHandlers } from "./runtime/interrupt";
-import { breakLock, migrate, migrationStatus, validateMigrations } from "./commands/migrate";
+import type * as GenerateCommand from "./commands/generate";
+import type * as MigrateCommand from "./commands/migrate";
+import type * as DevCommand from "./commands/dev";
 import type { GlobalOptions } from "./commands/context";
 import { previewDecisions } from "./commands/decisions";
 import { createDecisions, type DecisionFlags } from "./ui/decisions";
-import { startDev } from "./commands/dev";
 import type { DecisionPort } from "./commands/decisions";
 import { devEventPrinter } from "./ui/dev";
 import { createOutput, type Output } from "./ui/output";
@@ -24,6 +24,14 @@ import {
 } from "./ui/render";
 import { TOOL_VERSION } from "./version";
 import { NOT_AVAILABLE } from "./sdk/inert";
+
+// Each command's module is loaded when the command runs: `moose generate` does not load the
+// migrate and dev machinery, nor `--help` any of it.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const generateCommand = () => require("./commands/generate") as typeof GenerateCommand;
+const migrateCommand = () => require("./commands/migrate") as typeof MigrateCommand;
+const devCommand = () => require("./commands/dev") as typeof DevCommand;
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 interface CommonFlags extends DecisionFlags {
   clickhouseUrl?: string;
@@ -236,7 +244,7 @@ const addGenerate = (cmd: Command, preview: boolean) =>
                   previewDecisions.ask(pending),
               }
             : answering;
-          const generated = await generateMigration(
+          const generated = await generateCommand().generateMigration(
             {
               ...globalOptions(flags),
               save: flags.save === true,
@@ -350,16 +358,17 @@ program
       }
     >(async (flags) => {
       const opts = globalOptions(flags);
-      if (flags.validate) return renderValidate(await validateMigrations(opts), output);
+      if (flags.validate)
+        return renderValidate(await migrateCommand().validateMigrations(opts), output);
       if (flags.breakLock) {
-        const r = await breakLock(opts);
+        const r = await migrateCommand().breakLock(opts);
         output.line(
           r.broken ? `Released the lock held by ${r.holder ?? "unknown"}` : "No lock is held",
         );
         return output.result(r);
       }
       if (flags.status) {
-        const r = await migrationStatus(opts);
+        const r = await migrateCommand().migrationStatus(opts);
         renderStatus(r, output);
         if (r.pending.length > 0 || r.drift.length > 0 || r.unmigrated.length > 0)
           process.exitCode = ExitCode.StatusPendingOrDrift;
@@ -374,7 +383,7 @@ program
         ),
       );
       renderMigrate(
-        await migrate(opts, applyEventPrinter(output), {
+        await migrateCommand().migrate(opts, applyEventPrinter(output), {
           waitLockMs: waitLockS * 1000,
           ...(flags.acceptChanged ? { acceptChanged: flags.acceptChanged } : {}),
           ...(flags.acceptDataLoss ? { acceptDataLoss: flags.acceptDataLoss } : {}),
@@ -437,7 +446,7 @@ program
         true,
         devStop.prompts.signal,
       );
-      const handle = await startDev(
+      const handle = await devCommand().startDev(
         { ...globalOptions(flags), ...(flags.port !== undefined ? { port: flags.port } : {}) },
         stopOnPromptExit(decisions),
         devEventPrinter(output),

@@ -44,6 +44,9 @@ const quoted = (s: string): string => {
   // A leading `'` cannot be plain, and with single quotes preferred `yaml` double-quotes a
   // text holding one: printable ASCII without `"` or `\` goes in as is (a SQL string default).
   if (/^'[\x20-\x7e]*$/.test(s) && !/["\\]/.test(s)) return `"${s}"`;
+  // Text the core schema would read as a number, boolean or null (a setting's value '8192'):
+  // single-quoted as it is.
+  if (CORE_SCALAR.test(s)) return `'${s}'`;
   let q = quotedCache.get(s);
   if (q === undefined) {
     const text = yamlLibrary().stringify(s, YAML_SCALAR_OPTIONS);

@@ -26,7 +26,7 @@ import { RACY_MS, stampOf } from "./file-stamp";
 import type { CompileSeed } from "./compile";
 import type { ModelWarning } from "./warnings";
 
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** What a compile hands over to be cached. */
 export interface CacheRecord {
@@ -42,8 +42,6 @@ export interface CacheRecord {
   absent: readonly { path: string; config?: boolean }[];
   /** Directories whose listing decided what the program includes (type roots). */
   dirs: readonly string[];
-  /** Emitted JavaScript by absolute source path. */
-  outputs: ReadonlyMap<string, string>;
   /** Run-time answers: importing file → import text → resolved project file. */
   answers: Readonly<Record<string, Readonly<Record<string, string>>>>;
   warnings: readonly ModelWarning[];
@@ -66,7 +64,6 @@ interface CacheFile {
   inputs: Input[];
   absent: { path: string; config: boolean }[];
   dirs: { dir: string; names: string }[];
-  outputs: [string, string][];
   answers: Record<string, Record<string, string>>;
   warnings: ModelWarning[];
   seed: CompileSeed;
@@ -197,7 +194,6 @@ export const writeCompileCache = (root: string, key: string, record: CacheRecord
         .filter(([f]) => !fs.existsSync(f))
         .map(([f, config]) => ({ path: f, config })),
       dirs: [...new Set(record.dirs)].map((dir) => ({ dir, names: listing(dir) })),
-      outputs: [...record.outputs],
       answers: { ...record.answers },
       warnings: [...record.warnings],
       seed: record.seed,
@@ -248,7 +244,12 @@ export const readCompileCache = (root: string, key: string): CachedCompile | und
   const answers = cache.answers;
   return {
     kind: "hit",
-    outputs: new Map(cache.outputs),
+    // The outputs are the seed's (kept once: they are most of the file).
+    outputs: new Map(
+      Object.entries(cache.seed)
+        .filter(([, f]) => f.output !== "")
+        .map(([file, f]) => [file, f.output]),
+    ),
     answer: (name, from) => answers[from]?.[name],
     warnings: cache.warnings,
   };

@@ -143,7 +143,6 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
     if (inputs !== undefined)
       writeCompileCache(root, cacheKey, {
         ...inputs,
-        outputs: compiled.outputs,
         answers: asked,
         warnings: compiled.warnings,
         seed: compiled.seedFiles(),

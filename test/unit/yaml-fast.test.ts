@@ -185,6 +185,7 @@ describe("fast YAML writer", () => {
       fc.stringMatching(/^[A-Za-z0-9_(][A-Za-z0-9_.()/=,<>+*: '-]{0,12}$/),
       fc.constantFrom(...SCALAR_TEXTS),
       fc.stringMatching(/^'[ -~]{0,10}$/),
+      fc.stringMatching(/^[-+]?[0-9]{1,6}(\.[0-9]{0,3})?([eE][-+]?[0-9]{1,2})?$/),
     );
     const leaf = fc.oneof(str, fc.integer(), fc.double(), fc.boolean(), fc.constant(null));
     const tree = fc.letrec((tie) => ({
