@@ -40,6 +40,12 @@ export interface CompiledProject {
   cacheInputs: () => Pick<CacheRecord, "read" | "absent" | "dirs"> | undefined;
   /** Every project file's results, for the model cache to seed a later process's compile. */
   seedFiles: () => Record<string, SeedFile>;
+  /**
+   * Every import the program resolved to a project file with output (importing file → import
+   * text → file): the run-time answers a cached run needs, also for imports this run did not
+   * take (a dynamic import behind a condition).
+   */
+  importAnswers: () => Record<string, Record<string, string>>;
 }
 
 /** Compiles the project again and again, redoing only what the changes since the last time can reach. */
@@ -376,6 +382,13 @@ export const createProjectCompiler = (
       },
       recompiled: redo.map((sf) => path.resolve(sf.fileName)),
       reused: userFiles.length - redo.length,
+      importAnswers: () => {
+        const out: Record<string, Record<string, string>> = {};
+        for (const from of outputs.keys())
+          for (const [name, file] of resolutions.resolvedImportsOf(from))
+            if (outputs.has(file)) (out[from] ??= {})[name] = file;
+        return out;
+      },
       seedFiles: () => {
         const out: Record<string, SeedFile> = {};
         for (const sf of userFiles) {

@@ -36,6 +36,15 @@ export interface ModelSource {
 const projectCompiler = (entry: string, root: string): ProjectCompiler =>
   createProjectCompiler(entry, root, sdkTypesEntry());
 
+const mergeAnswers = (
+  a: Record<string, Record<string, string>>,
+  b: Record<string, Record<string, string>>,
+): Record<string, Record<string, string>> => {
+  const out = { ...a };
+  for (const [from, names] of Object.entries(b)) out[from] = { ...out[from], ...names };
+  return out;
+};
+
 /**
  * `resolver`, also noting in `asked` each import the run resolved to a project file: the
  * answers a cached compile gives the next run.
@@ -143,7 +152,8 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
     if (inputs !== undefined)
       writeCompileCache(root, cacheKey, {
         ...inputs,
-        answers: asked,
+        // What the program resolved, and what this run asked at run time on top.
+        answers: mergeAnswers(compiled.importAnswers(), asked),
         warnings: compiled.warnings,
         seed: compiled.seedFiles(),
       });

@@ -101,6 +101,15 @@ export class ResolutionRecord {
     return this.files.get(keyOf(file))?.byName.get(name);
   }
 
+  /** Every import text `file` resolved, with the absolute file it resolved to. */
+  resolvedImportsOf(file: string): [string, string][] {
+    const rec = this.files.get(keyOf(file));
+    if (!rec) return [];
+    return [...rec.byName].flatMap(([name, r]) =>
+      r.resolved ? [[name, path.resolve(r.resolved.resolvedFileName)] as [string, string]] : [],
+    );
+  }
+
   /** The files `file` imports (resolved, absolute, sorted). */
   importsOf(file: string): string[] {
     const rec = this.files.get(keyOf(file));

@@ -241,6 +241,22 @@ describe("the model cache", () => {
     expect(cachedLoad(root).hit).toBe(false);
   });
 
+  it("keeps every import the program resolved, also one the run did not take", () => {
+    const root = project();
+    write(root, {
+      "app/extra.ts": `export const extra = 1;\n`,
+      "app/util.ts": `export const n: number = "not a number";\nexport const later = () => import("./extra");\n`,
+    });
+    cachedLoad(root);
+    const cache = JSON.parse(fs.readFileSync(compileCachePath(root), "utf8")) as {
+      answers: Record<string, Record<string, string>>;
+    };
+    expect(cache.answers[path.join(root, "app/util.ts")]?.["./extra"]).toBe(
+      path.join(root, "app/extra.ts"),
+    );
+    expect(cachedLoad(root).hit).toBe(true);
+  });
+
   it("a corrupt cache file is ignored and replaced", () => {
     const root = project();
     cachedLoad(root);
