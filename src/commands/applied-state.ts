@@ -1,7 +1,6 @@
 import type { ClickHousePort } from "../adapters/clickhouse";
 import { MooseError } from "../errors";
-import { checkChain } from "../core/chain";
-import { knownBefore } from "./chain-cache";
+import { checkChainRemembering } from "./chain-cache";
 import type { InfraMap } from "../core/infra-map";
 import { Journal, summarizeJournal, type JournalState } from "../runtime/journal";
 import { DEV_MARKER_TABLE } from "../runtime/dev-record";
@@ -70,7 +69,7 @@ export const readAppliedState = async (
   const applied = journalState.applied.map((a) => byId.get(a.id)!);
   // Applied in the committed order (the usual case), the remembered hashes of the committed
   // files hold for them too.
-  const { state, conflicts } = checkChain(applied, ctx.defaultDb, knownBefore(ctx, applied));
+  const { state, conflicts } = checkChainRemembering(ctx, applied);
   const fork = conflicts[0];
   if (fork)
     throw new MooseError(

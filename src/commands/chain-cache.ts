@@ -1,12 +1,15 @@
 /*
- * The committed files' chain check with remembered hashes. Checking that no two files fork
- * means hashing the state before every file, which grows with history × schema size (about
- * 0.5 s at 200 files over 1,000 tables). The hash before a file depends only on the files
- * before it, so `.moose/cache/chain.json` keeps each file's id, SHA-256 of its bytes and the
- * hash before it; the next command folds the leading files that are byte for byte the same
- * without hashing them, and hashes only from the first new or changed file on. A clean
- * checkout (CI) has no cache and checks everything. `MOOSE_MODEL_CACHE=off` turns it off, and
- * `migrate --validate` never uses it.
+ * The chain check with remembered hashes. Checking that no two files fork means hashing the
+ * state before every file, which grows with history × schema size (about 0.5 s at 200 files
+ * over 1,000 tables). The hash before a file depends only on the files before it, so:
+ * - within one command, a second walk over the same leading files (migrate checks the
+ *   committed files, then the applied ones; generate the applied ones, then the committed
+ *   ones and its new file) takes the first walk's hashes (`ProjectContext.chainWalk`);
+ * - across commands, `.moose/cache/chain.json` keeps each committed file's id, SHA-256 of its
+ *   bytes and the hash before it, for the leading files that are byte for byte the same.
+ * Only from the first new or changed file on is anything hashed. A clean checkout (CI) has no
+ * cache and checks everything once. `MOOSE_MODEL_CACHE=off` turns the file off, and
+ * `migrate --validate` uses neither.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -30,51 +33,66 @@ const readCache = (root: string): ChainCache | undefined => {
   }
 };
 
-/**
- * The remembered hash before each leading file of `files` that is the committed file at the
- * same position, unchanged since it was remembered (by id and SHA-256 of its bytes).
- */
-export const knownBefore = (ctx: ProjectContext, files: readonly ChainFile[]): string[] => {
-  const cached = ctx.modelCache === true ? readCache(ctx.root) : undefined;
-  const known: string[] = [];
-  if (cached?.db !== ctx.defaultDb) return known;
-  for (const [i, f] of files.entries()) {
-    const m = ctx.migrations[i];
-    const c = cached.files[i];
-    if (m?.file !== f || c === undefined || c.id !== f.id || c.checksum !== m.checksum) break;
-    known.push(c.before);
+const writeCache = (root: string, cache: ChainCache): void => {
+  try {
+    fs.mkdirSync(path.dirname(cachePath(root)), { recursive: true });
+    const tmp = `${cachePath(root)}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(cache));
+    fs.renameSync(tmp, cachePath(root));
+  } catch {
+    // Only a shortcut: the next command hashes again.
   }
-  return known;
 };
 
-/** `checkChain` of the committed files (then `extra`), with the remembered hashes. */
-export const checkCommittedChain = (
+/** How many leading files of `files` are the committed files at the same positions. */
+const committedPrefix = (ctx: ProjectContext, files: readonly ChainFile[]): number => {
+  let n = 0;
+  while (n < files.length && ctx.migrations[n]?.file === files[n]) n++;
+  return n;
+};
+
+/** The hashes before the leading files of `files` that this command or an earlier one knows. */
+const knownBefore = (ctx: ProjectContext, files: readonly ChainFile[]): string[] => {
+  const walked: string[] = [];
+  const walk = ctx.chainWalk;
+  while (walk && walked.length < files.length && walk.files[walked.length] === files[walked.length])
+    walked.push(walk.before[walked.length]!);
+  const remembered: string[] = [];
+  const cached = ctx.modelCache === true ? readCache(ctx.root) : undefined;
+  if (cached?.db === ctx.defaultDb) {
+    const n = committedPrefix(ctx, files);
+    for (let i = 0; i < n; i++) {
+      const c = cached.files[i];
+      if (c === undefined || c.id !== files[i]!.id || c.checksum !== ctx.migrations[i]!.checksum)
+        break;
+      remembered.push(c.before);
+    }
+  }
+  return walked.length >= remembered.length ? walked : remembered;
+};
+
+/**
+ * `checkChain` of `files` (the committed files, the applied ones in journal order, or the
+ * committed ones and a new file), hashing only what neither this command nor the cache knows;
+ * what it learns about the committed files is remembered for the next walk and command.
+ */
+export const checkChainRemembering = (
   ctx: ProjectContext,
-  extra: readonly ChainFile[] = [],
+  files: readonly ChainFile[],
 ): ChainReport => {
-  const stored = ctx.migrations;
-  const useCache = ctx.modelCache === true;
-  const files = stored.map((m) => m.file);
   const known = knownBefore(ctx, files);
-  const report = checkChain([...files, ...extra], ctx.defaultDb, known);
-  if (useCache && report.conflicts.length === 0 && known.length < stored.length) {
-    const cache: ChainCache = {
+  const report = checkChain(files, ctx.defaultDb, known);
+  ctx.chainWalk = { files: [...files], before: report.before };
+  const committed = committedPrefix(ctx, files);
+  if (ctx.modelCache === true && report.conflicts.length === 0 && known.length < committed)
+    writeCache(ctx.root, {
       format: 1,
       db: ctx.defaultDb,
-      files: stored.map((m, i) => ({
+      files: ctx.migrations.slice(0, committed).map((m, i) => ({
         id: m.file.id,
         checksum: m.checksum,
         before: report.before[i]!,
       })),
-    };
-    try {
-      fs.mkdirSync(path.dirname(cachePath(ctx.root)), { recursive: true });
-      const tmp = `${cachePath(ctx.root)}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(cache));
-      fs.renameSync(tmp, cachePath(ctx.root));
-    } catch {
-      // Only a shortcut: the next command hashes again.
-    }
-  }
+    });
   return report;
 };

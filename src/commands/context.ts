@@ -9,6 +9,7 @@ import { MooseError } from "../errors";
 import { loadConfig, type MooseConfig } from "../config/config";
 import { parseClickHouseUrl, type ClickHouseTarget } from "../config/url";
 import type { DiffOptions } from "../core/diff";
+import type { ChainFile } from "../core/chain";
 import { foldFiles } from "../core/fold";
 import { isTopicDelta } from "../core/deltas";
 import type { InfraMap } from "../core/infra-map";
@@ -41,6 +42,8 @@ export interface ProjectContext {
   warnings: ModelWarning[];
   /** Whether one-shot loads use the model cache (`MOOSE_MODEL_CACHE=off` turns it off). */
   modelCache?: boolean;
+  /** The last chain walk of this command: the hash before each of its files (chain-cache.ts). */
+  chainWalk?: { files: readonly ChainFile[]; before: readonly string[] };
 }
 
 export const loadProject = (

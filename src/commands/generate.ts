@@ -2,7 +2,7 @@ import type { ClickHousePort } from "../adapters/clickhouse";
 import type { KafkaPort } from "../adapters/kafka";
 import { MooseError } from "../errors";
 import { conflictError } from "../core/chain";
-import { checkCommittedChain } from "./chain-cache";
+import { checkChainRemembering } from "./chain-cache";
 import type { Decision } from "../core/decisions";
 import { deltaTableIdIn, type Delta } from "../core/deltas";
 import { foldFiles } from "../core/fold";
@@ -184,7 +184,10 @@ const checkWritable = (
         hint: "Nothing was written. This is a bug in the tool; report it with the model change that caused it.",
       },
     );
-  const { state, conflicts } = checkCommittedChain(ctx, [reread]);
+  const { state, conflicts } = checkChainRemembering(ctx, [
+    ...ctx.migrations.map((m) => m.file),
+    reread,
+  ]);
   if (conflicts.length > 0) throw conflictError(conflicts, { conflicts });
   return state;
 };

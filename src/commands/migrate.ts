@@ -1,5 +1,5 @@
 import { readAppliedState, type AppliedState, type HistoryOptions } from "./applied-state";
-import { checkCommittedChain } from "./chain-cache";
+import { checkChainRemembering } from "./chain-cache";
 import type { ClickHousePort } from "../adapters/clickhouse";
 import type { KafkaPort } from "../adapters/kafka";
 import { checkChain, conflictError, recordsReach } from "../core/chain";
@@ -252,7 +252,10 @@ const prepare = (opts: GlobalOptions) => {
   const ctx = loadProject(opts);
   const target = requireTarget(opts, ctx);
   // Forked files are refused before anything is applied (what `--validate` reports).
-  const { state: committed, conflicts } = checkCommittedChain(ctx);
+  const { state: committed, conflicts } = checkChainRemembering(
+    ctx,
+    ctx.migrations.map((m) => m.file),
+  );
   if (conflicts.length > 0) throw conflictError(conflicts, { conflicts }, tableNamer(committed));
   const code = desiredState(ctx, committed);
   return {

@@ -57,16 +57,6 @@ export const recordsReach = (
 const answersDriftTo = (now: InfraMap, past: InfraMap, f: ChainFile, defaultDb: string) =>
   recordsReach(now, past, f, defaultDb);
 
-/** What the last `checkChain` computed before each file (see there). */
-let lastWalk:
-  | {
-      defaultDb: string;
-      files: readonly ChainFile[];
-      olap: readonly string[];
-      stream: readonly (string | undefined)[];
-    }
-  | undefined;
-
 /**
  * The offline check of a list of files (`migrate --validate`, and `generate` before it writes):
  * every file folds on the ones before it, and no two files fork from one parent state.
@@ -95,17 +85,10 @@ export const checkChain = (
   const state = emptyInfraMap(defaultDb);
   const hashOf = createStateHasher();
   let changed = new Set<string>();
-  // A second walk over the same file objects (migrate checks the committed files, then the
-  // applied ones) reuses the hashes of their common prefix: the states there are the same.
-  const last = lastWalk?.defaultDb === defaultDb ? lastWalk : undefined;
-  let samePrefix = last !== undefined;
   const olap: string[] = [];
-  const stream: (string | undefined)[] = [];
   files.forEach((f, i) => {
-    samePrefix &&= i < last!.files.length && last!.files[i] === f;
     let actual: string;
-    if (samePrefix) actual = last!.olap[i]!;
-    else if (i < known.length) actual = known[i]!;
+    if (i < known.length) actual = known[i]!;
     else {
       actual = hashOf(state, changed);
       changed = new Set();
@@ -120,10 +103,8 @@ export const checkChain = (
       f.parent_state_hash,
       sibling ? [...(byParent.get(f.parent_state_hash) ?? []), f] : [f],
     );
-    stream.push(undefined);
     if (f.parent_stream_hash !== undefined) {
-      const streamActual = (samePrefix ? last!.stream[i] : undefined) ?? streamStateHash(state);
-      stream[i] = streamActual;
+      const streamActual = streamStateHash(state);
       byStreamParent.set(
         f.parent_stream_hash,
         f.parent_stream_hash === streamActual
@@ -133,7 +114,6 @@ export const checkChain = (
     }
     foldFileInPlace(state, f, defaultDb, changed);
   });
-  lastWalk = { defaultDb, files: [...files], olap, stream };
   return { state, conflicts: conflictsOf(byParent, byStreamParent, defaultDb), before: olap };
 };
 

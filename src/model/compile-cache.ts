@@ -150,18 +150,18 @@ const inputOf = (
 ): Input | undefined => {
   const st = statOrUndefined(file);
   if (st === undefined) return undefined;
-  let bytes: Buffer | string;
+  // A parsed text is the file's bytes decoded (as UTF-8); when the decoding may have changed
+  // them (a byte-order mark, invalid UTF-8) the bytes are read, so the check compares like
+  // with like.
+  let hash: string;
   try {
-    bytes = text ?? fs.readFileSync(file);
+    hash =
+      text !== undefined && Buffer.byteLength(text) === st.size
+        ? sha1(text)
+        : sha1(fs.readFileSync(file));
   } catch {
     return undefined;
   }
-  // A parsed text is the file's bytes decoded; hash the bytes when the decoding could differ
-  // (a byte-order mark, invalid UTF-8), so the check compares like with like.
-  const hash =
-    typeof bytes === "string" && Buffer.byteLength(bytes) === st.size
-      ? sha1(Buffer.from(bytes))
-      : sha1(typeof bytes === "string" ? fs.readFileSync(file) : bytes);
   return { file, hash, stamp: stampOf(st), trusted: st.mtimeMs < now - RACY_MS, project };
 };
 

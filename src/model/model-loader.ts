@@ -29,13 +29,6 @@ export interface ModelSource {
   cache?: boolean;
 }
 
-/**
- * The compiler. TypeScript itself is loaded on its first use (src/lazy-typescript.ts): a load
- * the model cache answers never needs it.
- */
-const projectCompiler = (entry: string, root: string): ProjectCompiler =>
-  createProjectCompiler(entry, root, sdkTypesEntry());
-
 const mergeAnswers = (
   a: Record<string, Record<string, string>>,
   b: Record<string, Record<string, string>>,
@@ -134,7 +127,7 @@ export const createModelLoader = (src: ModelSource): ModelLoader => {
         return run(hit.outputs, resolver, hit.warnings);
       }
     }
-    compiler ??= projectCompiler(entry, root);
+    compiler ??= createProjectCompiler(entry, root, sdkTypesEntry());
     const compiled = compiler.compile(changed, seed);
     stats = {
       recompiled: compiled.recompiled,

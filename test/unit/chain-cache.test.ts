@@ -7,8 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkCommittedChain } from "../../src/commands/chain-cache";
-import { loadProject } from "../../src/commands/context";
+import { checkChainRemembering } from "../../src/commands/chain-cache";
+import { loadProject, type ProjectContext } from "../../src/commands/context";
 import { checkChain } from "../../src/core/chain";
 
 const GOLDEN = path.resolve(__dirname, "../fixtures/moose-golden/11-drop-table/migrations");
@@ -24,6 +24,12 @@ const project = (): string => {
 };
 
 const cacheFile = (root: string) => path.join(root, ".moose", "cache", "chain.json");
+
+const checkCommittedChain = (ctx: ProjectContext) =>
+  checkChainRemembering(
+    ctx,
+    ctx.migrations.map((m) => m.file),
+  );
 
 describe("remembered chain hashes", () => {
   it("a second check uses them and reports what a full check reports", () => {
@@ -66,6 +72,24 @@ describe("remembered chain hashes", () => {
     const parents = ctx().migrations.map((m) => m.file.parent_state_hash);
     expect(report.before.slice(0, 3)).toEqual(["f", "f", "f"].map((c) => c.repeat(64)));
     expect(report.before.slice(3)).toEqual(parents.slice(3));
+  });
+
+  it("a second walk in the same command over the same leading files takes the first's hashes", () => {
+    const root = project();
+    // No file cache: what is reused comes from the command's own first walk.
+    const ctx = loadProject({ root, env: { MOOSE_MODEL_CACHE: "off" } });
+    const first = checkCommittedChain(ctx);
+    ctx.chainWalk = { files: ctx.chainWalk!.files, before: first.before.map(() => "e".repeat(64)) };
+    const applied = ctx.migrations.slice(0, 4).map((m) => m.file);
+    const second = checkChainRemembering(ctx, applied);
+    expect(second.before).toEqual(applied.map(() => "e".repeat(64)));
+    // Other file objects (read again) are not vouched for: hashed afresh.
+    const again = loadProject({ root, env: { MOOSE_MODEL_CACHE: "off" } }).migrations;
+    const other = checkChainRemembering(
+      ctx,
+      again.map((m) => m.file),
+    );
+    expect(other.before).toEqual(first.before);
   });
 
   it("MOOSE_MODEL_CACHE=off neither reads nor writes it", () => {
