@@ -37,6 +37,8 @@ afterAll(async () => {
   await kafka?.stop();
 });
 
+const STARTED = Date.now().toString(36);
+
 describe("topic convergence (property)", () => {
   it(
     `holds over random stream evolutions (seeded, ${RUNS} runs)`,
@@ -45,8 +47,10 @@ describe("topic convergence (property)", () => {
       for (const [run, steps] of runs.entries()) {
         // Each run has its own namespace: protected topics of earlier runs stay on the broker.
         const namespace = `${kafka.namespace}r${run}`;
+        // The embedded engine's directory outlives the process: a reused pid must not find an
+        // earlier run's database, so the name also carries this process's start time.
         const root = makeProject({
-          config: `[clickhouse_config]\ndb_name = "ktc_${process.pid}_${run}"\n\n${redpandaConfig(kafka, "", namespace)}`,
+          config: `[clickhouse_config]\ndb_name = "ktc_${process.pid}_${STARTED}_${run}"\n\n${redpandaConfig(kafka, "", namespace)}`,
         });
         // Partitions only grow: each topic id keeps its running count across steps.
         const partitions = new Map<string, number>();
